@@ -1,0 +1,254 @@
+"""The model file: safetensors tensors plus JSON metadata, checked on load, never unpickled.
+
+Layout (one safetensors file):
+    tensors   ``model.*`` the network's weights; ``context.values`` (S, L, C) the last
+              ``lookback`` raw rows of each series; ``context.real`` (S,) how many are real
+    metadata  ``forecaster``: JSON with config, schema, frequency, ids, scalers, timestamps,
+              history and versions; ``checksum``: SHA-256 of every tensor's bytes
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import struct
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from forecaster import __version__
+from forecaster.config import TrainConfig
+from forecaster.data import Schema
+from forecaster.errors import ModelFileError, UsageError
+from forecaster.model import LSTMForecaster, ModelConfig
+from forecaster.windows import Scaler
+
+FORMAT_VERSION = 1
+_MAX_HEADER = 100 * 1024 * 1024
+
+
+@dataclass
+class Artifact:
+    """Everything `predict`, `evaluate` and `info` need from a trained model."""
+
+    model_config: ModelConfig
+    train_config: TrainConfig
+    schema: Schema
+    freq: str
+    ids: list[str]
+    scaler: Scaler
+    context: np.ndarray  # (S, L, C) raw values, left-padded
+    context_real: np.ndarray  # (S,) real rows in each context
+    series_end: list[pd.Timestamp]  # last timestamp of each series in the training data
+    train_end: list[pd.Timestamp]  # last timestamp whose value was a training target
+    state_dict: dict[str, torch.Tensor]
+    history: list[dict[str, Any]] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)
+
+    def build_model(self) -> LSTMForecaster:
+        model = LSTMForecaster(self.model_config)
+        try:
+            model.load_state_dict(self.state_dict)
+        except RuntimeError as exc:
+            first = str(exc).strip().splitlines()
+            detail = first[1].strip() if len(first) > 1 else first[0]
+            raise ModelFileError(
+                f"model file's weights do not match its metadata ({detail}); the file was "
+                "edited or damaged: train the model again"
+            ) from None
+        model.eval()
+        return model
+
+    def series_position(self, series_id: str) -> int | None:
+        try:
+            return self.ids.index(series_id)
+        except ValueError:
+            return None
+
+
+def _tensors(artifact: Artifact) -> dict[str, torch.Tensor]:
+    tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in artifact.state_dict.items()}
+    tensors["context.values"] = torch.from_numpy(np.ascontiguousarray(artifact.context))
+    tensors["context.real"] = torch.from_numpy(artifact.context_real.astype(np.int64))
+    return tensors
+
+
+def _checksum(tensors: dict[str, torch.Tensor]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(tensors):
+        digest.update(name.encode())
+        digest.update(tensors[name].numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _metadata(artifact: Artifact) -> dict[str, Any]:
+    return {
+        "format_version": FORMAT_VERSION,
+        "model_config": artifact.model_config.to_dict(),
+        "train_config": artifact.train_config.to_dict(),
+        "schema": {
+            "time": artifact.schema.time,
+            "targets": artifact.schema.targets,
+            "id": artifact.schema.id,
+        },
+        "freq": artifact.freq,
+        "ids": artifact.ids,
+        "scaler": artifact.scaler.to_dict(),
+        "series_end": [str(t) for t in artifact.series_end],
+        "train_end": [str(t) for t in artifact.train_end],
+        "history": artifact.history,
+        "summary": artifact.summary,
+        "versions": artifact.versions or versions(),
+    }
+
+
+def versions() -> dict[str, str]:
+    return {
+        "forecaster": __version__,
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+    }
+
+
+def save(artifact: Artifact, path: Path) -> None:
+    """Write atomically: a temporary file in the same directory, renamed into place."""
+    from safetensors.torch import save as save_bytes
+
+    tensors = _tensors(artifact)
+    metadata = {
+        "forecaster": json.dumps(_metadata(artifact), allow_nan=True),
+        "checksum": _checksum(tensors),
+    }
+    payload = save_bytes(tensors, metadata=metadata)
+    write_atomic(path, payload)
+
+
+def write_atomic(path: Path, payload: bytes) -> None:
+    """Never leave a half-written file, and never replace a good file with a partial one."""
+    path = Path(path)
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise UsageError(f"cannot write {path}: directory {directory} does not exist")
+    try:
+        handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    except PermissionError:
+        raise UsageError(f"cannot write {path}: directory {directory} is not writable") from None
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(payload)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp_name, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(temp_name)
+        if isinstance(exc, OSError):
+            raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise
+
+
+def load(path: Path) -> Artifact:
+    """Read and check a model file; any problem is a `ModelFileError` naming it."""
+    path = Path(path)
+    try:
+        payload = path.read_bytes()
+    except FileNotFoundError:
+        raise ModelFileError(
+            f"model file not found: {path}; train one with forecaster train"
+        ) from None
+    except IsADirectoryError:
+        raise ModelFileError(f"{path} is a directory, not a model file") from None
+    except OSError as exc:
+        raise ModelFileError(f"cannot read model file {path}: {exc.strerror or exc}") from None
+    header = _read_header(payload, path)
+    meta_text = header.get("__metadata__", {}).get("forecaster")
+    if meta_text is None:
+        raise ModelFileError(f"{path} is a safetensors file but not a forecaster model")
+    try:
+        meta = json.loads(meta_text)
+    except json.JSONDecodeError:
+        raise ModelFileError(
+            f"{path}: model metadata is not valid JSON; the file is damaged"
+        ) from None
+    version = meta.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{path} was written by a newer forecaster (model format {version}, this version "
+            f"reads {FORMAT_VERSION}); upgrade forecaster to use it"
+        )
+    from safetensors.torch import load as load_bytes
+
+    try:
+        tensors = load_bytes(payload)
+    except Exception as exc:  # safetensors raises its own error types for damaged files
+        raise ModelFileError(
+            f"{path}: model weights cannot be read ({exc}); the file is damaged"
+        ) from None
+    if _checksum(tensors) != header["__metadata__"].get("checksum"):
+        raise ModelFileError(
+            f"{path}: checksum mismatch, the weights were changed after training; "
+            "train the model again"
+        )
+    try:
+        return _from_parts(meta, tensors)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelFileError(
+            f"{path}: model metadata is incomplete or inconsistent ({type(exc).__name__}: {exc})"
+        ) from None
+
+
+def _read_header(payload: bytes, path: Path) -> dict[str, Any]:
+    not_model = (
+        f"{path} is not a forecaster model file (expected a .fcst written by forecaster train)"
+    )
+    if len(payload) < 8:
+        raise ModelFileError(not_model if payload else f"{path} is empty, not a model file")
+    (size,) = struct.unpack("<Q", payload[:8])
+    if size > _MAX_HEADER or not payload[8:9] == b"{":
+        raise ModelFileError(not_model)
+    if 8 + size > len(payload):
+        raise ModelFileError(f"{path} is truncated ({len(payload)} bytes); train the model again")
+    try:
+        header = json.loads(payload[8 : 8 + size])
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise ModelFileError(not_model) from None
+    if not isinstance(header, dict):
+        raise ModelFileError(not_model)
+    return header
+
+
+def _from_parts(meta: dict[str, Any], tensors: dict[str, torch.Tensor]) -> Artifact:
+    state = {k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")}
+    schema = meta["schema"]
+    context = tensors["context.values"].numpy()
+    ids = [str(i) for i in meta["ids"]]
+    model_config = ModelConfig(**meta["model_config"])
+    if context.shape != (len(ids), model_config.lookback, model_config.n_targets):
+        raise ValueError(f"stored context has shape {tuple(context.shape)}")
+    return Artifact(
+        model_config=model_config,
+        train_config=TrainConfig.from_dict(meta["train_config"]),
+        schema=Schema(time=schema["time"], targets=list(schema["targets"]), id=schema["id"]),
+        freq=str(meta["freq"]),
+        ids=ids,
+        scaler=Scaler.from_dict(meta["scaler"]),
+        context=context,
+        context_real=tensors["context.real"].numpy(),
+        series_end=[pd.Timestamp(t) for t in meta["series_end"]],
+        train_end=[pd.Timestamp(t) for t in meta["train_end"]],
+        state_dict=state,
+        history=list(meta.get("history", [])),
+        summary=dict(meta.get("summary", {})),
+        versions=dict(meta.get("versions", {})),
+    )

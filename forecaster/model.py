@@ -1,0 +1,103 @@
+"""The stacked LSTM forecaster and a plain, explicit-gate LSTM used to check and explain it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+
+@dataclass
+class ModelConfig:
+    """Sizes of the network: saved beside the weights, all that is needed to rebuild it."""
+
+    n_targets: int
+    lookback: int
+    horizon: int
+    hidden: int = 64
+    layers: int = 2
+    dropout: float = 0.1
+    window_norm: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class LSTMForecaster(nn.Module):
+    """Stacked LSTM over the lookback window; a linear head emits all horizon steps at once.
+
+    With ``window_norm`` each window is shifted and scaled by its own context mean and
+    spread before the LSTM and restored after the head, so that one global model serves
+    series at any level (the idea of RevIN, Kim et al. 2022, without learned affine).
+    """
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.lstm = nn.LSTM(
+            input_size=config.n_targets,
+            hidden_size=config.hidden,
+            num_layers=config.layers,
+            dropout=config.dropout if config.layers > 1 else 0.0,
+            batch_first=True,
+        )
+        self.head = nn.Linear(config.hidden, config.horizon * config.n_targets)
+
+    def forward(self, context: torch.Tensor) -> torch.Tensor:
+        batch = context.shape[0]  # context: (B, L, C)
+        if self.config.window_norm:
+            level = context.mean(dim=1, keepdim=True)  # (B, 1, C)
+            spread = context.std(dim=1, keepdim=True, correction=0) + 1e-3  # (B, 1, C)
+            context = (context - level) / spread
+        hidden, _ = self.lstm(context)  # (B, L, hidden)
+        last = hidden[:, -1]  # (B, hidden)
+        out = self.head(last).view(batch, self.config.horizon, self.config.n_targets)  # (B, H, C)
+        if self.config.window_norm:
+            out = out * spread + level
+        return out
+
+
+def explicit_lstm(
+    lstm: nn.LSTM, inputs: torch.Tensor
+) -> tuple[torch.Tensor, list[dict[str, torch.Tensor]]]:
+    """Run ``lstm``'s weights through the gate equations of DESIGN.md, one step at a time.
+
+    Slow and plain on purpose: it is the reference that `nn.LSTM` is tested against, and it
+    returns every gate's activations so a user can see what the network did. Dropout between
+    layers is not applied (evaluation mode). ``inputs`` is (B, T, input_size), batch first.
+    Returns the top layer's hidden states (B, T, hidden) and, per layer, the gates (B, T, hidden).
+    """
+    batch, steps, _ = inputs.shape
+    layer_input = inputs
+    gates_per_layer: list[dict[str, torch.Tensor]] = []
+    for layer in range(lstm.num_layers):
+        w_ih = getattr(lstm, f"weight_ih_l{layer}")  # (4 * hidden, input): rows i, f, g, o
+        w_hh = getattr(lstm, f"weight_hh_l{layer}")  # (4 * hidden, hidden)
+        bias = getattr(lstm, f"bias_ih_l{layer}") + getattr(lstm, f"bias_hh_l{layer}")
+        hidden_size = w_hh.shape[1]
+        # W [h_{t-1}; x_t] with W = [W_hh | W_ih], the concatenated form used in DESIGN.md.
+        weight = torch.cat([w_hh, w_ih], dim=1)  # (4 * hidden, hidden + input)
+        w_i, w_f, w_g, w_o = weight.chunk(4, dim=0)
+        b_i, b_f, b_g, b_o = bias.chunk(4, dim=0)
+        h = inputs.new_zeros(batch, hidden_size)
+        c = inputs.new_zeros(batch, hidden_size)
+        outputs: list[torch.Tensor] = []
+        record: dict[str, list[torch.Tensor]] = {
+            name: [] for name in ("forget", "input", "candidate", "output")
+        }
+        for t in range(steps):
+            hx = torch.cat([h, layer_input[:, t]], dim=1)  # (B, hidden + input)
+            f = torch.sigmoid(hx @ w_f.T + b_f)  # forget gate
+            i = torch.sigmoid(hx @ w_i.T + b_i)  # input gate
+            g = torch.tanh(hx @ w_g.T + b_g)  # candidate cell values
+            c = f * c + i * g  # cell state: changed only linearly
+            o = torch.sigmoid(hx @ w_o.T + b_o)  # output gate
+            h = o * torch.tanh(c)  # hidden state
+            outputs.append(h)
+            for name, value in zip(record, (f, i, g, o), strict=True):
+                record[name].append(value)
+        layer_input = torch.stack(outputs, dim=1)  # (B, T, hidden)
+        gates_per_layer.append({k: torch.stack(v, dim=1) for k, v in record.items()})
+    return layer_input, gates_per_layer

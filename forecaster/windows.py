@@ -1,0 +1,202 @@
+"""Time-ordered split, per-series scalers, and sliding windows as indices into one array.
+
+Layout of the training array (one row per time step, C target columns), for two series
+where the second is shorter than ``lookback + horizon`` and so is left-padded:
+
+    rows:   | series 0 ......................... | pad | series 1 ......... |
+    series 0, one window with origin t (first forecast step):
+              [ t-L ...... t-1 ][ t ... t+H-1 ]
+               context (L rows)  target (H rows)
+    train windows: target inside the first n_train rows of a series;
+    validation windows: target inside the last n_val rows (context may reach back).
+
+A window is just its first row number: a batch is gathered by index on the training
+device, so memory grows with rows, never with rows x lookback.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from forecaster.data import Panel
+from forecaster.errors import DataError
+
+
+@dataclass
+class Scaler:
+    """Per series and target z-score parameters, fit on training rows only."""
+
+    mean: np.ndarray  # (S, C)
+    std: np.ndarray  # (S, C)
+
+    def transform(self, values: np.ndarray, series: int) -> np.ndarray:
+        return (values - self.mean[series]) / self.std[series]
+
+    def inverse(self, values: np.ndarray, series: np.ndarray) -> np.ndarray:
+        """Scaled values (S, H, C) of the given series (S,) back to the data's units."""
+        return values * self.std[series][:, None, :] + self.mean[series][:, None, :]
+
+    @classmethod
+    def identity(cls, n_series: int, channels: int) -> Scaler:
+        return cls(np.zeros((n_series, channels)), np.ones((n_series, channels)))
+
+    def to_dict(self) -> dict[str, list[list[float]]]:
+        return {"mean": self.mean.tolist(), "std": self.std.tolist()}
+
+    @classmethod
+    def from_dict(cls, values: dict[str, list[list[float]]]) -> Scaler:
+        return cls(np.asarray(values["mean"], dtype=np.float64), np.asarray(values["std"]))
+
+
+@dataclass
+class Split:
+    """How many leading rows of each series are training rows (the rest validate)."""
+
+    n_train: np.ndarray  # (S,) int64
+    n_val: np.ndarray  # (S,) int64
+
+
+def split_series(lengths: np.ndarray, horizon: int, lookback: int, val_fraction: float) -> Split:
+    """Validation is the end of each series: max(horizon, val_fraction of its rows).
+
+    A series too short to keep one full training window after that gives up validation.
+    """
+    lengths = np.asarray(lengths, dtype=np.int64)
+    n_val = np.zeros_like(lengths)
+    if val_fraction > 0:
+        wanted = np.maximum(horizon, np.ceil(val_fraction * lengths).astype(np.int64))
+        enough = lengths - wanted >= lookback + horizon
+        n_val = np.where(enough, wanted, 0)
+    return Split(n_train=lengths - n_val, n_val=n_val)
+
+
+def fit_scaler(panel: Panel, split: Split) -> Scaler:
+    """Mean and standard deviation of each series' training rows (never validation rows)."""
+    lengths = panel.lengths
+    series_of_row = np.repeat(np.arange(panel.n_series), lengths)
+    row_in_series = np.arange(len(panel.values)) - np.repeat(panel.offsets[:-1], lengths)
+    train_row = row_in_series < split.n_train[series_of_row]
+    count = np.bincount(series_of_row, weights=train_row, minlength=panel.n_series)[:, None]
+    channels = panel.values.shape[1]
+    mean = np.empty((panel.n_series, channels))
+    var = np.empty((panel.n_series, channels))
+    for c in range(channels):
+        column = np.where(train_row, panel.values[:, c], 0.0)
+        mean[:, c] = np.bincount(series_of_row, weights=column, minlength=panel.n_series)
+    mean /= count
+    for c in range(channels):
+        deviation = np.where(train_row, panel.values[:, c] - mean[series_of_row, c], 0.0)
+        var[:, c] = np.bincount(series_of_row, weights=deviation**2, minlength=panel.n_series)
+    std = np.sqrt(var / count)
+    # A constant series has no spread: scale by 1 so it maps to zeros instead of dividing by 0.
+    # Relative floor: spread below float64 resolution of the level is treated as constant.
+    flat = ~(std > 1e-12 * np.maximum(np.abs(mean), 1e-300))
+    std = np.where(flat, 1.0, std)
+    return Scaler(mean=mean, std=std)
+
+
+@dataclass
+class WindowSet:
+    """Scaled series on the training device and the first row of every window."""
+
+    series: torch.Tensor  # (rows, C) float32, scaled, short series left-padded
+    train_starts: torch.Tensor  # (N_train,) int64
+    val_starts: torch.Tensor  # (N_val,) int64
+    lookback: int
+    horizon: int
+
+    def gather(self, starts: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Context and target for the windows beginning at ``starts`` (a copy of the batch only)."""
+        steps = torch.arange(self.lookback + self.horizon, device=starts.device)
+        window = self.series[starts[:, None] + steps]  # (B, L + H, C)
+        return window[:, : self.lookback], window[:, self.lookback :]
+
+
+def make_windows(
+    panel: Panel,
+    scaler: Scaler,
+    split: Split,
+    lookback: int,
+    horizon: int,
+    device: torch.device | str = "cpu",
+    max_val_windows: int = 10_000,
+    seed: int = 0,
+) -> WindowSet:
+    """Scale each series, left-pad the short ones, and list window starts per role."""
+    lengths = panel.lengths
+    if int(split.n_train.max()) < horizon + 1:
+        raise DataError(
+            f"no series has enough rows to train on: the longest has {int(lengths.max())} "
+            f"rows; horizon {horizon} needs at least {horizon + 1}"
+        )
+    pads = np.maximum(0, lookback + horizon - split.n_train)
+    padded_offsets = np.concatenate([[0], np.cumsum(lengths + pads)])
+    scaled = np.empty((int(padded_offsets[-1]), panel.values.shape[1]), dtype=np.float32)
+    train_starts, val_starts = [], []
+    for i in range(panel.n_series):
+        base, pad, n = int(padded_offsets[i]), int(pads[i]), int(lengths[i])
+        values = scaler.transform(panel.series(i), i)
+        scaled[base : base + pad] = values[0]
+        scaled[base + pad : base + pad + n] = values
+        n_train = int(split.n_train[i])
+        if n_train < horizon + 1:
+            continue  # too short to learn from; it still gets a forecast from padded context
+        # Window origin t (padded coordinates) is the first target row; start = t - lookback.
+        train_starts.append(base + np.arange(lookback, pad + n_train - horizon + 1) - lookback)
+        if split.n_val[i] > 0:
+            origins = np.arange(pad + n_train, pad + n - horizon + 1)
+            val_starts.append(base + origins - lookback)
+    train = np.concatenate(train_starts).astype(np.int64)
+    val = np.concatenate(val_starts).astype(np.int64) if val_starts else np.empty(0, np.int64)
+    if len(val) > max_val_windows:
+        # A fixed random subset keeps validation cheap and comparable across epochs.
+        val = np.sort(np.random.default_rng(seed).choice(val, max_val_windows, replace=False))
+    return WindowSet(
+        series=torch.from_numpy(scaled).to(device),
+        train_starts=torch.from_numpy(train).to(device),
+        val_starts=torch.from_numpy(val).to(device),
+        lookback=lookback,
+        horizon=horizon,
+    )
+
+
+def context_windows(
+    panel: Panel,
+    scaler: Scaler,
+    lookback: int,
+    series: np.ndarray | None = None,
+    ends: np.ndarray | None = None,
+    dtype: type = np.float32,
+) -> np.ndarray:
+    """Scaled contexts (N, L, C): the ``lookback`` rows before ``ends[k]`` of ``series[k]``.
+
+    By default one per series, ending at its last row. Shorter histories are left-padded
+    with their first value, as in training.
+    """
+    series = np.arange(panel.n_series) if series is None else np.asarray(series)
+    ends = panel.lengths[series] if ends is None else np.asarray(ends)
+    contexts: np.ndarray = np.empty((len(series), lookback, panel.values.shape[1]), dtype=dtype)
+    for k, (i, stop) in enumerate(zip(series, ends, strict=True)):
+        rows = scaler.transform(panel.series(i)[max(0, stop - lookback) : stop], i)
+        contexts[k, lookback - len(rows) :] = rows
+        contexts[k, : lookback - len(rows)] = rows[0]
+    return contexts
+
+
+def resolve_lookback(
+    requested: int | None, default: int, lengths: np.ndarray, horizon: int, val_fraction: float
+) -> tuple[int, str | None]:
+    """The lookback to train with and a note when the default had to shrink to fit the data."""
+    if requested is not None:
+        return requested, None
+    longest = int(np.max(lengths))
+    val_rows = max(horizon, math.ceil(val_fraction * longest)) if val_fraction > 0 else 0
+    fits = longest - horizon - val_rows  # longest context that leaves one training window
+    if fits >= default:
+        return default, None
+    lookback = fits if fits >= 1 else max(1, longest - horizon)
+    return lookback, f"lookback shortened to {lookback} (default {default}) to fit the data"
