@@ -12,6 +12,7 @@ import gzip
 import io
 import logging
 import sys
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -376,7 +377,7 @@ def infer_frequency(times: Sequence[pd.DatetimeIndex]) -> str:
     """One frequency for all series: pandas' inference on the densest stretch of the data."""
     for index in sorted(times, key=len, reverse=True):
         if len(index) >= 3:
-            freq = pd.infer_freq(index)
+            freq = _pandas_infer_freq(index)
             if freq is not None:
                 return _normalise_alias(freq)
     for index in sorted(times, key=len, reverse=True):
@@ -403,13 +404,21 @@ def _infer_from_runs(index: pd.DatetimeIndex) -> str | None:
     if best_len < 2:
         # Calendar steps (months) differ in length; try pandas on small windows instead.
         for lo in range(0, len(index) - 2):
-            freq = pd.infer_freq(index[lo : lo + 3])
+            freq = _pandas_infer_freq(index[lo : lo + 3])
             if freq is not None:
                 return _normalise_alias(freq)
         return None
     run = index[best_start : best_start + best_len + 1]
-    freq = pd.infer_freq(run)
+    freq = _pandas_infer_freq(run)
     return _normalise_alias(freq) if freq is not None else None
+
+
+def _pandas_infer_freq(index: pd.DatetimeIndex) -> str | None:
+    """pandas' inference, as an alias string under pandas 2 and 3 alike."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pandas 3 announces a change of return type
+        found = pd.infer_freq(index)
+    return None if found is None else str(pd.tseries.frequencies.to_offset(found).freqstr)
 
 
 def _normalise_alias(freq: str) -> str:

@@ -24,7 +24,7 @@ _BY_BASE: dict[str, tuple[int, int]] = {
 def _base(freq: str) -> tuple[str, int, pd.Timedelta | None]:
     """The family of an alias ('h', 'M', 'min', ...), its multiple, and a fixed step if any."""
     offset = pd.tseries.frequencies.to_offset(freq)
-    name = offset.name.split("-")[0]
+    name = offset.rule_code.split("-")[0]
     multiple = int(offset.n)
     if name in ("ME", "MS", "BME", "BMS", "SME", "SMS"):
         return "M", multiple, None
