@@ -10,11 +10,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from typer.testing import CliRunner
 
 from forecaster.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
+# Tiny networks gain nothing from several threads, and oversubscribed cores slow them badly.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+torch.set_num_threads(1)
 # Small and quick: enough to exercise every stage, not to forecast well.
 FAST = ["--epochs", "2", "--hidden", "8", "--batch-size", "32", "--quiet"]
 

@@ -1,0 +1,37 @@
+# The few commands a newcomer needs. Each target installs what it uses into .venv first.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# The CPU build of PyTorch (on these machines pip takes it from local disk). Override with
+# e.g. TORCH='torch>=2.2' to let pip choose.
+TORCH ?= torch==2.13.0
+SAMPLE := sample_data/us_meat_production_monthly_long.csv
+
+.PHONY: install demo test lint bench-accuracy bench-throughput bench-scale clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet "$(TORCH)"
+	$(BIN)/python -m pip install --quiet -e '.[dev,fast]'
+	touch $@
+
+# Train on six monthly US meat-production series (holding out the last 18 months),
+# forecast the next 18 months, then score the held-out months against naive baselines.
+demo: install
+	$(BIN)/forecaster train $(SAMPLE) --holdout 18 -o demo.fcst
+	$(BIN)/forecaster predict -m demo.fcst | head -n 8
+	$(BIN)/forecaster evaluate -m demo.fcst $(SAMPLE)
+
+test: install
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check forecaster tests benchmarks
+	$(BIN)/ruff format --check forecaster tests benchmarks
+	$(BIN)/mypy forecaster
+
+clean:
+	rm -rf $(VENV) demo.fcst .pytest_cache .mypy_cache .ruff_cache
