@@ -15,7 +15,9 @@ def test_point_metrics_match_sklearn() -> None:
     forecast = actual + rng.normal(size=(4, 6))
     got = score(forecast, actual, scale=np.ones(4)).values
     assert got["mae"] == pytest.approx(mean_absolute_error(actual.ravel(), forecast.ravel()))
-    assert got["rmse"] == pytest.approx(np.sqrt(mean_squared_error(actual.ravel(), forecast.ravel())))
+    assert got["rmse"] == pytest.approx(
+        np.sqrt(mean_squared_error(actual.ravel(), forecast.ravel()))
+    )
     assert got["mape"] == pytest.approx(
         100 * mean_absolute_percentage_error(actual.ravel(), forecast.ravel())
     )

@@ -21,7 +21,7 @@ def test_explicit_gates_match_nn_lstm(layers: int, inputs: int, hidden: int) -> 
     assert len(gates) == layers
     assert gates[0]["forget"].shape == (5, 12, hidden)
     forget = gates[-1]["forget"].detach()
-    assert 0 <= float(forget.min()) and float(forget.max()) <= 1
+    assert float(forget.min()) >= 0 and float(forget.max()) <= 1
 
 
 def test_explicit_gates_by_hand_for_one_step() -> None:
@@ -34,8 +34,12 @@ def test_explicit_gates_by_hand_for_one_step() -> None:
         lstm.bias_ih_l0.copy_(torch.tensor([0.0, 1.0, 0.0, 0.5]))
         lstm.bias_hh_l0.zero_()
     x = torch.tensor([[[1.0]]])
-    i, f, g, o = (torch.sigmoid(torch.tensor(0.5)), torch.sigmoid(torch.tensor(2.0)),
-                  torch.tanh(torch.tensor(2.0)), torch.sigmoid(torch.tensor(-0.5)))
+    i, f, g, o = (
+        torch.sigmoid(torch.tensor(0.5)),
+        torch.sigmoid(torch.tensor(2.0)),
+        torch.tanh(torch.tensor(2.0)),
+        torch.sigmoid(torch.tensor(-0.5)),
+    )
     c = f * 0 + i * g
     h = o * torch.tanh(c)
     with torch.no_grad():

@@ -59,7 +59,7 @@ def test_save_then_load_gives_identical_predictions(tmp_path: Path) -> None:
 
 def test_early_stopping_restores_best_weights() -> None:
     panel = panel_of(seasonal_frame())
-    trained, result = fit(panel, small_config(epochs=40, patience=2, lr=0.05))
+    _, result = fit(panel, small_config(epochs=40, patience=2, lr=0.05))
     assert result.stopped_early
     best = min(h["val_loss"] for h in result.history)  # type: ignore[type-var]
     assert result.best_val_loss == best
@@ -78,9 +78,7 @@ def test_beats_seasonal_naive_on_noisy_seasonal_series(tmp_path: Path) -> None:
         ["train", str(data), "-o", str(model), "--horizon", "14", "--holdout", "56", "--quiet"]
     )
     assert trained.exit_code == 0, trained.stderr
-    result = invoke(
-        ["evaluate", "-m", str(model), str(data), "--windows", "4", "--format", "json"]
-    )
+    result = invoke(["evaluate", "-m", str(model), str(data), "--windows", "4", "--format", "json"])
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
     ratio = report["metrics"]["mase"] / report["baselines"]["seasonal_naive"]["mase"]
