@@ -19,6 +19,8 @@ from forecaster.errors import UsageError
 FILL_POLICIES = ("interpolate", "ffill", "error")
 DEVICES = ("auto", "cpu", "cuda")
 PRECISIONS = ("fp32", "bf16")
+LOSSES = ("mse", "mae", "huber")
+SCHEDULES = ("none", "cosine")
 
 
 @dataclass
@@ -37,6 +39,8 @@ class TrainConfig:
     layers: int = 2
     hidden: int = 64
     dropout: float = 0.1
+    window_norm: bool = True
+    linear_skip: bool = True
     # Training
     epochs: int = 60
     batch_size: int = 64
@@ -47,6 +51,8 @@ class TrainConfig:
     device: str = "auto"
     precision: str = "fp32"
     max_windows_per_epoch: int = 20_000
+    loss: str = "mse"
+    schedule: str = "cosine"
 
     def validate(self) -> TrainConfig:
         """Refuse values that cannot work, naming the valid range (exit code 2)."""
@@ -65,6 +71,8 @@ class TrainConfig:
             ("device", self.device in DEVICES, " | ".join(DEVICES)),
             ("precision", self.precision in PRECISIONS, " | ".join(PRECISIONS)),
             ("max-windows-per-epoch", self.max_windows_per_epoch >= 1, "an integer >= 1"),
+            ("loss", self.loss in LOSSES, " | ".join(LOSSES)),
+            ("schedule", self.schedule in SCHEDULES, " | ".join(SCHEDULES)),
         ]
         for name, ok, valid in checks:
             if not ok:

@@ -20,6 +20,7 @@ class ModelConfig:
     layers: int = 2
     dropout: float = 0.1
     window_norm: bool = True
+    linear_skip: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -44,6 +45,9 @@ class LSTMForecaster(nn.Module):
             batch_first=True,
         )
         self.head = nn.Linear(config.hidden, config.horizon * config.n_targets)
+        # A linear map from the context straight to the horizon, shared by all targets: the
+        # LSTM then learns what a linear extrapolation misses (cf. NLinear, Zeng et al. 2023).
+        self.skip = nn.Linear(config.lookback, config.horizon) if config.linear_skip else None
 
     def forward(self, context: torch.Tensor) -> torch.Tensor:
         batch = context.shape[0]  # context: (B, L, C)
@@ -54,6 +58,8 @@ class LSTMForecaster(nn.Module):
         hidden, _ = self.lstm(context)  # (B, L, hidden)
         last = hidden[:, -1]  # (B, hidden)
         out = self.head(last).view(batch, self.config.horizon, self.config.n_targets)  # (B, H, C)
+        if self.skip is not None:
+            out = out + self.skip(context.transpose(1, 2)).transpose(1, 2)  # (B, H, C)
         if self.config.window_norm:
             out = out * spread + level
         return out

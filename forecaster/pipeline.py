@@ -84,6 +84,8 @@ def fit(
         hidden=config.hidden,
         layers=config.layers,
         dropout=config.dropout,
+        window_norm=config.window_norm,
+        linear_skip=config.linear_skip,
     )
     model = LSTMForecaster(model_config)
     result = train_model(
@@ -96,6 +98,8 @@ def fit(
         seed=config.seed,
         max_windows_per_epoch=config.max_windows_per_epoch,
         precision=config.precision,
+        loss=config.loss,
+        schedule=config.schedule,
         on_epoch=on_epoch,
     )
     raw = Scaler.identity(panel.n_series, len(panel.schema.targets))

@@ -20,6 +20,7 @@ from forecaster.errors import TrainingDiverged, UsageError
 from forecaster.windows import WindowSet
 
 CLIP_NORM = 1.0
+LOSSES: dict[str, type[nn.Module]] = {"mse": nn.MSELoss, "mae": nn.L1Loss, "huber": nn.HuberLoss}
 
 
 @dataclass
@@ -68,13 +69,21 @@ def train_model(
     seed: int = 0,
     max_windows_per_epoch: int | None = None,
     precision: str = "fp32",
+    loss: str = "mse",
+    schedule: str = "cosine",
     on_epoch: Callable[[EpochReport], None] | None = None,
 ) -> TrainResult:
     """Train ``model`` in place on ``windows`` and leave it holding the best weights."""
     device = windows.series.device
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    loss_fn = nn.MSELoss()
+    loss_fn = LOSSES[loss]()
+    # Cosine decay over the epoch budget: large steps early, fine ones before stopping.
+    scheduler = (
+        torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
+        if schedule == "cosine"
+        else None
+    )
     generator = torch.Generator().manual_seed(seed)
     autocast = torch.autocast(
         device_type=device.type, dtype=torch.bfloat16, enabled=precision == "bf16"
@@ -97,13 +106,15 @@ def train_model(
             context, target = windows.gather(starts)
             with autocast:
                 forecast = model(context)
-            loss = loss_fn(forecast.float(), target)
+            batch_loss = loss_fn(forecast.float(), target)
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            batch_loss.backward()
             # Clipping bounds the step when BPTT gradients spike on an unusual window.
             nn.utils.clip_grad_norm_(model.parameters(), CLIP_NORM)
             optimizer.step()
-            total += loss.detach() * len(starts)
+            total += batch_loss.detach() * len(starts)
+        if scheduler is not None:
+            scheduler.step()
         train_loss = float(total.item()) / per_epoch
         if not math.isfinite(train_loss):
             raise TrainingDiverged(
@@ -111,7 +122,7 @@ def train_model(
                 f"try a lower learning rate than --lr {lr:g}"
             )
         val_loss = (
-            evaluate_loss(model, windows, windows.val_starts, batch_size, autocast)
+            evaluate_loss(model, windows, windows.val_starts, loss_fn, autocast)
             if use_val
             else None
         )
@@ -145,16 +156,17 @@ def evaluate_loss(
     model: nn.Module,
     windows: WindowSet,
     starts: torch.Tensor,
-    batch_size: int,
+    loss_fn: nn.Module,
     autocast: torch.autocast,
+    step: int = 1024,
 ) -> float:
-    """Mean squared error over the given windows, in evaluation mode (no dropout)."""
+    """The training loss over the given windows, in evaluation mode (no dropout)."""
     model.eval()
     total = torch.zeros((), device=starts.device)
-    step = max(batch_size, 1024)
     for first in range(0, len(starts), step):
-        context, target = windows.gather(starts[first : first + step])
+        batch = starts[first : first + step]
+        context, target = windows.gather(batch)
         with autocast:
             forecast = model(context)
-        total += ((forecast.float() - target) ** 2).mean(dim=(1, 2)).sum()
+        total += loss_fn(forecast.float(), target) * len(batch)
     return float(total.item()) / len(starts)

@@ -1,0 +1,303 @@
+"""Accuracy on public benchmarks with their standard protocols, beside published figures.
+
+Run by hand (not in CI), from the repository root:
+
+    python benchmarks/accuracy.py                      # ETTh1 (6 horizons) + M4 Hourly, 3 seeds
+    python benchmarks/accuracy.py --dataset m4 --seeds 0
+    python benchmarks/accuracy.py --quick              # a smoke run in seconds
+    python benchmarks/accuracy.py --set linear_skip=false --variant no-skip   # an ablation
+
+It drives the same library code as `forecaster train` (data.build_panel, pipeline.fit,
+forecast.run_model). Only the horizon and the data split come from the protocol; every other
+setting is the default a user gets, unless `--set` overrides it for an ablation.
+
+ETTh1 (univariate, target OT; DLinear/PatchTST protocol): rows [0, 8640) train,
+[8640, 11520) validation, [11520, 14400) test; z-score with the training rows' mean and
+standard deviation; MSE and MAE on that scale over every test window, stride 1 (inputs may
+reach back before the test border).
+
+M4 Hourly: 414 series, horizon 48, one global model; sMAPE and MASE as in the M4
+competition (MASE scaled by each series' in-sample seasonal-naive error, m = 24), and
+OWA = (sMAPE / 18.383 + MASE / 2.395) / 2 against Naive2's published hourly scores.
+
+Each run appends a JSON line to benchmarks/results/accuracy.jsonl.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from forecaster.config import TrainConfig  # noqa: E402
+from forecaster.data import Panel, Schema, build_panel, detect_schema, read_table  # noqa: E402
+from forecaster.forecast import run_model  # noqa: E402
+from forecaster.metrics import mase_scale, score, seasonal_naive  # noqa: E402
+from forecaster.pipeline import fit  # noqa: E402
+from forecaster.windows import context_windows  # noqa: E402
+
+ETT_TRAIN, ETT_VAL, ETT_TEST = 8640, 11520, 14400
+M4_SMAPE_NAIVE2, M4_MASE_NAIVE2 = 18.383, 2.395
+
+# Published univariate ETTh1 (MSE, MAE) and M4 Hourly (sMAPE, MASE, OWA) figures.
+PUBLISHED_ETTH1: dict[str, dict[int, tuple[float, float]]] = {
+    "DLinear (L=336)": {96: (0.056, 0.180), 192: (0.071, 0.204), 336: (0.098, 0.244),
+                        720: (0.189, 0.359)},
+    "NLinear (L=336)": {96: (0.053, 0.177), 192: (0.069, 0.204), 336: (0.081, 0.226),
+                        720: (0.080, 0.226)},
+    "LSTMa": {24: (0.114, 0.272), 48: (0.193, 0.358), 168: (0.236, 0.392),
+              336: (0.590, 0.698), 720: (0.683, 0.768)},
+    "Informer": {24: (0.098, 0.247), 48: (0.158, 0.319)},
+}
+PUBLISHED_M4 = {
+    "seasonal naive": (13.912, 1.193, 0.627),
+    "M4 RNN benchmark": (14.698, 3.048, 1.036),
+    "ES-RNN (Smyl)": (9.328, 0.893, 0.440),
+    "best hourly (Doornik et al.)": (8.913, 0.801, 0.410),
+}
+
+
+def parse_overrides(pairs: list[str]) -> dict[str, Any]:
+    """key=value pairs for TrainConfig fields, typed like the defaults."""
+    defaults = TrainConfig()
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, _, text = pair.partition("=")
+        current = getattr(defaults, key)
+        if isinstance(current, bool):
+            out[key] = text.lower() in ("1", "true", "yes")
+        elif isinstance(current, int) or (current is None and text.isdigit()):
+            out[key] = int(text)
+        elif isinstance(current, float):
+            out[key] = float(text)
+        else:
+            out[key] = text
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# ETTh1
+
+
+def load_etth1(path: Path) -> Panel:
+    frame = read_table(path)
+    return build_panel(frame, Schema(time="date", targets=["OT"]))
+
+
+def truncate(panel: Panel, rows: int) -> Panel:
+    return Panel(
+        ids=panel.ids, starts=panel.starts, offsets=np.array([0, rows]),
+        values=panel.values[:rows], freq=panel.freq, schema=panel.schema,
+    )
+
+
+def run_etth1(panel: Panel, horizon: int, seed: int, overrides: dict[str, Any],
+              quick: bool) -> dict[str, Any]:
+    train_rows = ETT_VAL if not quick else 3000
+    test_end = ETT_TEST if not quick else 3600
+    config = TrainConfig(horizon=horizon, seed=seed, **overrides)
+    # The protocol's split: validation is [8640, 11520), a quarter of the rows given to fit.
+    config.val_fraction = (ETT_VAL - ETT_TRAIN) / ETT_VAL
+    if quick:
+        config.epochs, config.hidden = 2, 8
+    started = time.perf_counter()
+    artifact, result = fit(truncate(panel, train_rows), config)
+    train_seconds = time.perf_counter() - started
+    lookback = artifact.model_config.lookback
+    origins = np.arange(train_rows, test_end - horizon + 1)
+    contexts = context_windows(panel, artifact.scaler, lookback, np.zeros(len(origins), int),
+                               origins)
+    forecasts = run_model(artifact.build_model(), contexts)[..., 0].astype(np.float64)
+    scaled = artifact.scaler.transform(panel.series(0), 0)[:, 0]
+    actuals = np.stack([scaled[o : o + horizon] for o in origins])
+    mse = float(np.mean((forecasts - actuals) ** 2))
+    mae = float(np.mean(np.abs(forecasts - actuals)))
+    # Seasonal naive (m = 24) on the same windows and scale.
+    snaive = np.stack([scaled[o - 24 : o][np.arange(horizon) % 24] for o in origins])
+    return {
+        "dataset": "ETTh1", "horizon": horizon, "seed": seed,
+        "metrics": {"mse": mse, "mae": mae},
+        "seasonal_naive": {"mse": float(np.mean((snaive - actuals) ** 2)),
+                           "mae": float(np.mean(np.abs(snaive - actuals)))},
+        "lookback": lookback, "epochs": result.epochs_run, "best_epoch": result.best_epoch,
+        "seconds": round(time.perf_counter() - started, 1), "train_seconds": round(train_seconds, 1),
+        "test_windows": len(origins),
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# M4 Hourly
+
+
+def load_m4_hourly(directory: Path, limit: int | None = None) -> tuple[Panel, np.ndarray]:
+    train = pd.read_csv(directory / "Hourly-train.csv")
+    test = pd.read_csv(directory / "Hourly-test.csv")
+    if limit:
+        train, test = train.head(limit), test.head(limit)
+    rows = []
+    for _, row in train.iterrows():
+        values = row.iloc[1:].dropna().to_numpy(dtype=np.float64)
+        # M4 gives no timestamps: every series gets an hourly index from the same start.
+        rows.append(pd.DataFrame({
+            "unique_id": row.iloc[0],
+            "ds": pd.date_range("2000-01-01", periods=len(values), freq="h"),
+            "y": values,
+        }))
+    frame = pd.concat(rows, ignore_index=True)
+    panel = build_panel(frame, detect_schema(frame))
+    order = {sid: i for i, sid in enumerate(test.iloc[:, 0])}
+    actuals = test.iloc[:, 1:].to_numpy(dtype=np.float64)[[order[s] for s in panel.ids]]
+    return panel, actuals
+
+
+def m4_scores(forecasts: np.ndarray, actuals: np.ndarray, panel: Panel) -> dict[str, float]:
+    history = [panel.series(i) for i in range(panel.n_series)]
+    scale = mase_scale(history, 24)[:, 0]
+    values = score(forecasts, actuals, scale).values
+    owa = (values["smape"] / M4_SMAPE_NAIVE2 + values["mase"] / M4_MASE_NAIVE2) / 2
+    return {"smape": values["smape"], "mase": values["mase"], "owa": owa}
+
+
+def run_m4(panel: Panel, actuals: np.ndarray, seed: int, overrides: dict[str, Any],
+           quick: bool) -> dict[str, Any]:
+    config = TrainConfig(horizon=48, seed=seed, **overrides)
+    if quick:
+        config.epochs, config.hidden = 2, 8
+    started = time.perf_counter()
+    artifact, result = fit(panel, config)
+    train_seconds = time.perf_counter() - started
+    contexts = context_windows(panel, artifact.scaler, artifact.model_config.lookback)
+    scaled = run_model(artifact.build_model(), contexts).astype(np.float64)
+    forecasts = artifact.scaler.inverse(scaled, np.arange(panel.n_series))[..., 0]
+    history = [panel.series(i) for i in range(panel.n_series)]
+    snaive = seasonal_naive(history, 48, 24)[..., 0]
+    return {
+        "dataset": "M4 Hourly", "horizon": 48, "seed": seed,
+        "metrics": m4_scores(forecasts, actuals, panel),
+        "seasonal_naive": m4_scores(snaive, actuals, panel),
+        "lookback": artifact.model_config.lookback, "epochs": result.epochs_run,
+        "best_epoch": result.best_epoch, "seconds": round(time.perf_counter() - started, 1),
+        "train_seconds": round(train_seconds, 1), "series": panel.n_series,
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# Reporting
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                             capture_output=True, text=True, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        return out.stdout.strip() + ("-dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def summarise(runs: list[dict[str, Any]], keys: tuple[str, ...]) -> dict[str, str]:
+    """Median over seeds, with the spread (min-max) when there are several."""
+    out = {}
+    for key in keys:
+        values = [r["metrics"][key] for r in runs]
+        med = statistics.median(values)
+        out[key] = f"{med:.3f}" + (f" ({min(values):.3f}-{max(values):.3f})"
+                                   if len(values) > 1 else "")
+    return out
+
+
+def print_etth1(results: dict[int, list[dict[str, Any]]]) -> None:
+    print("\nETTh1 univariate (OT), MSE / MAE on the z-scored scale, median of seeds (range)")
+    header = ["horizon", "ours MSE", "ours MAE", "seasonal naive", "s", *PUBLISHED_ETTH1]
+    print(" | ".join(header))
+    for horizon, runs in sorted(results.items()):
+        ours = summarise(runs, ("mse", "mae"))
+        sn = runs[0]["seasonal_naive"]
+        seconds = statistics.median(r["seconds"] for r in runs)
+        published = [
+            "{:.3f} / {:.3f}".format(*table[horizon]) if horizon in table else "-"
+            for table in PUBLISHED_ETTH1.values()
+        ]
+        print(" | ".join([str(horizon), ours["mse"], ours["mae"],
+                          f"{sn['mse']:.3f} / {sn['mae']:.3f}", f"{seconds:.0f}", *published]))
+
+
+def print_m4(runs: list[dict[str, Any]]) -> None:
+    print("\nM4 Hourly (414 series, h=48): sMAPE / MASE / OWA, median of seeds (range)")
+    ours = summarise(runs, ("smape", "mase", "owa"))
+    seconds = statistics.median(r["seconds"] for r in runs)
+    print(f"ours | {ours['smape']} | {ours['mase']} | {ours['owa']} | {seconds:.0f} s")
+    sn = runs[0]["seasonal_naive"]
+    print(f"seasonal naive (this harness) | {sn['smape']:.3f} | {sn['mase']:.3f} | "
+          f"{sn['owa']:.3f}")
+    for name, (smape, mase, owa) in PUBLISHED_M4.items():
+        print(f"{name} (published) | {smape:.3f} | {mase:.3f} | {owa:.3f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--dataset", choices=["etth1", "m4", "all"], default="all")
+    parser.add_argument("--horizons", type=int, nargs="+", default=[24, 48, 96, 192, 336, 720])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--set", dest="overrides", action="append", default=[],
+                        metavar="KEY=VALUE", help="override a TrainConfig default (ablation)")
+    parser.add_argument("--variant", default="default", help="label for the JSON lines")
+    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--quick", action="store_true", help="tiny smoke run")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" /
+                        "accuracy.jsonl")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    overrides = parse_overrides(args.overrides)
+    if args.quick:
+        args.horizons, args.seeds = args.horizons[:1], args.seeds[:1]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    commit = git_commit()
+
+    def record(run: dict[str, Any]) -> None:
+        run.update(variant=args.variant, overrides=overrides, commit=commit,
+                   threads=torch.get_num_threads(), quick=args.quick,
+                   torch=torch.__version__)
+        with args.out.open("a") as handle:
+            handle.write(json.dumps(run) + "\n")
+        print(json.dumps({k: run[k] for k in ("dataset", "horizon", "seed", "metrics",
+                                               "epochs", "seconds")}), flush=True)
+
+    if args.dataset in ("etth1", "all"):
+        panel = load_etth1(args.data_dir / "ETTh1.csv")
+        etth1: dict[int, list[dict[str, Any]]] = {}
+        for horizon in args.horizons:
+            for seed in args.seeds:
+                run = run_etth1(panel, horizon, seed, overrides, args.quick)
+                record(run)
+                etth1.setdefault(horizon, []).append(run)
+        print_etth1(etth1)
+    if args.dataset in ("m4", "all"):
+        panel, actuals = load_m4_hourly(args.data_dir / "m4", limit=20 if args.quick else None)
+        m4 = []
+        for seed in args.seeds:
+            run = run_m4(panel, actuals, seed, overrides, args.quick)
+            record(run)
+            m4.append(run)
+        print_m4(m4)
+    print(f"\ncommit {commit}, torch {torch.__version__}, {torch.get_num_threads()} threads; "
+          f"JSON lines in {args.out}")
+
+
+if __name__ == "__main__":
+    main()
