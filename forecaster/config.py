@@ -41,6 +41,7 @@ class TrainConfig:
     dropout: float = 0.1
     window_norm: bool = True
     linear_skip: bool = True
+    segment: int = 0  # 0: chosen from the frequency (see pipeline.resolve_sizes)
     # Training
     epochs: int = 60
     batch_size: int = 64
@@ -60,6 +61,7 @@ class TrainConfig:
             ("horizon", self.horizon is None or self.horizon >= 1, "an integer >= 1"),
             ("lookback", self.lookback is None or self.lookback >= 1, "an integer >= 1"),
             ("layers", self.layers >= 1, "an integer >= 1"),
+            ("segment", self.segment >= 0, "an integer >= 0 (0: automatic)"),
             ("hidden", self.hidden >= 1, "an integer >= 1"),
             ("dropout", 0.0 <= self.dropout < 1.0, "a number in [0, 1)"),
             ("epochs", self.epochs >= 1, "an integer >= 1"),

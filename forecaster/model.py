@@ -21,6 +21,7 @@ class ModelConfig:
     dropout: float = 0.1
     window_norm: bool = True
     linear_skip: bool = True
+    segment: int = 1  # time steps the LSTM reads per step; lookback is a multiple of it
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -32,13 +33,19 @@ class LSTMForecaster(nn.Module):
     With ``window_norm`` each window is shifted and scaled by its own context mean and
     spread before the LSTM and restored after the head, so that one global model serves
     series at any level (the idea of RevIN, Kim et al. 2022, without learned affine).
+
+    With ``segment`` P > 1 the LSTM reads the window P steps at a time (cf. SegRNN, Lin et
+    al. 2023): L / P recurrent steps instead of L, so long windows stay cheap to unroll and
+    gradients cross fewer steps. Backpropagation still runs through the whole window.
     """
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         self.config = config
+        if config.lookback % config.segment:
+            raise ValueError(f"lookback {config.lookback} is not a multiple of {config.segment}")
         self.lstm = nn.LSTM(
-            input_size=config.n_targets,
+            input_size=config.n_targets * config.segment,
             hidden_size=config.hidden,
             num_layers=config.layers,
             dropout=config.dropout if config.layers > 1 else 0.0,
@@ -55,7 +62,8 @@ class LSTMForecaster(nn.Module):
             level = context.mean(dim=1, keepdim=True)  # (B, 1, C)
             spread = context.std(dim=1, keepdim=True, correction=0) + 1e-3  # (B, 1, C)
             context = (context - level) / spread
-        hidden, _ = self.lstm(context)  # (B, L, hidden)
+        steps = context.reshape(batch, -1, self.config.segment * context.shape[2])  # (B, L/P, P*C)
+        hidden, _ = self.lstm(steps)  # (B, L/P, hidden)
         last = hidden[:, -1]  # (B, hidden)
         out = self.head(last).view(batch, self.config.horizon, self.config.n_targets)  # (B, H, C)
         if self.skip is not None:

@@ -55,6 +55,18 @@ def resolve_sizes(panel: Panel, config: TrainConfig) -> tuple[int, int]:
     return horizon, lookback
 
 
+def resolve_segment(requested: int, lookback: int, season: int) -> tuple[int, int]:
+    """Steps per LSTM input and the lookback rounded down to a multiple of it.
+
+    Automatic (0): one seasonal cycle per step when the window holds at least four cycles,
+    else one time step per LSTM step.
+    """
+    segment = requested or (season if season > 1 and lookback >= 4 * season else 1)
+    if segment > lookback:
+        segment = 1
+    return segment, lookback - lookback % segment
+
+
 def fit(
     panel: Panel,
     config: TrainConfig,
@@ -62,6 +74,7 @@ def fit(
 ) -> tuple[Artifact, TrainResult]:
     """Split, scale, window, train, and package everything prediction needs."""
     horizon, lookback = resolve_sizes(panel, config)
+    segment, lookback = resolve_segment(config.segment, lookback, season_length(panel.freq))
     split = split_series(panel.lengths, horizon, lookback, config.val_fraction)
     if panel.n_series > 1:
         short = [panel.ids[i] for i in np.flatnonzero(panel.lengths < lookback + horizon)]
@@ -86,6 +99,7 @@ def fit(
         dropout=config.dropout,
         window_norm=config.window_norm,
         linear_skip=config.linear_skip,
+        segment=segment,
     )
     model = LSTMForecaster(model_config)
     result = train_model(

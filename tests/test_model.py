@@ -58,3 +58,19 @@ def test_forecaster_shapes_and_level_invariance() -> None:
     assert out.shape == (3, 4, 2)
     # Window normalisation: shifting a window's level shifts its forecast by the same amount.
     torch.testing.assert_close(model(x + 100.0), out + 100.0, atol=1e-3, rtol=1e-4)
+
+
+def test_segmented_lstm_reads_the_window_in_chunks() -> None:
+    config = ModelConfig(n_targets=2, lookback=12, horizon=3, hidden=8, layers=1, segment=4)
+    model = LSTMForecaster(config).eval()
+    assert model.lstm.input_size == 8  # 4 steps x 2 targets per LSTM step
+    x = torch.randn(5, 12, 2)
+    assert model(x).shape == (5, 3, 2)
+    # The first LSTM step sees exactly the first four rows, targets interleaved per row.
+    steps = x.reshape(5, -1, 8)
+    torch.testing.assert_close(steps[:, 0], x[:, :4].reshape(5, 8))
+
+
+def test_lookback_must_be_a_multiple_of_the_segment() -> None:
+    with pytest.raises(ValueError, match="multiple"):
+        LSTMForecaster(ModelConfig(n_targets=1, lookback=10, horizon=2, segment=4))

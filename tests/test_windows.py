@@ -99,3 +99,12 @@ def test_default_lookback_shrinks_to_fit_short_data() -> None:
     lookback, note = resolve_lookback(None, 96, np.array([150]), 48, 0.2)
     assert lookback == 150 - 48 - 48 and note is not None
     assert resolve_lookback(30, 96, np.array([150]), 48, 0.2) == (30, None)
+
+
+def test_segment_choice() -> None:
+    from forecaster.pipeline import resolve_segment
+
+    assert resolve_segment(0, 96, 24) == (24, 96)  # four daily cycles: one day per step
+    assert resolve_segment(0, 36, 12) == (1, 36)  # under four cycles: step by step
+    assert resolve_segment(7, 30, 12) == (7, 28)  # a given segment rounds the lookback down
+    assert resolve_segment(50, 30, 12) == (1, 30)
