@@ -20,6 +20,7 @@ FILL_POLICIES = ("interpolate", "ffill", "error")
 DEVICES = ("auto", "cpu", "cuda")
 PRECISIONS = ("fp32", "bf16")
 LOSSES = ("mse", "mae", "huber")
+WINDOW_NORMS = ("last", "mean", "none")
 SCHEDULES = ("none", "cosine")
 
 
@@ -39,7 +40,7 @@ class TrainConfig:
     layers: int = 2
     hidden: int = 64
     dropout: float = 0.1
-    window_norm: bool = True
+    window_norm: str = "last"
     linear_skip: bool = True
     segment: int = 0  # 0: chosen from the frequency (see pipeline.resolve_sizes)
     # Training
@@ -62,6 +63,7 @@ class TrainConfig:
             ("lookback", self.lookback is None or self.lookback >= 1, "an integer >= 1"),
             ("layers", self.layers >= 1, "an integer >= 1"),
             ("segment", self.segment >= 0, "an integer >= 0 (0: automatic)"),
+            ("window-norm", self.window_norm in WINDOW_NORMS, " | ".join(WINDOW_NORMS)),
             ("hidden", self.hidden >= 1, "an integer >= 1"),
             ("dropout", 0.0 <= self.dropout < 1.0, "a number in [0, 1)"),
             ("epochs", self.epochs >= 1, "an integer >= 1"),

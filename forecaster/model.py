@@ -19,7 +19,7 @@ class ModelConfig:
     hidden: int = 64
     layers: int = 2
     dropout: float = 0.1
-    window_norm: bool = True
+    window_norm: str = "last"  # "last", "mean" or "none": what each window is centred on
     linear_skip: bool = True
     segment: int = 1  # time steps the LSTM reads per step; lookback is a multiple of it
 
@@ -30,9 +30,10 @@ class ModelConfig:
 class LSTMForecaster(nn.Module):
     """Stacked LSTM over the lookback window; a linear head emits all horizon steps at once.
 
-    With ``window_norm`` each window is shifted and scaled by its own context mean and
-    spread before the LSTM and restored after the head, so that one global model serves
-    series at any level (the idea of RevIN, Kim et al. 2022, without learned affine).
+    With ``window_norm`` each window is shifted by its own last value ("last", as NLinear,
+    Zeng et al. 2023) or mean ("mean", RevIN, Kim et al. 2022, without learned affine) and
+    divided by its spread before the LSTM, and restored after the head, so that one global
+    model serves series at any level and follows shifts of level between training and use.
 
     With ``segment`` P > 1 the LSTM reads the window P steps at a time (cf. SegRNN, Lin et
     al. 2023): L / P recurrent steps instead of L, so long windows stay cheap to unroll and
@@ -58,8 +59,9 @@ class LSTMForecaster(nn.Module):
 
     def forward(self, context: torch.Tensor) -> torch.Tensor:
         batch = context.shape[0]  # context: (B, L, C)
-        if self.config.window_norm:
-            level = context.mean(dim=1, keepdim=True)  # (B, 1, C)
+        norm = self.config.window_norm
+        if norm != "none":
+            level = context[:, -1:] if norm == "last" else context.mean(dim=1, keepdim=True)
             spread = context.std(dim=1, keepdim=True, correction=0) + 1e-3  # (B, 1, C)
             context = (context - level) / spread
         steps = context.reshape(batch, -1, self.config.segment * context.shape[2])  # (B, L/P, P*C)
@@ -68,7 +70,7 @@ class LSTMForecaster(nn.Module):
         out = self.head(last).view(batch, self.config.horizon, self.config.n_targets)  # (B, H, C)
         if self.skip is not None:
             out = out + self.skip(context.transpose(1, 2)).transpose(1, 2)  # (B, H, C)
-        if self.config.window_norm:
+        if norm != "none":
             out = out * spread + level
         return out
 
