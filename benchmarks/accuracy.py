@@ -53,12 +53,25 @@ M4_SMAPE_NAIVE2, M4_MASE_NAIVE2 = 18.383, 2.395
 
 # Published univariate ETTh1 (MSE, MAE) and M4 Hourly (sMAPE, MASE, OWA) figures.
 PUBLISHED_ETTH1: dict[str, dict[int, tuple[float, float]]] = {
-    "DLinear (L=336)": {96: (0.056, 0.180), 192: (0.071, 0.204), 336: (0.098, 0.244),
-                        720: (0.189, 0.359)},
-    "NLinear (L=336)": {96: (0.053, 0.177), 192: (0.069, 0.204), 336: (0.081, 0.226),
-                        720: (0.080, 0.226)},
-    "LSTMa": {24: (0.114, 0.272), 48: (0.193, 0.358), 168: (0.236, 0.392),
-              336: (0.590, 0.698), 720: (0.683, 0.768)},
+    "DLinear (L=336)": {
+        96: (0.056, 0.180),
+        192: (0.071, 0.204),
+        336: (0.098, 0.244),
+        720: (0.189, 0.359),
+    },
+    "NLinear (L=336)": {
+        96: (0.053, 0.177),
+        192: (0.069, 0.204),
+        336: (0.081, 0.226),
+        720: (0.080, 0.226),
+    },
+    "LSTMa": {
+        24: (0.114, 0.272),
+        48: (0.193, 0.358),
+        168: (0.236, 0.392),
+        336: (0.590, 0.698),
+        720: (0.683, 0.768),
+    },
     "Informer": {24: (0.098, 0.247), 48: (0.158, 0.319)},
 }
 PUBLISHED_M4 = {
@@ -98,13 +111,18 @@ def load_etth1(path: Path) -> Panel:
 
 def truncate(panel: Panel, rows: int) -> Panel:
     return Panel(
-        ids=panel.ids, starts=panel.starts, offsets=np.array([0, rows]),
-        values=panel.values[:rows], freq=panel.freq, schema=panel.schema,
+        ids=panel.ids,
+        starts=panel.starts,
+        offsets=np.array([0, rows]),
+        values=panel.values[:rows],
+        freq=panel.freq,
+        schema=panel.schema,
     )
 
 
-def run_etth1(panel: Panel, horizon: int, seed: int, overrides: dict[str, Any],
-              quick: bool) -> dict[str, Any]:
+def run_etth1(
+    panel: Panel, horizon: int, seed: int, overrides: dict[str, Any], quick: bool
+) -> dict[str, Any]:
     train_rows = ETT_VAL if not quick else 3000
     test_end = ETT_TEST if not quick else 3600
     config = TrainConfig(horizon=horizon, seed=seed, **overrides)
@@ -117,8 +135,9 @@ def run_etth1(panel: Panel, horizon: int, seed: int, overrides: dict[str, Any],
     train_seconds = time.perf_counter() - started
     lookback = artifact.model_config.lookback
     origins = np.arange(train_rows, test_end - horizon + 1)
-    contexts = context_windows(panel, artifact.scaler, lookback, np.zeros(len(origins), int),
-                               origins)
+    contexts = context_windows(
+        panel, artifact.scaler, lookback, np.zeros(len(origins), int), origins
+    )
     forecasts = run_model(artifact.build_model(), contexts)[..., 0].astype(np.float64)
     scaled = artifact.scaler.transform(panel.series(0), 0)[:, 0]
     actuals = np.stack([scaled[o : o + horizon] for o in origins])
@@ -127,12 +146,19 @@ def run_etth1(panel: Panel, horizon: int, seed: int, overrides: dict[str, Any],
     # Seasonal naive (m = 24) on the same windows and scale.
     snaive = np.stack([scaled[o - 24 : o][np.arange(horizon) % 24] for o in origins])
     return {
-        "dataset": "ETTh1", "horizon": horizon, "seed": seed,
+        "dataset": "ETTh1",
+        "horizon": horizon,
+        "seed": seed,
         "metrics": {"mse": mse, "mae": mae},
-        "seasonal_naive": {"mse": float(np.mean((snaive - actuals) ** 2)),
-                           "mae": float(np.mean(np.abs(snaive - actuals)))},
-        "lookback": lookback, "epochs": result.epochs_run, "best_epoch": result.best_epoch,
-        "seconds": round(time.perf_counter() - started, 1), "train_seconds": round(train_seconds, 1),
+        "seasonal_naive": {
+            "mse": float(np.mean((snaive - actuals) ** 2)),
+            "mae": float(np.mean(np.abs(snaive - actuals))),
+        },
+        "lookback": lookback,
+        "epochs": result.epochs_run,
+        "best_epoch": result.best_epoch,
+        "seconds": round(time.perf_counter() - started, 1),
+        "train_seconds": round(train_seconds, 1),
         "test_windows": len(origins),
     }
 
@@ -150,11 +176,15 @@ def load_m4_hourly(directory: Path, limit: int | None = None) -> tuple[Panel, np
     for _, row in train.iterrows():
         values = row.iloc[1:].dropna().to_numpy(dtype=np.float64)
         # M4 gives no timestamps: every series gets an hourly index from the same start.
-        rows.append(pd.DataFrame({
-            "unique_id": row.iloc[0],
-            "ds": pd.date_range("2000-01-01", periods=len(values), freq="h"),
-            "y": values,
-        }))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "unique_id": row.iloc[0],
+                    "ds": pd.date_range("2000-01-01", periods=len(values), freq="h"),
+                    "y": values,
+                }
+            )
+        )
     frame = pd.concat(rows, ignore_index=True)
     panel = build_panel(frame, detect_schema(frame))
     order = {sid: i for i, sid in enumerate(test.iloc[:, 0])}
@@ -170,8 +200,9 @@ def m4_scores(forecasts: np.ndarray, actuals: np.ndarray, panel: Panel) -> dict[
     return {"smape": values["smape"], "mase": values["mase"], "owa": owa}
 
 
-def run_m4(panel: Panel, actuals: np.ndarray, seed: int, overrides: dict[str, Any],
-           quick: bool) -> dict[str, Any]:
+def run_m4(
+    panel: Panel, actuals: np.ndarray, seed: int, overrides: dict[str, Any], quick: bool
+) -> dict[str, Any]:
     config = TrainConfig(horizon=48, seed=seed, **overrides)
     if quick:
         config.epochs, config.hidden = 2, 8
@@ -184,12 +215,17 @@ def run_m4(panel: Panel, actuals: np.ndarray, seed: int, overrides: dict[str, An
     history = [panel.series(i) for i in range(panel.n_series)]
     snaive = seasonal_naive(history, 48, 24)[..., 0]
     return {
-        "dataset": "M4 Hourly", "horizon": 48, "seed": seed,
+        "dataset": "M4 Hourly",
+        "horizon": 48,
+        "seed": seed,
         "metrics": m4_scores(forecasts, actuals, panel),
         "seasonal_naive": m4_scores(snaive, actuals, panel),
-        "lookback": artifact.model_config.lookback, "epochs": result.epochs_run,
-        "best_epoch": result.best_epoch, "seconds": round(time.perf_counter() - started, 1),
-        "train_seconds": round(train_seconds, 1), "series": panel.n_series,
+        "lookback": artifact.model_config.lookback,
+        "epochs": result.epochs_run,
+        "best_epoch": result.best_epoch,
+        "seconds": round(time.perf_counter() - started, 1),
+        "train_seconds": round(train_seconds, 1),
+        "series": panel.n_series,
     }
 
 
@@ -199,10 +235,19 @@ def run_m4(panel: Panel, actuals: np.ndarray, seed: int, overrides: dict[str, An
 
 def git_commit() -> str:
     try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                             capture_output=True, text=True, check=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
         return out.stdout.strip() + ("-dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
@@ -214,8 +259,9 @@ def summarise(runs: list[dict[str, Any]], keys: tuple[str, ...]) -> dict[str, st
     for key in keys:
         values = [r["metrics"][key] for r in runs]
         med = statistics.median(values)
-        out[key] = f"{med:.3f}" + (f" ({min(values):.3f}-{max(values):.3f})"
-                                   if len(values) > 1 else "")
+        out[key] = f"{med:.3f}" + (
+            f" ({min(values):.3f}-{max(values):.3f})" if len(values) > 1 else ""
+        )
     return out
 
 
@@ -231,8 +277,18 @@ def print_etth1(results: dict[int, list[dict[str, Any]]]) -> None:
             "{:.3f} / {:.3f}".format(*table[horizon]) if horizon in table else "-"
             for table in PUBLISHED_ETTH1.values()
         ]
-        print(" | ".join([str(horizon), ours["mse"], ours["mae"],
-                          f"{sn['mse']:.3f} / {sn['mae']:.3f}", f"{seconds:.0f}", *published]))
+        print(
+            " | ".join(
+                [
+                    str(horizon),
+                    ours["mse"],
+                    ours["mae"],
+                    f"{sn['mse']:.3f} / {sn['mae']:.3f}",
+                    f"{seconds:.0f}",
+                    *published,
+                ]
+            )
+        )
 
 
 def print_m4(runs: list[dict[str, Any]]) -> None:
@@ -241,8 +297,7 @@ def print_m4(runs: list[dict[str, Any]]) -> None:
     seconds = statistics.median(r["seconds"] for r in runs)
     print(f"ours | {ours['smape']} | {ours['mase']} | {ours['owa']} | {seconds:.0f} s")
     sn = runs[0]["seasonal_naive"]
-    print(f"seasonal naive (this harness) | {sn['smape']:.3f} | {sn['mase']:.3f} | "
-          f"{sn['owa']:.3f}")
+    print(f"seasonal naive (this harness) | {sn['smape']:.3f} | {sn['mase']:.3f} | {sn['owa']:.3f}")
     for name, (smape, mase, owa) in PUBLISHED_M4.items():
         print(f"{name} (published) | {smape:.3f} | {mase:.3f} | {owa:.3f}")
 
@@ -253,13 +308,20 @@ def main() -> None:
     parser.add_argument("--dataset", choices=["etth1", "m4", "all"], default="all")
     parser.add_argument("--horizons", type=int, nargs="+", default=[24, 48, 96, 192, 336, 720])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--set", dest="overrides", action="append", default=[],
-                        metavar="KEY=VALUE", help="override a TrainConfig default (ablation)")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a TrainConfig default (ablation)",
+    )
     parser.add_argument("--variant", default="default", help="label for the JSON lines")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--quick", action="store_true", help="tiny smoke run")
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" /
-                        "accuracy.jsonl")
+    parser.add_argument(
+        "--out", type=Path, default=ROOT / "benchmarks" / "results" / "accuracy.jsonl"
+    )
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -270,13 +332,22 @@ def main() -> None:
     commit = git_commit()
 
     def record(run: dict[str, Any]) -> None:
-        run.update(variant=args.variant, overrides=overrides, commit=commit,
-                   threads=torch.get_num_threads(), quick=args.quick,
-                   torch=torch.__version__)
+        run.update(
+            variant=args.variant,
+            overrides=overrides,
+            commit=commit,
+            threads=torch.get_num_threads(),
+            quick=args.quick,
+            torch=torch.__version__,
+        )
         with args.out.open("a") as handle:
             handle.write(json.dumps(run) + "\n")
-        print(json.dumps({k: run[k] for k in ("dataset", "horizon", "seed", "metrics",
-                                               "epochs", "seconds")}), flush=True)
+        print(
+            json.dumps(
+                {k: run[k] for k in ("dataset", "horizon", "seed", "metrics", "epochs", "seconds")}
+            ),
+            flush=True,
+        )
 
     if args.dataset in ("etth1", "all"):
         panel = load_etth1(args.data_dir / "ETTh1.csv")
@@ -295,8 +366,10 @@ def main() -> None:
             record(run)
             m4.append(run)
         print_m4(m4)
-    print(f"\ncommit {commit}, torch {torch.__version__}, {torch.get_num_threads()} threads; "
-          f"JSON lines in {args.out}")
+    print(
+        f"\ncommit {commit}, torch {torch.__version__}, {torch.get_num_threads()} threads; "
+        f"JSON lines in {args.out}"
+    )
 
 
 if __name__ == "__main__":
