@@ -172,20 +172,26 @@ def load(path: Path) -> Artifact:
     except OSError as exc:
         raise ModelFileError(f"cannot read model file {path}: {exc.strerror or exc}") from None
     header = _read_header(payload, path)
-    meta_text = header.get("__metadata__", {}).get("forecaster")
-    if meta_text is None:
+    header_meta = header.get("__metadata__")
+    meta_text = header_meta.get("forecaster") if isinstance(header_meta, dict) else None
+    if not isinstance(meta_text, str):
         raise ModelFileError(f"{path} is a safetensors file but not a forecaster model")
     try:
         meta = json.loads(meta_text)
     except json.JSONDecodeError:
-        raise ModelFileError(
-            f"{path}: model metadata is not valid JSON; the file is damaged"
-        ) from None
+        meta = None
+    if not isinstance(meta, dict):
+        raise ModelFileError(f"{path}: model metadata is not a JSON object; the file is damaged")
     version = meta.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
         raise ModelFileError(
             f"{path} was written by a newer forecaster (model format {version}, this version "
             f"reads {FORMAT_VERSION}); upgrade forecaster to use it"
+        )
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ModelFileError(
+            f"{path}: unknown model format version {version!r} (this version reads 1 to "
+            f"{FORMAT_VERSION}); the file is damaged or was not written by forecaster"
         )
     from safetensors.torch import load as load_bytes
 
@@ -201,11 +207,21 @@ def load(path: Path) -> Artifact:
             "train the model again"
         )
     try:
-        return _from_parts(meta, tensors)
-    except (KeyError, TypeError, ValueError) as exc:
+        artifact = _from_parts(meta, tensors)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ModelFileError(
             f"{path}: model metadata is incomplete or inconsistent ({type(exc).__name__}: {exc})"
         ) from None
+    try:
+        artifact.build_model()  # the weights must fit the network the metadata describes
+    except ModelFileError as exc:
+        raise ModelFileError(f"{path}: {exc}") from None
+    except (RuntimeError, TypeError, ValueError) as exc:
+        raise ModelFileError(
+            f"{path}: model metadata describes a network that cannot be built ({exc}); "
+            "the file was edited or damaged: train the model again"
+        ) from None
+    return artifact
 
 
 def _read_header(payload: bytes, path: Path) -> dict[str, Any]:
@@ -234,19 +250,33 @@ def _from_parts(meta: dict[str, Any], tensors: dict[str, torch.Tensor]) -> Artif
     context = tensors["context.values"].numpy()
     ids = [str(i) for i in meta["ids"]]
     model_config = ModelConfig(**meta["model_config"])
-    if context.shape != (len(ids), model_config.lookback, model_config.n_targets):
+    n_series, channels = len(ids), model_config.n_targets
+    if context.shape != (n_series, model_config.lookback, channels):
         raise ValueError(f"stored context has shape {tuple(context.shape)}")
+    targets = list(schema["targets"])
+    if len(targets) != channels:
+        raise ValueError(f"{len(targets)} target name(s) for {channels} target(s)")
+    scaler = Scaler.from_dict(meta["scaler"])
+    if scaler.mean.shape != (n_series, channels) or scaler.std.shape != (n_series, channels):
+        raise ValueError(f"scaler has shape {scaler.mean.shape}, expected {(n_series, channels)}")
+    freq = str(meta["freq"])
+    pd.tseries.frequencies.to_offset(freq)  # ValueError for an unknown alias
+    series_end = [pd.Timestamp(t) for t in meta["series_end"]]
+    train_end = [pd.Timestamp(t) for t in meta["train_end"]]
+    context_real = tensors["context.real"].numpy()
+    if len(series_end) != n_series or len(train_end) != n_series or len(context_real) != n_series:
+        raise ValueError(f"per-series fields do not all have {n_series} entries")
     return Artifact(
         model_config=model_config,
         train_config=TrainConfig.from_dict(meta["train_config"]),
-        schema=Schema(time=schema["time"], targets=list(schema["targets"]), id=schema["id"]),
-        freq=str(meta["freq"]),
+        schema=Schema(time=schema["time"], targets=targets, id=schema["id"]),
+        freq=freq,
         ids=ids,
-        scaler=Scaler.from_dict(meta["scaler"]),
+        scaler=scaler,
         context=context,
-        context_real=tensors["context.real"].numpy(),
-        series_end=[pd.Timestamp(t) for t in meta["series_end"]],
-        train_end=[pd.Timestamp(t) for t in meta["train_end"]],
+        context_real=context_real,
+        series_end=series_end,
+        train_end=train_end,
         state_dict=state,
         history=list(meta.get("history", [])),
         summary=dict(meta.get("summary", {})),

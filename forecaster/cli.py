@@ -12,10 +12,10 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -34,7 +34,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
-_state = {"debug": False}
+_state = {"debug": False, "interrupted": False}
 
 
 class TableFormat(str, Enum):
@@ -113,6 +113,7 @@ def _errors_to_exit_codes() -> Iterator[None]:
     """Domain errors become one line on stderr and their exit code; Ctrl-C becomes 130."""
     try:
         yield
+        _check_interrupted()
     except ForecasterError as exc:
         if _state["debug"]:
             raise
@@ -257,7 +258,6 @@ def train(
         typer.Option(
             "--dropout",
             min=0.0,
-            max=1.0,
             help="Dropout between layers. (default: 0.1)",
             rich_help_panel=MODEL,
         ),
@@ -292,7 +292,6 @@ def train(
         typer.Option(
             "--val-fraction",
             min=0.0,
-            max=1.0,
             help="Share of each series' end used for validation "
             "(at least one horizon). (default: 0.2)",
             rich_help_panel=TRAINING,
@@ -365,6 +364,7 @@ def train(
         panel = drop_last(panel, holdout)
         with _progress(quiet, config.epochs) as on_epoch:
             model, result = fit(panel, config, on_epoch=on_epoch)
+        _check_interrupted()  # never save a model from a run the user interrupted
         artifact_io.save(model, output)
         seconds = time.perf_counter() - started
         summary = {
@@ -411,9 +411,13 @@ def _check_writable(output: Path) -> None:
 
 @contextmanager
 def _progress(quiet: bool, epochs: int) -> Iterator[Callable[[EpochReport], None] | None]:
-    """A rich progress bar on stderr when it is a terminal; nothing otherwise."""
+    """A rich progress bar on stderr when it is a terminal; nothing otherwise.
+
+    Either way the callback ends training at the next epoch after an interrupt that library
+    code swallowed.
+    """
     if quiet or not sys.stderr.isatty():
-        yield None
+        yield lambda report: _check_interrupted()
         return
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -428,6 +432,7 @@ def _progress(quiet: bool, epochs: int) -> Iterator[Callable[[EpochReport], None
         task = bar.add_task("train", total=epochs, losses="")
 
         def on_epoch(report: EpochReport) -> None:
+            _check_interrupted()
             val = f" val {report.val_loss:.4f}" if report.val_loss is not None else ""
             bar.update(
                 task,
@@ -603,12 +608,47 @@ def info(
 
 
 def _raise_interrupt(signum: int, frame: Any) -> None:
+    _state["interrupted"] = True
     raise KeyboardInterrupt
+
+
+def _check_interrupted() -> None:
+    """Raise again an interrupt that did not get through.
+
+    A KeyboardInterrupt raised while Python runs a finalizer or a weakref callback (lazy
+    imports run some) is only reported as "Exception ignored" and the program goes on.
+    """
+    if _state["interrupted"]:
+        raise KeyboardInterrupt
+
+
+def _unraisable(unraisable: Any) -> None:
+    """Swallowed interrupts are remembered (and re-raised), not printed; the rest as usual."""
+    if isinstance(unraisable.exc_value, KeyboardInterrupt):
+        _state["interrupted"] = True
+        return
+    sys.__unraisablehook__(unraisable)
+
+
+def _exit_interrupted() -> NoReturn:
+    """Exit 130 for certain, once the interrupt has been handled and cleanup has run.
+
+    When the interrupt lands in one of torch's lazy imports (while it builds dataclasses),
+    CPython can take the KeyboardInterrupt for an unhandled one and end `python -m
+    forecaster` by SIGINT (status -2) instead of the exit code asked for; so flush and
+    leave directly.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        with suppress(Exception):
+            stream.flush()
+    os._exit(EXIT_INTERRUPTED)
 
 
 def main() -> None:
     """Console entry point: SIGTERM is treated like Ctrl-C, so cleanup paths run."""
+    signal.signal(signal.SIGINT, _raise_interrupt)
     signal.signal(signal.SIGTERM, _raise_interrupt)
+    sys.unraisablehook = _unraisable
     try:
         app()
     except BrokenPipeError:
@@ -616,4 +656,8 @@ def main() -> None:
         sys.exit(0)
     except KeyboardInterrupt:
         sys.stderr.write("forecaster: interrupted\n")
-        sys.exit(EXIT_INTERRUPTED)
+        _exit_interrupted()
+    except SystemExit as exc:
+        if exc.code == EXIT_INTERRUPTED:
+            _exit_interrupted()
+        raise

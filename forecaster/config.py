@@ -7,7 +7,6 @@ frequency; see `resolve_horizon` and `resolve_lookback`).
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,8 @@ PRECISIONS = ("fp32", "bf16")
 LOSSES = ("mse", "mae", "huber")
 WINDOW_NORMS = ("last", "mean", "none")
 SCHEDULES = ("none", "cosine")
+# Adam's step is about the learning rate itself; far above this it overflows float32.
+MAX_LR = 10.0
 
 
 @dataclass
@@ -68,7 +69,7 @@ class TrainConfig:
             ("dropout", 0.0 <= self.dropout < 1.0, "a number in [0, 1)"),
             ("epochs", self.epochs >= 1, "an integer >= 1"),
             ("batch-size", self.batch_size >= 1, "an integer >= 1"),
-            ("lr", self.lr > 0 and math.isfinite(self.lr), "a number > 0"),
+            ("lr", 0 < self.lr <= MAX_LR, f"a number in (0, {MAX_LR:g}]"),
             ("patience", self.patience >= 1, "an integer >= 1"),
             ("val-fraction", 0.0 <= self.val_fraction < 1.0, "a number in [0, 1)"),
             ("fill", self.fill in FILL_POLICIES, " | ".join(FILL_POLICIES)),

@@ -28,6 +28,10 @@ log = logging.getLogger("forecaster")
 TIME_NAMES = ("ds", "date", "datetime", "timestamp", "time", "period", "month", "week", "day")
 ID_NAMES = ("unique_id",)
 _GZIP_MAGIC = b"\x1f\x8b"
+_OFFSET = r"(?:[+-]\d\d:?\d\d|Z)$"  # a UTC offset ending a timestamp
+# Scaling squares deviations in float64: beyond these magnitudes they overflow or underflow.
+MAX_MAGNITUDE = 1e100
+MIN_MAGNITUDE = 1e-100
 
 
 @dataclass(frozen=True)
@@ -83,7 +87,13 @@ def read_table(source: str | Path) -> pd.DataFrame:
     head = raw.read(65536)
     if head[:2] == _GZIP_MAGIC:
         raw = gzip.GzipFile(fileobj=_Chain(head, raw))  # type: ignore[assignment]
-        head = raw.read(65536)
+        try:
+            head = raw.read(65536)
+        except (OSError, EOFError) as exc:
+            raise DataError(
+                f"{_name(source)} looks gzip-compressed but cannot be decompressed ({exc}); "
+                "check that the file is complete"
+            ) from None
     text_head = head.decode("utf-8", errors="replace").lstrip("\ufeff")
     if not text_head.strip():
         raise DataError(f"{_name(source)} is empty; give a CSV with a header and data rows")
@@ -95,7 +105,12 @@ def read_table(source: str | Path) -> pd.DataFrame:
         raise DataError(
             f"{_name(source)} is empty; give a CSV with a header and data rows"
         ) from None
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"{_name(source)} is not UTF-8 text (it holds byte "
+            f"0x{exc.object[exc.start : exc.start + 1].hex()}); save it as UTF-8 CSV"
+        ) from None
+    except (pd.errors.ParserError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(f"cannot parse {_name(source)} as CSV: {first}") from None
     except (OSError, EOFError) as exc:
@@ -164,8 +179,8 @@ def _parse_csv(stream: io.RawIOBase, delimiter: str) -> pd.DataFrame:
     except ImportError:
         engine = "c"
     if engine == "pyarrow":
+        data = buffered.read()
         try:
-            data = buffered.read()
             return pd.read_csv(
                 io.BytesIO(data), sep=delimiter, engine="pyarrow", encoding="utf-8-sig"
             )
@@ -182,7 +197,7 @@ def _parse_csv(stream: io.RawIOBase, delimiter: str) -> pd.DataFrame:
 
 def _suggest(name: str, columns: Sequence[str]) -> str:
     close = difflib.get_close_matches(name, list(columns), n=1, cutoff=0.5)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
+    hint = f"; did you mean {close[0]!r}?" if close else ";"
     return f"{hint} columns are: {', '.join(map(repr, columns))}"
 
 
@@ -215,11 +230,18 @@ def detect_schema(
     if id is None:
         id = _find_id_column(frame, time, exclude=set(targets))
     if not targets:
-        if id is not None and "y" in columns:
+        if id is not None and "y" in columns and "y" not in (time, id):
             targets = ["y"]
         else:
             targets = [c for c in columns if c not in (time, id) and _looks_numeric(frame[c])]
         if not targets:
+            comma = _comma_numbers(frame, exclude={time, id})
+            if comma is not None:
+                column, example = comma
+                raise DataError(
+                    f"column {column!r} is not numeric as written (e.g. {example!r})"
+                    f"{_number_hint(example)}"
+                )
             raise DataError(
                 "no numeric target column found; name one with --target "
                 f"(columns are: {', '.join(map(repr, columns))})"
@@ -269,6 +291,21 @@ def _find_id_column(frame: pd.DataFrame, time: str, exclude: set[str]) -> str | 
     return None
 
 
+_COMMA_NUMBER = r"^[+-]?\d+(?:[.,\s]\d{3})*,\d+$|^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$"
+
+
+def _comma_numbers(frame: pd.DataFrame, exclude: set[str | None]) -> tuple[str, str] | None:
+    """A column of numbers written with decimal commas or thousands separators, if any."""
+    for column in frame.columns:
+        if column in exclude or pd.api.types.is_numeric_dtype(frame[column]):
+            continue
+        sample = frame[column].dropna().astype(str).str.strip().head(200)
+        matches = sample.str.match(_COMMA_NUMBER)
+        if len(sample) and matches.mean() >= 0.8:
+            return str(column), str(sample[matches].iloc[0])
+    return None
+
+
 def _looks_numeric(column: pd.Series) -> bool:
     if pd.api.types.is_bool_dtype(column):
         return False
@@ -286,8 +323,13 @@ def _looks_numeric(column: pd.Series) -> bool:
 
 def _to_datetime(values: pd.Series) -> pd.Series:
     """Parse timestamps; time-zone-aware values are converted to UTC and made naive."""
+    return _parse_text_times(values)[0]
+
+
+def _parse_text_times(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Parsed timestamps (naive UTC where an offset was given) and which rows had an offset."""
     text = values.astype(str).str.strip()
-    aware = text.str.contains(r"(?:[+-]\d\d:?\d\d|Z)$", regex=True)
+    aware = text.str.contains(_OFFSET, regex=True)
     try:
         parsed = pd.to_datetime(text, errors="coerce", utc=bool(aware.any()), format="ISO8601")
     except (ValueError, TypeError):
@@ -302,17 +344,18 @@ def _to_datetime(values: pd.Series) -> pd.Series:
             parsed = fallback
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
-    return parsed
+    return parsed, aware
 
 
 def parse_times(frame: pd.DataFrame, column: str) -> pd.Series:
     values = frame[column]
+    aware = None
     if pd.api.types.is_datetime64_any_dtype(values):
         parsed = values
         if getattr(parsed.dt, "tz", None) is not None:
             parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
     else:
-        parsed = _to_datetime(values)
+        parsed, aware = _parse_text_times(values)
     bad = parsed.isna()
     if bad.any():
         rows = _file_rows(bad)
@@ -320,6 +363,11 @@ def parse_times(frame: pd.DataFrame, column: str) -> pd.Series:
         raise DataError(
             f"column {column!r}: {int(bad.sum())} value(s) are not dates, first at row(s) {rows} "
             f"(e.g. {example!r}); fix or remove those rows, or choose the column with --time"
+        )
+    if aware is not None and aware.any() and not aware.all():
+        raise DataError(
+            f"column {column!r} mixes timestamps with and without a UTC offset (without at "
+            f"row(s) {_file_rows(~aware)}); give every timestamp its offset, or none"
         )
     return parsed
 
@@ -349,6 +397,20 @@ def parse_numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
             f"target column {column!r} holds infinite values at row(s) "
             f"{_file_rows(pd.Series(infinite, index=frame.index))}; replace them or leave the "
             "cells empty to have them filled"
+        )
+    magnitude = np.abs(numbers)
+    huge = magnitude > MAX_MAGNITUDE
+    if huge.any():
+        raise DataError(
+            f"target column {column!r} holds values too large to model (above {MAX_MAGNITUDE:g}) "
+            f"at row(s) {_file_rows(pd.Series(huge, index=frame.index))}; rescale the column "
+            "(for example express it in larger units)"
+        )
+    largest = float(np.nanmax(magnitude)) if (~np.isnan(magnitude)).any() else 0.0
+    if 0.0 < largest < MIN_MAGNITUDE:
+        raise DataError(
+            f"target column {column!r} holds only values too small to model (below "
+            f"{MIN_MAGNITUDE:g}); rescale the column (for example express it in smaller units)"
         )
     return numbers
 
@@ -384,6 +446,12 @@ def infer_frequency(times: Sequence[pd.DatetimeIndex]) -> str:
         freq = _infer_from_runs(index)
         if freq is not None:
             return freq
+    longest = max((len(index) for index in times), default=0)
+    if longest < 3:
+        raise DataError(
+            f"too few rows to infer the frequency: the longest series has {longest} row(s); "
+            "give more data (or the frequency with --freq)"
+        )
     raise DataError(
         "cannot infer the frequency: timestamps are irregular; give it with --freq "
         "(for example --freq h, D, W, MS, QS, YS or 15min)"
@@ -478,9 +546,16 @@ def build_panel(
             (f"{ids_sorted[i]} " if schema.id else "") + str(times_sorted[i]) for i in first
         )
         where = "within a series " if schema.id else ""
+        repeated = times_sorted[first]
+        dst = (
+            "; if a repeated hour is the one the clocks go back (daylight saving), give the "
+            "timestamps with their UTC offset or in UTC"
+            if bool((repeated != repeated.normalize()).any())
+            else ""
+        )
         raise DataError(
             f"duplicate timestamps {where}in {schema.time!r}: {examples}; remove or aggregate "
-            "them (with several series, name the id column with --id)"
+            f"them (with several series, name the id column with --id){dst}"
         )
 
     boundaries = np.flatnonzero(ids_sorted[1:] != ids_sorted[:-1]) + 1
@@ -492,7 +567,10 @@ def build_panel(
     elif expected_freq:
         freq = _check_frequency(series_times, expected_freq, source)
     else:
-        freq = infer_frequency(series_times)
+        try:
+            freq = infer_frequency(series_times)
+        except DataError as exc:
+            raise DataError(f"{exc}{_offsets_hint(frame[schema.time])}") from None
 
     out_values, out_starts, out_ids, lengths = [], [], [], []
     filled_cells = 0
@@ -504,6 +582,7 @@ def build_panel(
             raise DataError(
                 f"timestamp {off} of series {ids_sorted[a]!r} is not on the {freq!r} grid that "
                 f"starts at {index[0]}; give the right --freq or resample the data"
+                f"{_offsets_hint(frame[schema.time])}"
             )
         regular = np.full((len(grid), values.shape[1]), np.nan)
         regular[where] = values[a:b]
@@ -540,6 +619,21 @@ def build_panel(
         freq=freq,
         schema=schema,
         notes=notes,
+    )
+
+
+def _offsets_hint(values: pd.Series) -> str:
+    """A hint for irregular data whose timestamps were time-zone aware, else ''."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        aware = getattr(values.dt, "tz", None) is not None
+    else:
+        aware = bool(values.astype(str).str.strip().str.contains(_OFFSET, regex=True).any())
+    if not aware:
+        return ""
+    return (
+        " (time-zone-aware timestamps were converted to UTC; if their offset changes with "
+        "daylight saving, as for daily data at local midnight, remove the offsets to keep "
+        "local time)"
     )
 
 
