@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 TORCH ?= torch==2.13.0
 SAMPLE := sample_data/us_meat_production_monthly_long.csv
 
-.PHONY: install demo test lint bench-accuracy bench-throughput bench-scale clean
+.PHONY: install demo test lint bench-accuracy bench-throughput bench-scale bench-startup clean
 
 install: $(VENV)/.installed
 
@@ -32,6 +32,19 @@ lint: install
 	$(BIN)/ruff check forecaster tests benchmarks
 	$(BIN)/ruff format --check forecaster tests benchmarks
 	$(BIN)/mypy forecaster
+
+# Benchmarks: run by hand, never in CI (see benchmarks/README.md).
+bench-accuracy: install
+	$(BIN)/python benchmarks/accuracy.py
+
+bench-throughput: install
+	$(BIN)/python benchmarks/throughput.py
+
+bench-scale: install
+	$(BIN)/python benchmarks/scale.py
+
+bench-startup: install
+	$(BIN)/python benchmarks/startup.py
 
 clean:
 	rm -rf $(VENV) demo.fcst .pytest_cache .mypy_cache .ruff_cache

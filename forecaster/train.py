@@ -6,6 +6,7 @@ Adam, gradient-norm clipping and early stopping that restores the best weights.
 
 from __future__ import annotations
 
+import logging
 import math
 import random
 import time
@@ -18,6 +19,8 @@ from torch import nn
 
 from forecaster.errors import TrainingDiverged, UsageError
 from forecaster.windows import WindowSet
+
+log = logging.getLogger("forecaster")
 
 CLIP_NORM = 1.0
 LOSSES: dict[str, type[nn.Module]] = {"mse": nn.MSELoss, "mae": nn.L1Loss, "huber": nn.HuberLoss}
@@ -85,9 +88,12 @@ def train_model(
         else None
     )
     generator = torch.Generator().manual_seed(seed)
-    autocast = torch.autocast(
-        device_type=device.type, dtype=torch.bfloat16, enabled=precision == "bf16"
-    )
+    # bf16 autocast is for GPUs: CPU kernels may lack it (oneDNN's LSTM fails on CPUs without
+    # bf16 support), and fp32 keeps CPU results deterministic.
+    bf16 = precision == "bf16" and device.type == "cuda"
+    if precision == "bf16" and not bf16:
+        log.warning("--precision bf16 applies on GPU only; training in fp32 on %s", device)
+    autocast = torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=bf16)
     n_train = len(windows.train_starts)
     per_epoch = min(n_train, max_windows_per_epoch or n_train)
     use_val = len(windows.val_starts) > 0

@@ -109,10 +109,18 @@ class WindowSet:
     lookback: int
     horizon: int
 
+    def __post_init__(self) -> None:
+        self.series = self.series.contiguous()  # gather views it by strides; no copy if so
+
     def gather(self, starts: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Context and target for the windows beginning at ``starts`` (a copy of the batch only)."""
-        steps = torch.arange(self.lookback + self.horizon, device=starts.device)
-        window = self.series[starts[:, None] + steps]  # (B, L + H, C)
+        rows, channels = self.series.shape
+        span = self.lookback + self.horizon
+        # Every window as an overlapping view of the contiguous series, nothing copied:
+        # (rows - span + 1, L + H, C). index_select then copies one block per window, about
+        # ten times faster than indexing every (window, step) pair on CPU.
+        every = self.series.as_strided((rows - span + 1, span, channels), (channels, channels, 1))
+        window = every.index_select(0, starts)  # (B, L + H, C)
         return window[:, : self.lookback], window[:, self.lookback :]
 
 
