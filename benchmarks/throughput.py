@@ -2,8 +2,9 @@
 
 Run by hand (not in CI), from the repository root:
 
-    python benchmarks/throughput.py                  # three configurations, 5 repeats each
-    python benchmarks/throughput.py --segment 1 --windows 2048 --repeats 3   # full-step LSTM
+    python benchmarks/throughput.py                  # three configurations, 7 repeats each
+    python benchmarks/throughput.py --threads 1      # steadier on a busy machine
+    python benchmarks/throughput.py --segment 1 --windows 1024 --repeats 3   # full-step LSTM
     python benchmarks/throughput.py --device cuda --precision bf16            # on a GPU
     python benchmarks/throughput.py --quick          # a smoke run in seconds
 
@@ -16,9 +17,10 @@ process, in a rotating order, several times; the tables give medians:
 - bare: what a user would write by hand: the same `LSTMForecaster` (same class, same
   weights, so only the loop differs), Adam, clip_grad_norm, on a pre-built (N, L + H, C)
   tensor of every training window, one random index per batch, no validation;
-- CLI: `python -m forecaster train CSV --epochs 1 --quiet --format json` end to end in a
-  fresh process, the same settings given through ``--config``; its training epoch comes from
-  the model's history, its total wall time includes start-up, reading and saving.
+- CLI: `python -m forecaster train CSV --quiet --format json` end to end in a fresh
+  process, the same settings and ``epochs = 2`` given through ``--config``; its throughput is
+  that of the second epoch, from the model's history (the first also builds kernels), and
+  its wall time includes start-up, reading and saving.
 
 Both in-process loops draw the same windows in the same order from the same seed, so
 their losses agree; the table shows the difference as a check. Throughput is windows per
