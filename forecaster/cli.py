@@ -297,6 +297,15 @@ def train(
             rich_help_panel=TRAINING,
         ),
     ] = None,
+    threads: Annotated[
+        int | None,
+        typer.Option(
+            "--threads",
+            min=0,
+            help="CPU threads for training; 0: one, or OMP_NUM_THREADS. (default: 0)",
+            rich_help_panel=TRAINING,
+        ),
+    ] = None,
     seed: Annotated[
         int | None,
         typer.Option("--seed", help="Random seed. (default: 0)", rich_help_panel=TRAINING),
@@ -354,6 +363,7 @@ def train(
                 "patience": patience,
                 "val_fraction": val_fraction,
                 "seed": seed,
+                "threads": threads,
                 "device": device.value if device else None,
                 "precision": precision.value if precision else None,
             },

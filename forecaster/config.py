@@ -51,6 +51,7 @@ class TrainConfig:
     patience: int = 8
     val_fraction: float = 0.2
     seed: int = 0
+    threads: int = 0  # 0: one, unless OMP_NUM_THREADS says otherwise (see train.set_threads)
     device: str = "auto"
     precision: str = "fp32"
     max_windows_per_epoch: int = 20_000
@@ -71,6 +72,7 @@ class TrainConfig:
             ("batch-size", self.batch_size >= 1, "an integer >= 1"),
             ("lr", 0 < self.lr <= MAX_LR, f"a number in (0, {MAX_LR:g}]"),
             ("patience", self.patience >= 1, "an integer >= 1"),
+            ("threads", self.threads >= 0, "an integer >= 0 (0: automatic)"),
             ("val-fraction", 0.0 <= self.val_fraction < 1.0, "a number in [0, 1)"),
             ("fill", self.fill in FILL_POLICIES, " | ".join(FILL_POLICIES)),
             ("device", self.device in DEVICES, " | ".join(DEVICES)),

@@ -13,7 +13,14 @@ from forecaster.data import Panel
 from forecaster.errors import DataError, UsageError
 from forecaster.frequency import default_horizon, default_lookback, season_length
 from forecaster.model import LSTMForecaster, ModelConfig
-from forecaster.train import EpochReport, TrainResult, seed_everything, select_device, train_model
+from forecaster.train import (
+    EpochReport,
+    TrainResult,
+    seed_everything,
+    select_device,
+    set_threads,
+    train_model,
+)
 from forecaster.windows import (
     Scaler,
     context_windows,
@@ -88,6 +95,7 @@ def fit(
             )
     scaler = fit_scaler(panel, split)
     device = select_device(config.device)
+    threads = set_threads(config.threads)
     seed_everything(config.seed)
     windows = make_windows(panel, scaler, split, lookback, horizon, device, seed=config.seed)
     model_config = ModelConfig(
@@ -144,6 +152,7 @@ def fit(
             "train_windows": len(windows.train_starts),
             "val_windows": len(windows.val_starts),
             "device": str(device),
+            "threads": threads,
         },
         versions=versions(),
     )

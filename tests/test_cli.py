@@ -216,3 +216,20 @@ def test_help_and_version() -> None:
         assert command in done.stdout.decode()
     version = run_forecaster(["--version"])
     assert version.stdout.decode().strip() == "0.1.0"
+
+
+def test_threads_option_is_applied_and_recorded(seasonal_csv: Path, tmp_path: Path) -> None:
+    import torch
+
+    model = tmp_path / "m.fcst"
+    before = torch.get_num_threads()
+    try:
+        result = invoke(["train", str(seasonal_csv), "-o", str(model), "--threads", "2", *FAST])
+        assert result.exit_code == 0, result.stderr
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+    info = invoke(["info", str(model), "--format", "json"])
+    assert json.loads(info.stdout)["training"]["threads"] == 2
+    bad = invoke(["train", str(seasonal_csv), "-o", str(model), "--threads", "-1", *FAST])
+    assert bad.exit_code == 2
