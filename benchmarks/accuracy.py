@@ -326,6 +326,8 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     overrides = parse_overrides(args.overrides)
+    # fit() sets torch's threads from the config: pass the harness' own on.
+    overrides.setdefault("threads", torch.get_num_threads())
     if args.quick:
         args.horizons, args.seeds = args.horizons[:1], args.seeds[:1]
     args.out.parent.mkdir(parents=True, exist_ok=True)

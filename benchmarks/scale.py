@@ -147,7 +147,8 @@ def child(args: argparse.Namespace) -> None:
             validation["s"] += time.perf_counter() - begun
 
     train.evaluate_loss = timed_evaluate_loss
-    config = TrainConfig(epochs=1, seed=0)
+    # fit() sets torch's threads from the config: pass the benchmark's own on.
+    config = TrainConfig(epochs=1, seed=0, threads=torch.get_num_threads())
     if args.max_windows is not None:
         config.max_windows_per_epoch = args.max_windows
     if args.hidden:
