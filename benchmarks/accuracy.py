@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -41,6 +40,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import git_commit  # noqa: E402
 from forecaster.config import TrainConfig  # noqa: E402
 from forecaster.data import Panel, Schema, build_panel, detect_schema, read_table  # noqa: E402
 from forecaster.forecast import run_model  # noqa: E402
@@ -231,26 +231,6 @@ def run_m4(
 
 # ---------------------------------------------------------------------------------------
 # Reporting
-
-
-def git_commit() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-        return out.stdout.strip() + ("-dirty" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def summarise(runs: list[dict[str, Any]], keys: tuple[str, ...]) -> dict[str, str]:
