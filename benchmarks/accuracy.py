@@ -138,7 +138,7 @@ def run_etth1(
     contexts = context_windows(
         panel, artifact.scaler, lookback, np.zeros(len(origins), int), origins
     )
-    forecasts = run_model(artifact.build_model(), contexts)[..., 0].astype(np.float64)
+    forecasts = run_model(artifact, contexts)[..., 0].astype(np.float64)
     scaled = artifact.scaler.transform(panel.series(0), 0)[:, 0]
     actuals = np.stack([scaled[o : o + horizon] for o in origins])
     mse = float(np.mean((forecasts - actuals) ** 2))
@@ -210,7 +210,7 @@ def run_m4(
     artifact, result = fit(panel, config)
     train_seconds = time.perf_counter() - started
     contexts = context_windows(panel, artifact.scaler, artifact.model_config.lookback)
-    scaled = run_model(artifact.build_model(), contexts).astype(np.float64)
+    scaled = run_model(artifact, contexts).astype(np.float64)
     forecasts = artifact.scaler.inverse(scaled, np.arange(panel.n_series))[..., 0]
     history = [panel.series(i) for i in range(panel.n_series)]
     snaive = seasonal_naive(history, 48, 24)[..., 0]

@@ -5,6 +5,10 @@ Layout (one safetensors file):
               ``lookback`` raw rows of each series; ``context.real`` (S,) how many are real
     metadata  ``forecaster``: JSON with config, schema, frequency, ids, scalers, timestamps,
               history and versions; ``checksum``: SHA-256 of every tensor's bytes
+
+Reading a model never imports torch: weights load as NumPy arrays (`safetensors.numpy`) and
+are checked against the shapes the metadata implies, so `predict`, `evaluate` and `info`
+start in a second.
 """
 
 from __future__ import annotations
@@ -17,18 +21,20 @@ import struct
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import torch
 
 from forecaster import __version__
-from forecaster.config import TrainConfig
+from forecaster.config import ModelConfig, TrainConfig
 from forecaster.data import Schema
 from forecaster.errors import ModelFileError, UsageError
-from forecaster.model import LSTMForecaster, ModelConfig
+from forecaster.inference import check_config, weights_mismatch
 from forecaster.windows import Scaler
+
+if TYPE_CHECKING:
+    from forecaster.model import LSTMForecaster
 
 FORMAT_VERSION = 1
 _MAX_HEADER = 100 * 1024 * 1024
@@ -48,22 +54,36 @@ class Artifact:
     context_real: np.ndarray  # (S,) real rows in each context
     series_end: list[pd.Timestamp]  # last timestamp of each series in the training data
     train_end: list[pd.Timestamp]  # last timestamp whose value was a training target
-    state_dict: dict[str, torch.Tensor]
+    weights: dict[str, np.ndarray]  # the network's state_dict as float32 arrays
     history: list[dict[str, Any]] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
 
-    def build_model(self) -> LSTMForecaster:
-        model = LSTMForecaster(self.model_config)
+    def check(self) -> None:
+        """The weights must be those of the network the metadata describes."""
         try:
-            model.load_state_dict(self.state_dict)
-        except RuntimeError as exc:
-            first = str(exc).strip().splitlines()
-            detail = first[1].strip() if len(first) > 1 else first[0]
+            check_config(self.model_config)
+        except ValueError as exc:
+            raise ModelFileError(
+                f"model metadata describes a network that cannot be built ({exc}); "
+                "the file was edited or damaged: train the model again"
+            ) from None
+        detail = weights_mismatch(self.model_config, self.weights)
+        if detail is not None:
             raise ModelFileError(
                 f"model file's weights do not match its metadata ({detail}); the file was "
                 "edited or damaged: train the model again"
-            ) from None
+            )
+
+    def build_model(self) -> LSTMForecaster:
+        """The torch module, for training code and tests; prediction uses `inference`."""
+        import torch
+
+        from forecaster.model import LSTMForecaster
+
+        self.check()
+        model = LSTMForecaster(self.model_config)
+        model.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in self.weights.items()})
         model.eval()
         return model
 
@@ -74,18 +94,18 @@ class Artifact:
             return None
 
 
-def _tensors(artifact: Artifact) -> dict[str, torch.Tensor]:
-    tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in artifact.state_dict.items()}
-    tensors["context.values"] = torch.from_numpy(np.ascontiguousarray(artifact.context))
-    tensors["context.real"] = torch.from_numpy(artifact.context_real.astype(np.int64))
+def _tensors(artifact: Artifact) -> dict[str, np.ndarray]:
+    tensors = {f"model.{k}": np.ascontiguousarray(v) for k, v in artifact.weights.items()}
+    tensors["context.values"] = np.ascontiguousarray(artifact.context)
+    tensors["context.real"] = artifact.context_real.astype(np.int64)
     return tensors
 
 
-def _checksum(tensors: dict[str, torch.Tensor]) -> str:
+def _checksum(tensors: dict[str, np.ndarray]) -> str:
     digest = hashlib.sha256()
     for name in sorted(tensors):
         digest.update(name.encode())
-        digest.update(tensors[name].numpy().tobytes())
+        digest.update(np.ascontiguousarray(tensors[name]).tobytes())
     return digest.hexdigest()
 
 
@@ -111,6 +131,9 @@ def _metadata(artifact: Artifact) -> dict[str, Any]:
 
 
 def versions() -> dict[str, str]:
+    """Library versions at training time (training has imported torch already)."""
+    import torch
+
     return {
         "forecaster": __version__,
         "torch": torch.__version__,
@@ -121,7 +144,7 @@ def versions() -> dict[str, str]:
 
 def save(artifact: Artifact, path: Path) -> None:
     """Write atomically: a temporary file in the same directory, renamed into place."""
-    from safetensors.torch import save as save_bytes
+    from safetensors.numpy import save as save_bytes
 
     tensors = _tensors(artifact)
     metadata = {
@@ -193,7 +216,7 @@ def load(path: Path) -> Artifact:
             f"{path}: unknown model format version {version!r} (this version reads 1 to "
             f"{FORMAT_VERSION}); the file is damaged or was not written by forecaster"
         )
-    from safetensors.torch import load as load_bytes
+    from safetensors.numpy import load as load_bytes
 
     try:
         tensors = load_bytes(payload)
@@ -213,14 +236,9 @@ def load(path: Path) -> Artifact:
             f"{path}: model metadata is incomplete or inconsistent ({type(exc).__name__}: {exc})"
         ) from None
     try:
-        artifact.build_model()  # the weights must fit the network the metadata describes
+        artifact.check()
     except ModelFileError as exc:
         raise ModelFileError(f"{path}: {exc}") from None
-    except (RuntimeError, TypeError, ValueError) as exc:
-        raise ModelFileError(
-            f"{path}: model metadata describes a network that cannot be built ({exc}); "
-            "the file was edited or damaged: train the model again"
-        ) from None
     return artifact
 
 
@@ -244,10 +262,10 @@ def _read_header(payload: bytes, path: Path) -> dict[str, Any]:
     return header
 
 
-def _from_parts(meta: dict[str, Any], tensors: dict[str, torch.Tensor]) -> Artifact:
-    state = {k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")}
+def _from_parts(meta: dict[str, Any], tensors: dict[str, np.ndarray]) -> Artifact:
+    weights = {k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")}
     schema = meta["schema"]
-    context = tensors["context.values"].numpy()
+    context = tensors["context.values"]
     ids = [str(i) for i in meta["ids"]]
     model_config = ModelConfig(**meta["model_config"])
     n_series, channels = len(ids), model_config.n_targets
@@ -263,7 +281,7 @@ def _from_parts(meta: dict[str, Any], tensors: dict[str, torch.Tensor]) -> Artif
     pd.tseries.frequencies.to_offset(freq)  # ValueError for an unknown alias
     series_end = [pd.Timestamp(t) for t in meta["series_end"]]
     train_end = [pd.Timestamp(t) for t in meta["train_end"]]
-    context_real = tensors["context.real"].numpy()
+    context_real = tensors["context.real"]
     if len(series_end) != n_series or len(train_end) != n_series or len(context_real) != n_series:
         raise ValueError(f"per-series fields do not all have {n_series} entries")
     return Artifact(
@@ -277,7 +295,7 @@ def _from_parts(meta: dict[str, Any], tensors: dict[str, torch.Tensor]) -> Artif
         context_real=context_real,
         series_end=series_end,
         train_end=train_end,
-        state_dict=state,
+        weights=weights,
         history=list(meta.get("history", [])),
         summary=dict(meta.get("summary", {})),
         versions=dict(meta.get("versions", {})),

@@ -602,7 +602,7 @@ def info(
             "layers": cfg.layers,
             "hidden": cfg.hidden,
             "dropout": cfg.dropout,
-            "parameters": int(sum(t.numel() for t in artifact.state_dict.values())),
+            "parameters": int(sum(w.size for w in artifact.weights.values())),
             "training": artifact.summary,
             "last_timestamp": str(max(artifact.series_end)),
             "versions": artifact.versions,

@@ -1,4 +1,6 @@
-"""One typed configuration for a training run, built from defaults < config file < flags.
+"""Typed configuration: the network's sizes (`ModelConfig`) and a training run (`TrainConfig`).
+
+A training run is built from defaults < config file < flags.
 
 Fields left as ``None`` are chosen from the data (horizon and lookback depend on the
 frequency; see `resolve_horizon` and `resolve_lookback`).
@@ -23,6 +25,24 @@ WINDOW_NORMS = ("last", "mean", "none")
 SCHEDULES = ("none", "cosine")
 # Adam's step is about the learning rate itself; far above this it overflows float32.
 MAX_LR = 10.0
+
+
+@dataclass
+class ModelConfig:
+    """Sizes of the network: saved beside the weights, all that is needed to rebuild it."""
+
+    n_targets: int
+    lookback: int
+    horizon: int
+    hidden: int = 64
+    layers: int = 2
+    dropout: float = 0.1
+    window_norm: str = "last"  # "last", "mean" or "none": what each window is centred on
+    linear_skip: bool = True
+    segment: int = 1  # time steps the LSTM reads per step; lookback is a multiple of it
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """From a trained model and recent history to future values with timestamps.
 
-All series (and all backtest origins) go through the network in one batched pass.
+All series (and all backtest origins) go through the network in one batched pass, in
+NumPy (`inference`): prediction never imports torch.
 """
 
 from __future__ import annotations
@@ -10,30 +11,19 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import torch
 
+from forecaster import inference
 from forecaster.artifact import Artifact
 from forecaster.data import Panel
 from forecaster.errors import DataError, UsageError
-from forecaster.model import LSTMForecaster
 from forecaster.windows import Scaler, context_windows
 
 log = logging.getLogger("forecaster")
 
-BATCH = 8192
 
-
-@torch.no_grad()
-def run_model(model: LSTMForecaster, contexts: np.ndarray, device: str = "cpu") -> np.ndarray:
+def run_model(artifact: Artifact, contexts: np.ndarray) -> np.ndarray:
     """Scaled contexts (N, L, C) to scaled forecasts (N, H, C)."""
-    model.to(device).eval()
-    out = []
-    for first in range(0, len(contexts), BATCH):
-        batch = torch.from_numpy(contexts[first : first + BATCH]).to(device)
-        out.append(model(batch).float().cpu().numpy())
-    if not out:
-        return np.empty((0, model.config.horizon, model.config.n_targets), dtype=np.float32)
-    return np.concatenate(out)
+    return inference.run(artifact.weights, artifact.model_config, contexts)
 
 
 def check_horizon(artifact: Artifact, horizon: int | None) -> int:
@@ -76,11 +66,10 @@ def future_index(last: pd.Timestamp, freq: str, horizon: int) -> pd.DatetimeInde
 
 
 def predict(
-    artifact: Artifact, panel: Panel | None = None, horizon: int | None = None, device: str = "cpu"
+    artifact: Artifact, panel: Panel | None = None, horizon: int | None = None
 ) -> pd.DataFrame:
     """Forecast every series: from the context stored in the model, or from ``panel``'s tail."""
     horizon = check_horizon(artifact, horizon)
-    model = artifact.build_model()
     lookback = artifact.model_config.lookback
     if panel is None:
         ids, ends = artifact.ids, artifact.series_end
@@ -91,7 +80,7 @@ def predict(
         ids, ends = panel.ids, [panel.end(i) for i in range(panel.n_series)]
         scaler = scaler_for(artifact, panel)
         contexts = context_windows(panel, scaler, lookback)
-    scaled = run_model(model, contexts, device)[:, :horizon]  # (S, H, C)
+    scaled = run_model(artifact, contexts)[:, :horizon]  # (S, H, C)
     values = scaler.inverse(scaled.astype(np.float64), np.arange(len(ids)))
     return forecast_frame(artifact, ids, ends, values)
 
@@ -128,7 +117,6 @@ def backtest(
     horizon: int | None = None,
     windows: int = 1,
     stride: int | None = None,
-    device: str = "cpu",
 ) -> Backtest:
     """Forecast the last ``windows`` horizons of every series, origins ``stride`` apart."""
     horizon = check_horizon(artifact, horizon)
@@ -157,7 +145,7 @@ def backtest(
     scaler = scaler_for(artifact, panel)
     lookback = artifact.model_config.lookback
     contexts = context_windows(panel, scaler, lookback, series_arr, origins_arr)
-    scaled = run_model(artifact.build_model(), contexts, device)[:, :horizon]
+    scaled = run_model(artifact, contexts)[:, :horizon]
     forecasts = scaler.inverse(scaled.astype(np.float64), series_arr)
     actuals = np.stack(
         [panel.series(s)[o : o + horizon] for s, o in zip(series_arr, origins_arr, strict=True)]

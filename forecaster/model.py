@@ -2,29 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
-
 import torch
 from torch import nn
 
+from forecaster.config import ModelConfig
 
-@dataclass
-class ModelConfig:
-    """Sizes of the network: saved beside the weights, all that is needed to rebuild it."""
-
-    n_targets: int
-    lookback: int
-    horizon: int
-    hidden: int = 64
-    layers: int = 2
-    dropout: float = 0.1
-    window_norm: str = "last"  # "last", "mean" or "none": what each window is centred on
-    linear_skip: bool = True
-    segment: int = 1  # time steps the LSTM reads per step; lookback is a multiple of it
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+__all__ = ["LSTMForecaster", "ModelConfig", "explicit_lstm"]
 
 
 class LSTMForecaster(nn.Module):

@@ -8,11 +8,11 @@ from collections.abc import Callable
 import numpy as np
 
 from forecaster.artifact import Artifact, versions
-from forecaster.config import TrainConfig
+from forecaster.config import ModelConfig, TrainConfig
 from forecaster.data import Panel
 from forecaster.errors import DataError, UsageError
 from forecaster.frequency import default_horizon, default_lookback, season_length
-from forecaster.model import LSTMForecaster, ModelConfig
+from forecaster.model import LSTMForecaster
 from forecaster.train import (
     EpochReport,
     TrainResult,
@@ -138,7 +138,7 @@ def fit(
         context_real=np.minimum(panel.lengths, lookback),
         series_end=[panel.end(i) for i in range(panel.n_series)],
         train_end=train_end,
-        state_dict={k: v.detach().cpu() for k, v in model.state_dict().items()},
+        weights={k: v.detach().cpu().numpy().copy() for k, v in model.state_dict().items()},
         history=result.history,
         summary={
             "epochs_run": result.epochs_run,

@@ -18,12 +18,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from forecaster.data import Panel
 from forecaster.errors import DataError
+
+if TYPE_CHECKING:  # torch is imported by training only: prediction runs without it
+    import torch
 
 
 @dataclass
@@ -135,6 +138,8 @@ def make_windows(
     seed: int = 0,
 ) -> WindowSet:
     """Scale each series, left-pad the short ones, and list window starts per role."""
+    import torch
+
     lengths = panel.lengths
     if int(split.n_train.max()) < horizon + 1:
         raise DataError(

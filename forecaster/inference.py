@@ -1,0 +1,129 @@
+"""The network's forward pass in NumPy, so that prediction never imports torch.
+
+`forecaster predict` on a small model took 3 s, of which `import torch` was 2.1 s and the
+forecast itself a few milliseconds. Inference needs only the gate equations of DESIGN.md
+(the same ones `model.explicit_lstm` spells out), a few matrix products and the window
+normalisation; tests hold this module to `model.LSTMForecaster` within float32 rounding.
+Training, which needs autograd, is the only stage that imports torch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from forecaster.config import WINDOW_NORMS, ModelConfig
+
+BATCH = 8192  # windows per pass: bounds the (B, T, 4 x hidden) gate pre-activations
+
+
+def weight_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
+    """Name and shape of every weight of `LSTMForecaster(config)`, as torch names them."""
+    hidden, gates = config.hidden, 4 * config.hidden
+    shapes: dict[str, tuple[int, ...]] = {}
+    for layer in range(config.layers):
+        inputs = config.n_targets * config.segment if layer == 0 else hidden
+        shapes[f"lstm.weight_ih_l{layer}"] = (gates, inputs)
+        shapes[f"lstm.weight_hh_l{layer}"] = (gates, hidden)
+        shapes[f"lstm.bias_ih_l{layer}"] = (gates,)
+        shapes[f"lstm.bias_hh_l{layer}"] = (gates,)
+    shapes["head.weight"] = (config.horizon * config.n_targets, hidden)
+    shapes["head.bias"] = (config.horizon * config.n_targets,)
+    if config.linear_skip:
+        shapes["skip.weight"] = (config.horizon, config.lookback)
+        shapes["skip.bias"] = (config.horizon,)
+    return shapes
+
+
+def check_config(config: ModelConfig) -> None:
+    """Refuse sizes no network can have (ValueError), before anything is built from them."""
+    for name in ("n_targets", "lookback", "horizon", "hidden", "layers", "segment"):
+        value = getattr(config, name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be an integer >= 1, not {value!r}")
+    if config.lookback % config.segment:
+        raise ValueError(f"lookback {config.lookback} is not a multiple of {config.segment}")
+    if config.window_norm not in WINDOW_NORMS:
+        raise ValueError(f"unknown window_norm {config.window_norm!r}")
+    if not isinstance(config.linear_skip, bool):
+        raise ValueError(f"linear_skip must be true or false, not {config.linear_skip!r}")
+
+
+def weights_mismatch(config: ModelConfig, weights: dict[str, np.ndarray]) -> str | None:
+    """What keeps ``weights`` from being those of the network ``config`` describes, if anything."""
+    expected = weight_shapes(config)
+    missing = sorted(set(expected) - set(weights))
+    if missing:
+        return f"missing {', '.join(missing)}"
+    unexpected = sorted(set(weights) - set(expected))
+    if unexpected:
+        return f"unexpected {', '.join(unexpected)}"
+    for name, shape in expected.items():
+        if weights[name].shape != shape:
+            return f"{name} has shape {weights[name].shape}, the metadata implies {shape}"
+        if weights[name].dtype != np.float32:
+            return f"{name} is {weights[name].dtype}, not float32"
+    return None
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    # The tanh form never overflows (1 / (1 + exp(-x)) warns for x < -88 in float32).
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+def _lstm(weights: dict[str, np.ndarray], layers: int, steps: np.ndarray) -> np.ndarray:
+    """The stacked LSTM's top-layer hidden state after the last step (B, hidden)."""
+    batch = steps.shape[0]
+    layer_input = steps  # (B, T, input)
+    for layer in range(layers):
+        w_ih = weights[f"lstm.weight_ih_l{layer}"]  # (4 * hidden, input): rows i, f, g, o
+        w_hh_t = weights[f"lstm.weight_hh_l{layer}"].T  # (hidden, 4 * hidden)
+        bias = weights[f"lstm.bias_ih_l{layer}"] + weights[f"lstm.bias_hh_l{layer}"]
+        size = w_hh_t.shape[0]
+        # The input part of every gate for every step in one product; only h recurs.
+        from_input = layer_input @ w_ih.T + bias  # (B, T, 4 * hidden)
+        h = np.zeros((batch, size), dtype=np.float32)
+        c = np.zeros((batch, size), dtype=np.float32)
+        outputs = np.empty((batch, steps.shape[1], size), dtype=np.float32)
+        for t in range(steps.shape[1]):
+            gates = from_input[:, t] + h @ w_hh_t
+            i, f, g, o = np.split(gates, 4, axis=1)
+            c = _sigmoid(f) * c + _sigmoid(i) * np.tanh(g)
+            h = _sigmoid(o) * np.tanh(c)
+            outputs[:, t] = h
+        layer_input = outputs
+    return layer_input[:, -1]
+
+
+def forward(
+    weights: dict[str, np.ndarray], config: ModelConfig, contexts: np.ndarray
+) -> np.ndarray:
+    """`LSTMForecaster.forward` in evaluation mode: contexts (B, L, C) to forecasts (B, H, C)."""
+    context = np.asarray(contexts, dtype=np.float32)
+    batch, _, channels = context.shape
+    norm = config.window_norm
+    if norm != "none":
+        level = context[:, -1:] if norm == "last" else context.mean(axis=1, keepdims=True)
+        spread = context.std(axis=1, keepdims=True) + np.float32(1e-3)  # (B, 1, C)
+        context = (context - level) / spread
+    steps = context.reshape(batch, -1, config.segment * channels)  # (B, L/P, P*C)
+    last = _lstm(weights, config.layers, steps)
+    out = last @ weights["head.weight"].T + weights["head.bias"]
+    out = out.reshape(batch, config.horizon, config.n_targets)
+    if config.linear_skip:
+        skip = context.transpose(0, 2, 1) @ weights["skip.weight"].T + weights["skip.bias"]
+        out = out + skip.transpose(0, 2, 1)  # (B, H, C)
+    if norm != "none":
+        out = out * spread + level
+    return out.astype(np.float32, copy=False)
+
+
+def run(weights: dict[str, np.ndarray], config: ModelConfig, contexts: np.ndarray) -> np.ndarray:
+    """Forecasts for any number of contexts (N, L, C), in passes of at most `BATCH` windows."""
+    if len(contexts) == 0:
+        return np.empty((0, config.horizon, config.n_targets), dtype=np.float32)
+    return np.concatenate(
+        [
+            forward(weights, config, contexts[first : first + BATCH])
+            for first in range(0, len(contexts), BATCH)
+        ]
+    )

@@ -1,0 +1,150 @@
+"""The NumPy forward pass that prediction uses, against the torch module it must reproduce."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from forecaster import inference
+from forecaster.config import ModelConfig
+from forecaster.model import LSTMForecaster
+from tests.conftest import ROOT
+
+
+def numpy_weights(model: LSTMForecaster) -> dict[str, np.ndarray]:
+    return {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
+
+
+def torch_forecast(model: LSTMForecaster, contexts: np.ndarray) -> np.ndarray:
+    model.eval()
+    with torch.no_grad():
+        return model(torch.from_numpy(contexts)).numpy()
+
+
+@st.composite
+def networks(draw: st.DrawFn) -> tuple[ModelConfig, np.ndarray]:
+    segment = draw(st.sampled_from([1, 2, 4]))
+    config = ModelConfig(
+        n_targets=draw(st.integers(1, 3)),
+        lookback=segment * draw(st.integers(1, 6)),
+        horizon=draw(st.integers(1, 5)),
+        hidden=draw(st.integers(1, 9)),
+        layers=draw(st.integers(1, 3)),
+        dropout=0.2,
+        window_norm=draw(st.sampled_from(["last", "mean", "none"])),
+        linear_skip=draw(st.booleans()),
+        segment=segment,
+    )
+    batch = draw(st.integers(1, 4))
+    seed = draw(st.integers(0, 2**16))
+    rng = np.random.default_rng(seed)
+    level = draw(st.sampled_from([0.0, 5.0, -300.0]))
+    contexts = (level + rng.normal(size=(batch, config.lookback, config.n_targets))).astype(
+        np.float32
+    )
+    torch.manual_seed(seed)
+    return config, contexts
+
+
+@settings(max_examples=60, deadline=None)
+@given(networks())
+def test_numpy_forward_matches_the_torch_module(network: tuple[ModelConfig, np.ndarray]) -> None:
+    config, contexts = network
+    model = LSTMForecaster(config)
+    expected = torch_forecast(model, contexts)
+    got = inference.forward(numpy_weights(model), config, contexts)
+    assert got.shape == expected.shape == (len(contexts), config.horizon, config.n_targets)
+    assert got.dtype == np.float32
+    scale = 1.0 + np.abs(contexts).max()
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5 * scale)
+
+
+def test_numpy_forward_matches_a_trained_sized_model_in_batches() -> None:
+    """Default sizes (64 x 2, segment 24), more windows than one pass holds."""
+    torch.manual_seed(0)
+    config = ModelConfig(n_targets=1, lookback=96, horizon=24, segment=24)
+    model = LSTMForecaster(config)
+    contexts = np.random.default_rng(0).normal(size=(inference.BATCH + 5, 96, 1))
+    contexts = contexts.astype(np.float32)
+    expected = torch_forecast(model, contexts)
+    got = inference.run(numpy_weights(model), config, contexts)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+    empty = inference.run(numpy_weights(model), config, contexts[:0])
+    assert empty.shape == (0, 24, 1)
+
+
+def test_saturated_gates_stay_finite_and_silent() -> None:
+    """Huge pre-activations: sigmoid must not overflow (no RuntimeWarning, no NaN)."""
+    config = ModelConfig(n_targets=1, lookback=4, horizon=2, hidden=3, layers=1)
+    model = LSTMForecaster(config)
+    weights = {k: np.full_like(v, 1e4) for k, v in numpy_weights(model).items()}
+    weights["lstm.weight_ih_l0"] *= -1
+    with np.errstate(all="raise"):
+        out = inference.forward(weights, config, np.ones((2, 4, 1), np.float32) * 3)
+    assert np.isfinite(out).all()
+
+
+@pytest.mark.parametrize("layers", [1, 3])
+@pytest.mark.parametrize("skip", [True, False])
+def test_weight_shapes_are_torch_state_dict_shapes(layers: int, skip: bool) -> None:
+    config = ModelConfig(n_targets=2, lookback=12, horizon=5, hidden=7, layers=layers,
+                         linear_skip=skip, segment=3)  # fmt: skip
+    state = LSTMForecaster(config).state_dict()
+    assert inference.weight_shapes(config) == {k: tuple(v.shape) for k, v in state.items()}
+    assert inference.weights_mismatch(config, numpy_weights(LSTMForecaster(config))) is None
+
+
+def test_weights_mismatch_names_the_problem() -> None:
+    config = ModelConfig(n_targets=1, lookback=8, horizon=2, hidden=4)
+    weights = numpy_weights(LSTMForecaster(config))
+    bigger = ModelConfig(n_targets=1, lookback=8, horizon=2, hidden=5)
+    assert "lstm.weight_ih_l0 has shape (16, 1)" in str(inference.weights_mismatch(bigger, weights))
+    deeper = ModelConfig(n_targets=1, lookback=8, horizon=2, hidden=4, layers=3)
+    assert "missing lstm.bias_hh_l2" in str(inference.weights_mismatch(deeper, weights))
+    no_skip = ModelConfig(n_targets=1, lookback=8, horizon=2, hidden=4, linear_skip=False)
+    assert "unexpected skip.bias" in str(inference.weights_mismatch(no_skip, weights))
+    weights["head.bias"] = weights["head.bias"].astype(np.float64)
+    assert "float64" in str(inference.weights_mismatch(config, weights))
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("hidden", 0), ("layers", -1), ("segment", 3), ("lookback", 2.5), ("window_norm", "max")],
+)
+def test_check_config_refuses_impossible_networks(field: str, value: object) -> None:
+    config = ModelConfig(n_targets=1, lookback=8, horizon=2)
+    setattr(config, field, value)
+    with pytest.raises(ValueError):
+        inference.check_config(config)
+
+
+def test_predict_and_evaluate_never_import_torch(trained_model: Path, tmp_path: Path) -> None:
+    """The point of `inference`: a second of start-up instead of three."""
+    data = tmp_path / "recent.csv"
+    from tests.conftest import seasonal_frame
+
+    seasonal_frame(60).to_csv(data, index=False)
+    script = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from forecaster.cli import app\n"
+        "runner = CliRunner()\n"
+        f"for args in (['predict', '-m', {str(trained_model)!r}],\n"
+        f"             ['evaluate', '-m', {str(trained_model)!r}, {str(data)!r}],\n"
+        f"             ['info', {str(trained_model)!r}]):\n"
+        "    result = runner.invoke(app, args)\n"
+        "    assert result.exit_code == 0, result.output\n"
+        "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
