@@ -119,7 +119,7 @@ def train_model(
     for epoch in range(1, epochs + 1):
         epoch_start = time.perf_counter()
         model.train()
-        order = torch.randperm(n_train, generator=generator)[:per_epoch].to(device)
+        order = _epoch_sample(n_train, per_epoch, generator).to(device)
         total = torch.zeros((), device=device)  # summed on device: no sync per step
         for first in range(0, per_epoch, batch_size):
             starts = windows.train_starts[order[first : first + batch_size]]
@@ -169,6 +169,19 @@ def train_model(
         model.load_state_dict(best_state)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _epoch_sample(n_train: int, per_epoch: int, generator: torch.Generator) -> torch.Tensor:
+    """Which training windows an epoch visits, in order.
+
+    A permutation when the epoch covers a good part of the windows. When it is a small
+    sample of very many (10 million windows, 20,000 per epoch), shuffling all of them cost
+    0.65 s per epoch; drawing with replacement costs nothing and repeats about
+    per_epoch**2 / (2 * n_train) windows (20 of 20,000 there).
+    """
+    if n_train > 10 * per_epoch:
+        return torch.randint(n_train, (per_epoch,), generator=generator)
+    return torch.randperm(n_train, generator=generator)[:per_epoch]
 
 
 @torch.no_grad()

@@ -90,3 +90,22 @@ def test_cli_fast_options_are_fast(seasonal_csv: Path, tmp_path: Path) -> None:
     result = invoke(["train", str(seasonal_csv), "-o", str(tmp_path / "m.fcst"), *FAST])
     assert result.exit_code == 0
     pd.read_csv(io.StringIO(invoke(["predict", "-m", str(tmp_path / "m.fcst")]).stdout))
+
+
+@pytest.mark.parametrize(("n_train", "per_epoch"), [(50, 50), (1000, 200), (10**6, 2000)])
+def test_epoch_sample_is_in_range_seeded_and_permutes_when_it_covers_much(
+    n_train: int, per_epoch: int
+) -> None:
+    import torch
+
+    from forecaster.train import _epoch_sample
+
+    first = _epoch_sample(n_train, per_epoch, torch.Generator().manual_seed(1))
+    again = _epoch_sample(n_train, per_epoch, torch.Generator().manual_seed(1))
+    assert first.shape == (per_epoch,) and first.dtype == torch.int64
+    assert int(first.min()) >= 0 and int(first.max()) < n_train
+    assert torch.equal(first, again)
+    if n_train <= 10 * per_epoch:
+        assert len(set(first.tolist())) == per_epoch  # a permutation: no repeats
+    else:
+        assert len(set(first.tolist())) > 0.99 * per_epoch  # with replacement: few repeats
