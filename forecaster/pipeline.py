@@ -11,7 +11,7 @@ from forecaster.artifact import Artifact, versions
 from forecaster.config import ModelConfig, TrainConfig
 from forecaster.data import Panel
 from forecaster.errors import DataError, UsageError
-from forecaster.frequency import default_horizon, default_lookback, season_length
+from forecaster.frequency import default_horizon, default_lookback, season_length, weekly_cycle
 from forecaster.model import LSTMForecaster
 from forecaster.train import (
     EpochReport,
@@ -48,7 +48,7 @@ def resolve_sizes(panel: Panel, config: TrainConfig) -> tuple[int, int]:
             f"the longest series has {longest} rows, too short for horizon {horizon}: "
             f"give more data or a smaller --horizon"
         )
-    default = default_lookback(horizon, season_length(panel.freq))
+    default = default_lookback(horizon, season_length(panel.freq), weekly_cycle(panel.freq))
     lookback, note = resolve_lookback(
         config.lookback, default, lengths, horizon, config.val_fraction
     )
