@@ -109,3 +109,69 @@ def test_epoch_sample_is_in_range_seeded_and_permutes_when_it_covers_much(
         assert len(set(first.tolist())) == per_epoch  # a permutation: no repeats
     else:
         assert len(set(first.tolist())) > 0.99 * per_epoch  # with replacement: few repeats
+
+
+@pytest.mark.parametrize(
+    ("per_epoch", "n_val", "checks"),
+    [(8065, 2689, 4), (20_000, 10_000, 10), (1500, 300, 1), (500, 100, 1), (9000, 0, 1)],
+)
+def test_validation_is_checked_every_two_thousand_windows(
+    per_epoch: int, n_val: int, checks: int
+) -> None:
+    from forecaster.train import validation_checks
+
+    assert validation_checks(per_epoch, n_val) == checks
+
+
+def test_mid_epoch_checks_keep_the_best_weights_seen_at_any_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """6,000 windows per epoch: three checks each; the weights kept are the best check's."""
+    import torch
+
+    from forecaster import train
+    from forecaster.model import LSTMForecaster, ModelConfig
+    from forecaster.windows import WindowSet
+
+    rng = np.random.default_rng(0)
+    steps = np.arange(6600)
+    series = np.sin(steps / 3) + 0.3 * rng.normal(size=6600)
+    windows = WindowSet(
+        series=torch.from_numpy(series.astype(np.float32)[:, None]),
+        train_starts=torch.arange(6000),
+        val_starts=torch.arange(6000, 6500),
+        lookback=8,
+        horizon=2,
+    )
+    seen: list[float] = []
+    original = train.evaluate_loss
+
+    def counting(*args: object, **kwargs: object) -> float:
+        seen.append(original(*args, **kwargs))  # type: ignore[arg-type]
+        return seen[-1]
+
+    monkeypatch.setattr(train, "evaluate_loss", counting)
+    torch.manual_seed(0)
+    model = LSTMForecaster(ModelConfig(n_targets=1, lookback=8, horizon=2, hidden=4, layers=1))
+    result = train.train_model(
+        model, windows, epochs=2, batch_size=200, lr=0.01, patience=5, schedule="none"
+    )
+    assert len(seen) == 6  # 2 epochs x 3 checks
+    assert result.best_val_loss == min(seen)
+    assert [h["val_loss"] for h in result.history] == [seen[2], seen[5]]  # epoch-end checks
+    loss = torch.nn.MSELoss()
+    kept = original(model, windows, windows.val_starts, loss, torch.autocast("cpu", enabled=False))
+    assert kept == pytest.approx(min(seen), rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("freq", "horizon", "lookback"),
+    [("h", 48, 168), ("h", 24, 168), ("h", 96, 192), ("2h", 12, 84), ("D", 14, 28),
+     ("MS", 18, 36), ("15min", 96, 192), ("W-SUN", 13, 104)],
+)  # fmt: skip
+def test_default_lookback_covers_a_week_of_hourly_data(
+    freq: str, horizon: int, lookback: int
+) -> None:
+    from forecaster.frequency import default_lookback, season_length, weekly_cycle
+
+    assert default_lookback(horizon, season_length(freq), weekly_cycle(freq)) == lookback
