@@ -237,7 +237,7 @@ def train(
         typer.Option(
             "--lookback",
             min=1,
-            help="Past steps the model reads (default: max(2 x horizon, 2 seasons)).",
+            help="Past steps the model reads (default: max(2 x horizon, 2 seasons), hourly 168+).",
             rich_help_panel=MODEL,
         ),
     ] = None,
