@@ -6,6 +6,7 @@ Run by hand (not in CI), from the repository root:
     python benchmarks/accuracy.py --dataset m4 --seeds 0
     python benchmarks/accuracy.py --quick              # a smoke run in seconds
     python benchmarks/accuracy.py --set linear_skip=false --variant no-skip   # an ablation
+    python benchmarks/accuracy.py --patch check-every=8000 --variant coarse   # not a config key
 
 It drives the same library code as `forecaster train` (data.build_panel, pipeline.fit,
 forecast.run_model). Only the horizon and the data split come from the protocol; every other
@@ -80,6 +81,41 @@ PUBLISHED_M4 = {
     "ES-RNN (Smyl)": (9.328, 0.893, 0.440),
     "best hourly (Doornik et al.)": (8.913, 0.801, 0.410),
 }
+
+
+def apply_patch(spec: str) -> None:
+    """Ablations of choices that are not configuration keys, patched into this process only.
+
+    zero-head        start the LSTM's head at zero (the network begins as its linear skip)
+    adamw=WD         AdamW with weight decay WD instead of Adam
+    check-every=N    check validation every N training windows (default 2,000)
+    """
+    from forecaster import model as model_module
+    from forecaster import train as train_module
+
+    name, _, value = spec.partition("=")
+    if name == "zero-head":
+        init = model_module.LSTMForecaster.__init__
+
+        def zero_head(self: Any, config: Any) -> None:
+            init(self, config)
+            torch.nn.init.zeros_(self.head.weight)
+            torch.nn.init.zeros_(self.head.bias)
+
+        model_module.LSTMForecaster.__init__ = zero_head  # type: ignore[method-assign]
+    elif name == "adamw":
+        decay = float(value or 0.05)
+
+        class AdamW(torch.optim.AdamW):
+            def __init__(self, params: Any, lr: float) -> None:
+                super().__init__(params, lr=lr, weight_decay=decay)
+
+        train_module.torch.optim.Adam = AdamW  # type: ignore[misc]
+    elif name == "check-every":
+        every = int(value)
+        train_module.WINDOWS_PER_CHECK = every
+    else:
+        raise SystemExit(f"unknown --patch {spec!r}; see apply_patch's docstring")
 
 
 def parse_overrides(pairs: list[str]) -> dict[str, Any]:
@@ -296,6 +332,13 @@ def main() -> None:
         metavar="KEY=VALUE",
         help="override a TrainConfig default (ablation)",
     )
+    parser.add_argument(
+        "--patch",
+        action="append",
+        default=[],
+        metavar="NAME[=VALUE]",
+        help="ablate a choice that is not a config key: zero-head, adamw=WD, check-every=N",
+    )
     parser.add_argument("--variant", default="default", help="label for the JSON lines")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--quick", action="store_true", help="tiny smoke run")
@@ -306,6 +349,8 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     overrides = parse_overrides(args.overrides)
+    for spec in args.patch:
+        apply_patch(spec)
     # fit() sets torch's threads from the config: pass the harness' own on.
     overrides.setdefault("threads", torch.get_num_threads())
     if args.quick:
@@ -317,6 +362,7 @@ def main() -> None:
         run.update(
             variant=args.variant,
             overrides=overrides,
+            patches=args.patch,
             commit=commit,
             threads=torch.get_num_threads(),
             quick=args.quick,
