@@ -89,6 +89,7 @@ def apply_patch(spec: str) -> None:
     zero-head        start the LSTM's head at zero (the network begins as its linear skip)
     adamw=WD         AdamW with weight decay WD instead of Adam
     check-every=N    check validation every N training windows (default 2,000)
+    max-val-windows=N  validation windows per check (default 3,000)
     """
     from forecaster import model as model_module
     from forecaster import train as train_module
@@ -112,8 +113,11 @@ def apply_patch(spec: str) -> None:
 
         train_module.torch.optim.Adam = AdamW  # type: ignore[misc]
     elif name == "check-every":
-        every = int(value)
-        train_module.WINDOWS_PER_CHECK = every
+        train_module.WINDOWS_PER_CHECK = int(value)
+    elif name == "max-val-windows":
+        from forecaster import windows as windows_module
+
+        windows_module.MAX_VAL_WINDOWS = int(value)
     else:
         raise SystemExit(f"unknown --patch {spec!r}; see apply_patch's docstring")
 
@@ -337,7 +341,7 @@ def main() -> None:
         action="append",
         default=[],
         metavar="NAME[=VALUE]",
-        help="ablate a choice that is not a config key: zero-head, adamw=WD, check-every=N",
+        help="ablate a non-config choice: zero-head, adamw=WD, check-every=N, max-val-windows=N",
     )
     parser.add_argument("--variant", default="default", help="label for the JSON lines")
     parser.add_argument("--threads", type=int, default=None)

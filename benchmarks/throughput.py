@@ -497,7 +497,7 @@ def print_tables(records: list[dict[str, Any]], info: dict[str, Any]) -> None:
     )
     print(
         "+val s/epoch: the validation passes `forecaster train` adds to each epoch with the "
-        "default --val-fraction 0.2 (at most 10,000 windows, checked every 2,000 training "
+        "default --val-fraction 0.2 (at most 3,000 windows, checked every 2,000 training "
         "windows); not in the ratios."
     )
     print(f"machine: {describe(info)}")

@@ -28,6 +28,12 @@ from forecaster.errors import DataError
 if TYPE_CHECKING:  # torch is imported by training only: prediction runs without it
     import torch
 
+# Validation windows evaluated at each check (a fixed random subset when there are more):
+# with a check every 2,000 training windows, 3,000 keeps validation under about half the
+# training time. M4 Hourly (38,000 validation windows) lost nothing against 10,000: OWA
+# 0.491 / 0.501 against 0.487 / 0.501 (seeds 0 / 1), in 262 s instead of 349 s a run.
+MAX_VAL_WINDOWS = 3000
+
 
 @dataclass
 class Scaler:
@@ -134,7 +140,7 @@ def make_windows(
     lookback: int,
     horizon: int,
     device: torch.device | str = "cpu",
-    max_val_windows: int = 10_000,
+    max_val_windows: int | None = None,
     seed: int = 0,
 ) -> WindowSet:
     """Scale each series, left-pad the short ones, and list window starts per role."""
@@ -165,9 +171,10 @@ def make_windows(
             val_starts.append(base + origins - lookback)
     train = np.concatenate(train_starts).astype(np.int64)
     val = np.concatenate(val_starts).astype(np.int64) if val_starts else np.empty(0, np.int64)
-    if len(val) > max_val_windows:
-        # A fixed random subset keeps validation cheap and comparable across epochs.
-        val = np.sort(np.random.default_rng(seed).choice(val, max_val_windows, replace=False))
+    limit = MAX_VAL_WINDOWS if max_val_windows is None else max_val_windows
+    if len(val) > limit:
+        # A fixed random subset keeps validation cheap and comparable across checks.
+        val = np.sort(np.random.default_rng(seed).choice(val, limit, replace=False))
     return WindowSet(
         series=torch.from_numpy(scaled).to(device),
         train_starts=torch.from_numpy(train).to(device),
