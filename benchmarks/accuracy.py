@@ -90,7 +90,6 @@ def apply_patch(spec: str) -> None:
     adamw=WD         AdamW with weight decay WD instead of Adam
     check-every=N    check validation every N training windows (default 2,000)
     max-val-windows=N  validation windows per check (default 3,000)
-    average-best=K   average the weights of the K best checks (default 1: the best only)
     """
     from forecaster import model as model_module
     from forecaster import train as train_module
@@ -115,8 +114,6 @@ def apply_patch(spec: str) -> None:
         train_module.torch.optim.Adam = AdamW  # type: ignore[misc]
     elif name == "check-every":
         train_module.WINDOWS_PER_CHECK = int(value)
-    elif name == "average-best":
-        train_module.AVERAGE_BEST = int(value)
     elif name == "max-val-windows":
         from forecaster import windows as windows_module
 

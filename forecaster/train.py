@@ -26,7 +26,6 @@ log = logging.getLogger("forecaster")
 
 CLIP_NORM = 1.0
 WINDOWS_PER_CHECK = 2000
-AVERAGE_BEST = 1  # weights of this many best checks averaged at the end (1: the best only)
 LOSSES: dict[str, type[nn.Module]] = {"mse": nn.MSELoss, "mae": nn.L1Loss, "huber": nn.HuberLoss}
 
 
@@ -122,7 +121,6 @@ def train_model(
     result = TrainResult()
     best_state: dict[str, torch.Tensor] | None = None
     best_score, stale = math.inf, 0
-    top: list[tuple[float, dict[str, torch.Tensor]]] = []  # the best checks, for averaging
     started = time.perf_counter()
 
     for epoch in range(1, epochs + 1):
@@ -159,9 +157,6 @@ def train_model(
                 else None
             )
             score = val_loss if val_loss is not None else train_loss
-            if use_val and AVERAGE_BEST > 1 and (len(top) < AVERAGE_BEST or score < top[-1][0]):
-                state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-                top = sorted([*top, (score, state)], key=lambda pair: pair[0])[:AVERAGE_BEST]
             if score < best_score:
                 best_score, stale, result.best_epoch, improved = score, 0, epoch, True
                 best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
@@ -185,29 +180,8 @@ def train_model(
 
     if best_state is not None:
         model.load_state_dict(best_state)
-    if len(top) > 1:
-        _average_if_better(model, windows, loss_fn, autocast, top, best_score)
     result.seconds = time.perf_counter() - started
     return result
-
-
-def _average_if_better(
-    model: nn.Module,
-    windows: WindowSet,
-    loss_fn: nn.Module,
-    autocast: torch.autocast,
-    top: list[tuple[float, dict[str, torch.Tensor]]],
-    best_score: float,
-) -> None:
-    """Average the weights of the best checks; keep the average only if it validates better."""
-    best = {k: v.clone() for k, v in model.state_dict().items()}
-    averaged = {
-        name: torch.stack([state[name].float() for _, state in top]).mean(0).to(tensor.dtype)
-        for name, tensor in best.items()
-    }
-    model.load_state_dict(averaged)
-    if evaluate_loss(model, windows, windows.val_starts, loss_fn, autocast) >= best_score:
-        model.load_state_dict(best)
 
 
 def validation_checks(per_epoch: int, n_val: int) -> int:
