@@ -81,8 +81,12 @@ class Panel:
 # Reading
 
 
-def read_table(source: str | Path) -> pd.DataFrame:
-    """Read a CSV from a path or ``-`` (stdin); gzip and the delimiter are detected."""
+def read_table(source: str | Path, text_columns: Sequence[str] = ()) -> pd.DataFrame:
+    """Read a CSV from a path or ``-`` (stdin); gzip and the delimiter are detected.
+
+    ``text_columns`` (series ids) are read as written, never as numbers: ids "01" and "1"
+    are two series, and "7" is not "7.0".
+    """
     raw = _open_bytes(source)
     head = raw.read(65536)
     if head[:2] == _GZIP_MAGIC:
@@ -100,7 +104,7 @@ def read_table(source: str | Path) -> pd.DataFrame:
     delimiter = _sniff_delimiter(text_head)
     stream = _Chain(head, raw)
     try:
-        frame = _parse_csv(stream, delimiter)
+        frame = _parse_csv(stream, delimiter, {c: str for c in text_columns})
     except pd.errors.EmptyDataError:
         raise DataError(
             f"{_name(source)} is empty; give a CSV with a header and data rows"
@@ -170,7 +174,7 @@ def _sniff_delimiter(text: str) -> str:
     return best if counts[best] > 0 else ","
 
 
-def _parse_csv(stream: io.RawIOBase, delimiter: str) -> pd.DataFrame:
+def _parse_csv(stream: io.RawIOBase, delimiter: str, dtype: dict[str, type]) -> pd.DataFrame:
     buffered = io.BufferedReader(stream, buffer_size=1 << 20)
     try:
         import pyarrow  # noqa: F401
@@ -182,13 +186,17 @@ def _parse_csv(stream: io.RawIOBase, delimiter: str) -> pd.DataFrame:
         data = buffered.read()
         try:
             return pd.read_csv(
-                io.BytesIO(data), sep=delimiter, engine="pyarrow", encoding="utf-8-sig"
+                io.BytesIO(data), sep=delimiter, engine="pyarrow", encoding="utf-8-sig", dtype=dtype
             )
         except Exception:  # pyarrow is stricter (ragged rows); the C parser explains better
             return pd.read_csv(
-                io.BytesIO(data), sep=delimiter, quoting=csv.QUOTE_MINIMAL, encoding="utf-8-sig"
+                io.BytesIO(data),
+                sep=delimiter,
+                quoting=csv.QUOTE_MINIMAL,
+                encoding="utf-8-sig",
+                dtype=dtype,
             )
-    return pd.read_csv(buffered, sep=delimiter, encoding="utf-8-sig")
+    return pd.read_csv(buffered, sep=delimiter, encoding="utf-8-sig", dtype=dtype)
 
 
 # ---------------------------------------------------------------------------------------
@@ -670,7 +678,7 @@ def load_panel(
     fill: str = "interpolate",
 ) -> Panel:
     """Read and regularise in one call: what `forecaster train DATA` does first."""
-    frame = read_table(source)
+    frame = read_table(source, text_columns=[id] if id is not None else ID_NAMES)
     schema = detect_schema(frame, time=time, targets=targets, id=id)
     return build_panel(frame, schema, freq=freq, fill=fill, source=_name(source))
 
@@ -679,7 +687,7 @@ def load_panel_like(
     source: str | Path, schema: Schema, freq: str, fill: str = "interpolate"
 ) -> Panel:
     """Read data that must match a trained model's columns and frequency."""
-    frame = read_table(source)
+    frame = read_table(source, text_columns=[schema.id] if schema.id is not None else ())
     missing = [c for c in [schema.time, *schema.targets] if c not in frame.columns]
     if schema.id is not None and schema.id not in frame.columns:
         missing.append(schema.id)

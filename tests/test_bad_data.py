@@ -21,7 +21,7 @@ Decisions (README material):
   beyond, the scaler's float64 arithmetic would overflow or underflow, so it is refused.
 - Long format, series shorter than lookback + horizon: trained on and forecast from a padded
   context, with a warning that lists them (a single series that short is refused).
-- Id columns are read as text: 1, 1.0 and a are three series.
+- Id columns are read as text: 1, 1.0 and a are three series; 01 and 1 are two.
 """
 
 from __future__ import annotations
@@ -466,6 +466,11 @@ def _numeric_ids(panel: Panel) -> None:
     assert panel.ids == ["1", "2", "3"] and panel.schema.id == "unique_id"
 
 
+def _zero_padded_ids(panel: Panel) -> None:
+    # Read as written: "01" and "1" are two series, "007" keeps its zeros.
+    assert panel.ids == ["007", "01", "1"] and panel.lengths.tolist() == [30, 30, 30]
+
+
 def _spring_forward(panel: Panel) -> None:
     # Local 02:00 on 2021-03-28 does not exist: one missing hour, filled.
     assert panel.freq == "h" and panel.lengths.tolist() == [49]
@@ -575,6 +580,12 @@ ACCEPTED = [
         "id-column-of-mixed-types",
         long((30, 30, 30), ids=("1", "1.0", "a")),
         _mixed_ids,
+        scale=(5.0, 60.0),
+    ),
+    Accepted(
+        "zero-padded-numeric-ids",
+        long((30, 30, 30), ids=("01", "1", "007")),
+        _zero_padded_ids,
         scale=(5.0, 60.0),
     ),
     Accepted(
@@ -740,3 +751,16 @@ def test_extra_columns_in_new_data_are_ignored(fitting_model: Path, tmp_path: Pa
     assert result.exit_code == 0, result.stderr
     frame = pd.read_csv(io.StringIO(result.stdout))
     assert list(frame.columns) == ["date", "value"] and len(frame) == 7
+
+
+def test_numeric_ids_named_by_flag_keep_their_text_through_predict(tmp_path: Path) -> None:
+    """--id on zero-padded numbers: the model and new data keep "01" apart from "1"."""
+    content = long((30, 30), ids=("01", "1")).replace("unique_id", "store")
+    data = write(tmp_path, content)
+    result = train(tmp_path, data, "--horizon", "3", "--id", "store")
+    assert result.exit_code == 0, result.stderr
+    out = invoke(["predict", "-m", str(tmp_path / MODEL), str(data)])
+    assert out.exit_code == 0, out.stderr
+    assert out.stderr == ""  # both series known to the model: no "not seen in training" warning
+    frame = pd.read_csv(io.StringIO(out.stdout), dtype={"store": str})
+    assert frame["store"].tolist() == ["01"] * 3 + ["1"] * 3
