@@ -102,6 +102,7 @@ def read_table(source: str | Path, text_columns: Sequence[str] = ()) -> pd.DataF
     if not text_head.strip():
         raise DataError(f"{_name(source)} is empty; give a CSV with a header and data rows")
     delimiter = _sniff_delimiter(text_head)
+    _refuse_duplicate_header(text_head, delimiter, source)
     stream = _Chain(head, raw)
     try:
         frame = _parse_csv(stream, delimiter, {c: str for c in text_columns})
@@ -123,6 +124,17 @@ def read_table(source: str | Path, text_columns: Sequence[str] = ()) -> pd.DataF
     if len(frame) == 0:
         raise DataError(f"{_name(source)} has a header but no data rows")
     return frame
+
+
+def _refuse_duplicate_header(text_head: str, delimiter: str, source: str | Path) -> None:
+    """Duplicate names must be refused before pandas renames them ("value", "value.1")."""
+    header = next(csv.reader(io.StringIO(text_head), delimiter=delimiter), [])
+    names = [name.strip() for name in header]
+    dupes = sorted({n for n in names if n and names.count(n) > 1})
+    if dupes:
+        raise DataError(
+            f"{_name(source)}: duplicate column names: {', '.join(map(repr, dupes))}; rename them"
+        )
 
 
 def _open_bytes(source: str | Path) -> IO[bytes]:

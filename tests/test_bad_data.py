@@ -131,6 +131,16 @@ REFUSED = [
     Refused("blank-lines-only", "\n  \n\n", ["is empty"]),
     Refused("header-only", "date,value\n", ["has a header but no data rows"]),
     Refused(
+        "duplicate-column-names",
+        "date,value,value\n2021-01-01,1,2\n2021-01-02,3,4\n",
+        ["duplicate column names: 'value'", "rename them"],
+    ),
+    Refused(
+        "duplicate-names-after-trimming-spaces",
+        "date;value; value\n2021-01-01;1;2\n2021-01-02;3;4\n",
+        ["duplicate column names: 'value'"],
+    ),
+    Refused(
         "one-row", "date,value\n2021-01-01,1\n", ["too few rows to infer the frequency", "1 row(s)"]
     ),
     Refused(
