@@ -77,7 +77,6 @@ class TrainConfig:
     max_windows_per_epoch: int = 20_000
     loss: str = "mse"
     schedule: str = "cosine"
-    refit: bool = False  # after early stopping, train again on every row (see pipeline.fit)
 
     def validate(self) -> TrainConfig:
         """Refuse values that cannot work, naming the valid range (exit code 2)."""

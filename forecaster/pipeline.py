@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Callable
 
@@ -111,8 +110,9 @@ def fit(
         segment=segment,
     )
     model = LSTMForecaster(model_config)
-    train = functools.partial(
-        train_model,
+    result = train_model(
+        model,
+        windows,
         epochs=config.epochs,
         batch_size=config.batch_size,
         lr=config.lr,
@@ -122,18 +122,8 @@ def fit(
         precision=config.precision,
         loss=config.loss,
         schedule=config.schedule,
+        on_epoch=on_epoch,
     )
-    result = train(model, windows, on_epoch=on_epoch)
-    refit_seconds = None
-    if config.refit and len(windows.val_starts) > 0 and result.best_windows > 0:
-        # Train again on every row, validation rows included (the most recent ones), for as
-        # many windows as the validated run needed: the model then knows the latest data.
-        split = split_series(panel.lengths, horizon, lookback, 0.0)
-        everything = make_windows(panel, scaler, split, lookback, horizon, device)
-        seed_everything(config.seed)
-        model = LSTMForecaster(model_config)
-        refit = train(model, everything, stop_after=result.best_windows)
-        refit_seconds = round(refit.seconds, 3)
     raw = Scaler.identity(panel.n_series, len(panel.schema.targets))
     contexts = context_windows(panel, raw, lookback, dtype=np.float64)
     train_end = [panel.index(i)[int(split.n_train[i]) - 1] for i in range(panel.n_series)]
@@ -163,8 +153,6 @@ def fit(
             "val_windows": len(windows.val_starts),
             "device": str(device),
             "threads": threads,
-            "refit_windows": result.best_windows if refit_seconds is not None else None,
-            "refit_seconds": refit_seconds,
         },
         versions=versions(),
     )

@@ -48,8 +48,6 @@ class TrainResult:
     best_train_loss: float = math.inf
     seconds: float = 0.0
     stopped_early: bool = False
-    best_windows: int = 0  # training windows seen when the best weights were taken
-    windows_seen: int = 0
 
 
 def seed_everything(seed: int) -> None:
@@ -93,12 +91,8 @@ def train_model(
     loss: str = "mse",
     schedule: str = "cosine",
     on_epoch: Callable[[EpochReport], None] | None = None,
-    stop_after: int | None = None,
 ) -> TrainResult:
-    """Train ``model`` in place on ``windows`` and leave it holding the best weights.
-
-    With ``stop_after`` (a refit): train on that many windows and keep the last weights.
-    """
+    """Train ``model`` in place on ``windows`` and leave it holding the best weights."""
     device = windows.series.device
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
@@ -136,10 +130,8 @@ def train_model(
         improved, val_loss, done = False, None, 0
         for bound in bounds:
             model.train()
-            if stop_after is not None:
-                bound = min(bound, done + max(0, stop_after - result.windows_seen))
             for first in range(done, bound, batch_size):
-                starts = windows.train_starts[order[first : min(first + batch_size, bound)]]
+                starts = windows.train_starts[order[first : first + batch_size]]
                 context, target = windows.gather(starts)
                 with autocast:
                     forecast = model(context)
@@ -150,16 +142,13 @@ def train_model(
                 nn.utils.clip_grad_norm_(model.parameters(), CLIP_NORM)
                 optimizer.step()
                 total += batch_loss.detach() * len(starts)
-            result.windows_seen += bound - done
             done = bound
-            train_loss = float(total.item()) / max(done, 1)
+            train_loss = float(total.item()) / done
             if not math.isfinite(train_loss):
                 raise TrainingDiverged(
                     f"training diverged at epoch {epoch} (loss is {train_loss}); "
                     f"try a lower learning rate than --lr {lr:g}"
                 )
-            if stop_after is not None and result.windows_seen >= stop_after:
-                break
             if not use_val and bound < per_epoch:
                 continue  # without validation, the score is the whole epoch's training loss
             val_loss = (
@@ -170,7 +159,6 @@ def train_model(
             score = val_loss if val_loss is not None else train_loss
             if score < best_score:
                 best_score, stale, result.best_epoch, improved = score, 0, epoch, True
-                result.best_windows = result.windows_seen
                 best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
                 result.best_val_loss, result.best_train_loss = val_loss, train_loss
             else:
@@ -186,13 +174,11 @@ def train_model(
         result.epochs_run = epoch
         if on_epoch is not None:
             on_epoch(EpochReport(epoch, epochs, train_loss, val_loss, seconds, improved))
-        if stop_after is not None and result.windows_seen >= stop_after:
-            break
         if stale >= patience * checks:
             result.stopped_early = True
             break
 
-    if best_state is not None and stop_after is None:
+    if best_state is not None:
         model.load_state_dict(best_state)
     result.seconds = time.perf_counter() - started
     return result
