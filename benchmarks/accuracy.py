@@ -87,6 +87,7 @@ def apply_patch(spec: str) -> None:
     """Ablations of choices that are not configuration keys, patched into this process only.
 
     zero-head        start the LSTM's head at zero (the network begins as its linear skip)
+    zero-skip        start the linear skip at zero (the skip begins as the naive forecast)
     adamw=WD         AdamW with weight decay WD instead of Adam
     check-every=N    check validation every N training windows (default 2,000)
     max-val-windows=N  validation windows per check (default 3,000)
@@ -104,6 +105,16 @@ def apply_patch(spec: str) -> None:
             torch.nn.init.zeros_(self.head.bias)
 
         model_module.LSTMForecaster.__init__ = zero_head  # type: ignore[method-assign]
+    elif name == "zero-skip":
+        init_skip = model_module.LSTMForecaster.__init__
+
+        def zero_skip(self: Any, config: Any) -> None:
+            init_skip(self, config)
+            if self.skip is not None:  # starts as the naive (last value) forecast
+                torch.nn.init.zeros_(self.skip.weight)
+                torch.nn.init.zeros_(self.skip.bias)
+
+        model_module.LSTMForecaster.__init__ = zero_skip  # type: ignore[method-assign]
     elif name == "adamw":
         decay = float(value or 0.05)
 
@@ -341,7 +352,7 @@ def main() -> None:
         action="append",
         default=[],
         metavar="NAME[=VALUE]",
-        help="ablate a non-config choice: zero-head, adamw=WD, check-every=N, max-val-windows=N",
+        help="ablate a non-config choice (see apply_patch): zero-head, zero-skip, adamw=WD, ...",
     )
     parser.add_argument("--variant", default="default", help="label for the JSON lines")
     parser.add_argument("--threads", type=int, default=None)
