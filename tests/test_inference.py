@@ -22,6 +22,14 @@ def numpy_weights(model: LSTMForecaster) -> dict[str, np.ndarray]:
     return {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
 
 
+def randomised(model: LSTMForecaster) -> LSTMForecaster:
+    """Every weight random, so the skip (zero at initialisation) is exercised too."""
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.normal_(0.0, 0.3)
+    return model
+
+
 def torch_forecast(model: LSTMForecaster, contexts: np.ndarray) -> np.ndarray:
     model.eval()
     with torch.no_grad():
@@ -57,7 +65,7 @@ def networks(draw: st.DrawFn) -> tuple[ModelConfig, np.ndarray]:
 @given(networks())
 def test_numpy_forward_matches_the_torch_module(network: tuple[ModelConfig, np.ndarray]) -> None:
     config, contexts = network
-    model = LSTMForecaster(config)
+    model = randomised(LSTMForecaster(config))
     expected = torch_forecast(model, contexts)
     got = inference.forward(numpy_weights(model), config, contexts)
     assert got.shape == expected.shape == (len(contexts), config.horizon, config.n_targets)
@@ -70,7 +78,7 @@ def test_numpy_forward_matches_a_trained_sized_model_in_batches() -> None:
     """Default sizes (64 x 2, segment 24), more windows than one pass holds."""
     torch.manual_seed(0)
     config = ModelConfig(n_targets=1, lookback=96, horizon=24, segment=24)
-    model = LSTMForecaster(config)
+    model = randomised(LSTMForecaster(config))
     contexts = np.random.default_rng(0).normal(size=(inference.BATCH + 5, 96, 1))
     contexts = contexts.astype(np.float32)
     expected = torch_forecast(model, contexts)

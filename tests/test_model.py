@@ -74,3 +74,16 @@ def test_segmented_lstm_reads_the_window_in_chunks() -> None:
 def test_lookback_must_be_a_multiple_of_the_segment() -> None:
     with pytest.raises(ValueError, match="multiple"):
         LSTMForecaster(ModelConfig(n_targets=1, lookback=10, horizon=2, segment=4))
+
+
+def test_linear_skip_starts_as_the_naive_forecast() -> None:
+    """Before training, with the LSTM's head silenced, every step repeats the last value."""
+    torch.manual_seed(0)
+    model = LSTMForecaster(ModelConfig(n_targets=2, lookback=12, horizon=5, hidden=4))
+    with torch.no_grad():
+        model.head.weight.zero_()
+        model.head.bias.zero_()
+    context = torch.randn(3, 12, 2) * 10 + 50
+    forecast = model.eval()(context)
+    expected = context[:, -1:].expand(-1, 5, -1)
+    torch.testing.assert_close(forecast, expected, rtol=1e-5, atol=1e-4)
