@@ -149,8 +149,6 @@ def train_model(
                     f"training diverged at epoch {epoch} (loss is {train_loss}); "
                     f"try a lower learning rate than --lr {lr:g}"
                 )
-            if not use_val and bound < per_epoch:
-                continue  # without validation, the score is the whole epoch's training loss
             val_loss = (
                 evaluate_loss(model, windows, windows.val_starts, loss_fn, autocast)
                 if use_val
