@@ -87,8 +87,10 @@ def apply_patch(spec: str) -> None:
     """Ablations of choices that are not configuration keys, patched into this process only.
 
     zero-head        start the LSTM's head at zero (the network begins as its linear skip)
-    zero-skip        start the linear skip at zero (the skip begins as the naive forecast)
     adamw=WD         AdamW with weight decay WD instead of Adam
+    no-lstsq         leave the linear skip at zero instead of fitting it by least squares
+    single-lookback  the skip reads the LSTM's lookback only (no averaging over 2x, 4x, 8x)
+    no-start-check   do not count the starting weights as a validation check
     check-every=N    check validation every N training windows (default 2,000)
     max-val-windows=N  validation windows per check (default 3,000)
     """
@@ -105,16 +107,22 @@ def apply_patch(spec: str) -> None:
             torch.nn.init.zeros_(self.head.bias)
 
         model_module.LSTMForecaster.__init__ = zero_head  # type: ignore[method-assign]
-    elif name == "zero-skip":
-        init_skip = model_module.LSTMForecaster.__init__
+    elif name == "no-lstsq":
+        from forecaster import pipeline as pipeline_module
 
-        def zero_skip(self: Any, config: Any) -> None:
-            init_skip(self, config)
-            if self.skip is not None:  # starts as the naive (last value) forecast
-                torch.nn.init.zeros_(self.skip.weight)
-                torch.nn.init.zeros_(self.skip.bias)
+        fit_skip = pipeline_module.fit_skip
 
-        model_module.LSTMForecaster.__init__ = zero_skip  # type: ignore[method-assign]
+        def zero_skip_fit(*args: Any, **kwargs: Any) -> Any:
+            weight, bias, fitted = fit_skip(*args, **kwargs)
+            return torch.zeros_like(weight), torch.zeros_like(bias), fitted
+
+        pipeline_module.fit_skip = zero_skip_fit  # type: ignore[assignment]
+    elif name == "single-lookback":
+        from forecaster import pipeline as pipeline_module
+
+        pipeline_module.skip_lookbacks = lambda lookback, *args: [lookback]  # type: ignore[assignment]
+    elif name == "no-start-check":
+        train_module.CHECK_AT_START = False
     elif name == "adamw":
         decay = float(value or 0.05)
 

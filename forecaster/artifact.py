@@ -1,8 +1,9 @@
 """The model file: safetensors tensors plus JSON metadata, checked on load, never unpickled.
 
 Layout (one safetensors file):
-    tensors   ``model.*`` the network's weights; ``context.values`` (S, L, C) the last
-              ``lookback`` raw rows of each series; ``context.real`` (S,) how many are real
+    tensors   ``model.members.K.*`` the weights of ensemble member K; ``context.values``
+              (S, L, C) the last ``lookback`` raw rows of each series; ``context.real`` (S,)
+              how many are real
     metadata  ``forecaster``: JSON with config, schema, frequency, ids, scalers, timestamps,
               history and versions; ``checksum``: SHA-256 of every tensor's bytes
 
@@ -34,9 +35,10 @@ from forecaster.inference import check_config, weights_mismatch
 from forecaster.windows import Scaler
 
 if TYPE_CHECKING:
-    from forecaster.model import LSTMForecaster
+    from forecaster.model import Ensemble
 
-FORMAT_VERSION = 1
+# 2: weights named per ensemble member ("members.0.lstm...."); 1 (read too): one network.
+FORMAT_VERSION = 2
 _MAX_HEADER = 100 * 1024 * 1024
 
 
@@ -75,14 +77,14 @@ class Artifact:
                 "edited or damaged: train the model again"
             )
 
-    def build_model(self) -> LSTMForecaster:
+    def build_model(self) -> Ensemble:
         """The torch module, for training code and tests; prediction uses `inference`."""
         import torch
 
-        from forecaster.model import LSTMForecaster
+        from forecaster.model import Ensemble
 
         self.check()
-        model = LSTMForecaster(self.model_config)
+        model = Ensemble(self.model_config)
         model.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in self.weights.items()})
         model.eval()
         return model
@@ -264,6 +266,8 @@ def _read_header(payload: bytes, path: Path) -> dict[str, Any]:
 
 def _from_parts(meta: dict[str, Any], tensors: dict[str, np.ndarray]) -> Artifact:
     weights = {k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")}
+    if meta["format_version"] == 1:  # one network, its weights named as LSTMForecaster's
+        weights = {f"members.0.{k}": v for k, v in weights.items()}
     schema = meta["schema"]
     context = tensors["context.values"]
     ids = [str(i) for i in meta["ids"]]

@@ -60,6 +60,12 @@ class Fill(str, Enum):
     error = "error"
 
 
+class Loss(str, Enum):
+    mae = "mae"
+    mse = "mse"
+    huber = "huber"
+
+
 class Device(str, Enum):
     auto = "auto"
     cpu = "cpu"
@@ -262,10 +268,27 @@ def train(
             rich_help_panel=MODEL,
         ),
     ] = None,
+    ensemble: Annotated[
+        int | None,
+        typer.Option(
+            "--ensemble",
+            min=1,
+            help="Networks trained from seeds seed, seed+1, ...; forecasts averaged. (default: 3)",
+            rich_help_panel=MODEL,
+        ),
+    ] = None,
     epochs: Annotated[
         int | None,
         typer.Option(
             "--epochs", min=1, help="Maximum epochs. (default: 60)", rich_help_panel=TRAINING
+        ),
+    ] = None,
+    loss: Annotated[
+        Loss | None,
+        typer.Option(
+            "--loss",
+            help="Training loss on the scaled series. (default: mae)",
+            rich_help_panel=TRAINING,
         ),
     ] = None,
     batch_size: Annotated[
@@ -357,7 +380,9 @@ def train(
                 "layers": layers,
                 "hidden": hidden,
                 "dropout": dropout,
+                "ensemble": ensemble,
                 "epochs": epochs,
+                "loss": loss.value if loss else None,
                 "batch_size": batch_size,
                 "lr": lr,
                 "patience": patience,
@@ -388,6 +413,8 @@ def train(
             "freq": panel.freq,
             "horizon": model.model_config.horizon,
             "lookback": model.model_config.lookback,
+            "lstm_lookback": model.model_config.recurrent_rows,
+            "networks": model.model_config.members,
             "seconds": round(seconds, 3),
         }
         if fmt is SummaryFormat.json:
@@ -395,13 +422,19 @@ def train(
 
             write_json(summary)
         elif not quiet:
-            loss = (
-                result.best_val_loss if result.best_val_loss is not None else result.best_train_loss
-            )
+            validated = result.best_val_loss is not None
+            best = result.best_val_loss if validated else result.best_train_loss
+            members = model.model_config.members
             typer.echo(
-                f"forecaster: wrote {output} ({result.epochs_run} epochs, best "
-                f"{'validation' if result.best_val_loss is not None else 'training'} loss "
-                f"{loss:.4g}, {seconds:.1f} s)",
+                f"forecaster: wrote {output} ("
+                + (f"{members} networks, " if members > 1 else "")
+                + f"{result.epochs_run} epochs, "
+                + (
+                    f"{'validation' if validated else 'training'} loss {best:.4g}, "
+                    if best is not None
+                    else ""
+                )
+                + f"{seconds:.1f} s)",
                 err=True,
             )
 
@@ -433,20 +466,26 @@ def _progress(quiet: bool, epochs: int) -> Iterator[Callable[[EpochReport], None
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     columns = (
-        TextColumn("epoch {task.completed}/{task.total}"),
+        TextColumn("{task.fields[network]}epoch {task.fields[epoch]}/{task.fields[epochs]}"),
         BarColumn(),
         TextColumn("{task.fields[losses]}"),
         TimeRemainingColumn(),
     )
     with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
-        task = bar.add_task("train", total=epochs, losses="")
+        task = bar.add_task("train", total=epochs, network="", epoch=0, epochs=epochs, losses="")
 
         def on_epoch(report: EpochReport) -> None:
             _check_interrupted()
             val = f" val {report.val_loss:.4f}" if report.val_loss is not None else ""
+            # The bar spans every member's epoch budget; a member that stops early skips ahead.
             bar.update(
                 task,
-                completed=report.epoch,
+                total=report.epochs * report.members,
+                completed=report.member * report.epochs + report.epoch,
+                network=f"network {report.member + 1}/{report.members} "
+                if report.members > 1
+                else "",
+                epoch=report.epoch,
                 losses=f"train {report.train_loss:.4f}{val}{' *' if report.best else ''}",
             )
 
@@ -599,6 +638,8 @@ def info(
             "series": len(artifact.ids),
             "horizon": cfg.horizon,
             "lookback": cfg.lookback,
+            "lstm_lookback": cfg.recurrent_rows,
+            "networks": cfg.members,
             "layers": cfg.layers,
             "hidden": cfg.hidden,
             "dropout": cfg.dropout,

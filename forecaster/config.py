@@ -32,14 +32,20 @@ class ModelConfig:
     """Sizes of the network: saved beside the weights, all that is needed to rebuild it."""
 
     n_targets: int
-    lookback: int
+    lookback: int  # rows of context the network reads (the linear skip sees them all)
     horizon: int
     hidden: int = 64
     layers: int = 2
     dropout: float = 0.1
     window_norm: str = "last"  # "last", "mean" or "none": what each window is centred on
     linear_skip: bool = True
-    segment: int = 1  # time steps the LSTM reads per step; lookback is a multiple of it
+    segment: int = 1  # time steps the LSTM reads per step; lstm_lookback is a multiple of it
+    lstm_lookback: int | None = None  # the last rows the LSTM reads (None: all of lookback)
+    members: int = 1  # networks of the same shape whose forecasts are averaged
+
+    @property
+    def recurrent_rows(self) -> int:
+        return self.lookback if self.lstm_lookback is None else self.lstm_lookback
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -64,6 +70,7 @@ class TrainConfig:
     window_norm: str = "last"
     linear_skip: bool = True
     segment: int = 0  # 0: chosen from the frequency (see pipeline.resolve_sizes)
+    ensemble: int = 3  # networks trained from seeds seed, seed + 1, ...; forecasts averaged
     # Training
     epochs: int = 60
     batch_size: int = 64
@@ -75,7 +82,7 @@ class TrainConfig:
     device: str = "auto"
     precision: str = "fp32"
     max_windows_per_epoch: int = 20_000
-    loss: str = "mse"
+    loss: str = "mae"
     schedule: str = "cosine"
 
     def validate(self) -> TrainConfig:
@@ -84,6 +91,7 @@ class TrainConfig:
             ("horizon", self.horizon is None or self.horizon >= 1, "an integer >= 1"),
             ("lookback", self.lookback is None or self.lookback >= 1, "an integer >= 1"),
             ("layers", self.layers >= 1, "an integer >= 1"),
+            ("ensemble", self.ensemble >= 1, "an integer >= 1"),
             ("segment", self.segment >= 0, "an integer >= 0 (0: automatic)"),
             ("window-norm", self.window_norm in WINDOW_NORMS, " | ".join(WINDOW_NORMS)),
             ("hidden", self.hidden >= 1, "an integer >= 1"),

@@ -17,7 +17,16 @@ BATCH = 8192  # windows per pass: bounds the (B, T, 4 x hidden) gate pre-activat
 
 
 def weight_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
-    """Name and shape of every weight of `LSTMForecaster(config)`, as torch names them."""
+    """Name and shape of every weight of `model.Ensemble(config)`, as torch names them."""
+    return {
+        f"members.{k}.{name}": shape
+        for k in range(config.members)
+        for name, shape in member_shapes(config).items()
+    }
+
+
+def member_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
+    """Name and shape of every weight of one `LSTMForecaster(config)`."""
     hidden, gates = config.hidden, 4 * config.hidden
     shapes: dict[str, tuple[int, ...]] = {}
     for layer in range(config.layers):
@@ -36,12 +45,17 @@ def weight_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
 
 def check_config(config: ModelConfig) -> None:
     """Refuse sizes no network can have (ValueError), before anything is built from them."""
-    for name in ("n_targets", "lookback", "horizon", "hidden", "layers", "segment"):
+    names = ("n_targets", "lookback", "horizon", "hidden", "layers", "segment", "members")
+    for name in (*names, *(["lstm_lookback"] if config.lstm_lookback is not None else [])):
         value = getattr(config, name)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name} must be an integer >= 1, not {value!r}")
-    if config.lookback % config.segment:
-        raise ValueError(f"lookback {config.lookback} is not a multiple of {config.segment}")
+    rows = config.recurrent_rows
+    if rows % config.segment or rows > config.lookback:
+        raise ValueError(
+            f"the LSTM's {rows} rows are not a multiple of {config.segment} within "
+            f"lookback {config.lookback}"
+        )
     if config.window_norm not in WINDOW_NORMS:
         raise ValueError(f"unknown window_norm {config.window_norm!r}")
     if not isinstance(config.linear_skip, bool):
@@ -97,7 +111,7 @@ def _lstm(weights: dict[str, np.ndarray], layers: int, steps: np.ndarray) -> np.
 def forward(
     weights: dict[str, np.ndarray], config: ModelConfig, contexts: np.ndarray
 ) -> np.ndarray:
-    """`LSTMForecaster.forward` in evaluation mode: contexts (B, L, C) to forecasts (B, H, C)."""
+    """`Ensemble.forward` in evaluation mode: contexts (B, L, C) to forecasts (B, H, C)."""
     context = np.asarray(contexts, dtype=np.float32)
     batch, _, channels = context.shape
     norm = config.window_norm
@@ -105,13 +119,19 @@ def forward(
         level = context[:, -1:] if norm == "last" else context.mean(axis=1, keepdims=True)
         spread = context.std(axis=1, keepdims=True) + np.float32(1e-3)  # (B, 1, C)
         context = (context - level) / spread
-    steps = context.reshape(batch, -1, config.segment * channels)  # (B, L/P, P*C)
-    last = _lstm(weights, config.layers, steps)
-    out = last @ weights["head.weight"].T + weights["head.bias"]
-    out = out.reshape(batch, config.horizon, config.n_targets)
-    if config.linear_skip:
-        skip = context.transpose(0, 2, 1) @ weights["skip.weight"].T + weights["skip.bias"]
-        out = out + skip.transpose(0, 2, 1)  # (B, H, C)
+    recent = context[:, context.shape[1] - config.recurrent_rows :]  # (B, R, C)
+    steps = recent.reshape(batch, -1, config.segment * channels)  # (B, R/P, P*C)
+    total = np.zeros((batch, config.horizon, config.n_targets), dtype=np.float32)
+    for k in range(config.members):
+        member = {name: weights[f"members.{k}.{name}"] for name in member_shapes(config)}
+        last = _lstm(member, config.layers, steps)
+        out = last @ member["head.weight"].T + member["head.bias"]
+        out = out.reshape(batch, config.horizon, config.n_targets)
+        if config.linear_skip:
+            skip = context.transpose(0, 2, 1) @ member["skip.weight"].T + member["skip.bias"]
+            out = out + skip.transpose(0, 2, 1)  # (B, H, C)
+        total += out
+    out = total / np.float32(config.members)
     if norm != "none":
         out = out * spread + level
     return out.astype(np.float32, copy=False)

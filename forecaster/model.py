@@ -7,7 +7,17 @@ from torch import nn
 
 from forecaster.config import ModelConfig
 
-__all__ = ["LSTMForecaster", "ModelConfig", "explicit_lstm"]
+__all__ = ["Ensemble", "LSTMForecaster", "ModelConfig", "explicit_lstm", "window_level_spread"]
+
+
+def window_level_spread(context: torch.Tensor, norm: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """What each window is centred on and divided by: (B, 1, C) each (``norm`` "none": 0 and 1)."""
+    if norm == "none":
+        ones = context.new_ones(context.shape[0], 1, context.shape[2])
+        return ones * 0.0, ones
+    level = context[:, -1:] if norm == "last" else context.mean(dim=1, keepdim=True)
+    spread = context.std(dim=1, keepdim=True, correction=0) + 1e-3  # (B, 1, C)
+    return level, spread
 
 
 class LSTMForecaster(nn.Module):
@@ -21,13 +31,20 @@ class LSTMForecaster(nn.Module):
     With ``segment`` P > 1 the LSTM reads the window P steps at a time (cf. SegRNN, Lin et
     al. 2023): L / P recurrent steps instead of L, so long windows stay cheap to unroll and
     gradients cross fewer steps. Backpropagation still runs through the whole window.
+
+    With ``lstm_lookback`` R < L the LSTM reads only the last R rows, while the linear skip
+    reads all L: a linear map can use a long history cheaply (see `linear.fit_skip`).
     """
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         self.config = config
-        if config.lookback % config.segment:
-            raise ValueError(f"lookback {config.lookback} is not a multiple of {config.segment}")
+        rows = config.recurrent_rows
+        if rows % config.segment or rows > config.lookback:
+            raise ValueError(
+                f"the LSTM's {rows} rows are not a multiple of {config.segment} within "
+                f"lookback {config.lookback}"
+            )
         self.lstm = nn.LSTM(
             input_size=config.n_targets * config.segment,
             hidden_size=config.hidden,
@@ -50,11 +67,11 @@ class LSTMForecaster(nn.Module):
         batch = context.shape[0]  # context: (B, L, C)
         norm = self.config.window_norm
         if norm != "none":
-            level = context[:, -1:] if norm == "last" else context.mean(dim=1, keepdim=True)
-            spread = context.std(dim=1, keepdim=True, correction=0) + 1e-3  # (B, 1, C)
+            level, spread = window_level_spread(context, norm)  # (B, 1, C) each
             context = (context - level) / spread
-        steps = context.reshape(batch, -1, self.config.segment * context.shape[2])  # (B, L/P, P*C)
-        hidden, _ = self.lstm(steps)  # (B, L/P, hidden)
+        recent = context[:, context.shape[1] - self.config.recurrent_rows :]  # (B, R, C)
+        steps = recent.reshape(batch, -1, self.config.segment * context.shape[2])  # (B, R/P, P*C)
+        hidden, _ = self.lstm(steps)  # (B, R/P, hidden)
         last = hidden[:, -1]  # (B, hidden)
         out = self.head(last).view(batch, self.config.horizon, self.config.n_targets)  # (B, H, C)
         if self.skip is not None:
@@ -62,6 +79,26 @@ class LSTMForecaster(nn.Module):
         if norm != "none":
             out = out * spread + level
         return out
+
+
+class Ensemble(nn.Module):
+    """Networks of one shape, trained from different seeds; the forecast is their mean.
+
+    Averaging a few independently trained networks removes much of the variance that the
+    seed alone causes (M4 Hourly: see `benchmarks/README.md`).
+    """
+
+    def __init__(self, config: ModelConfig, members: list[LSTMForecaster] | None = None) -> None:
+        super().__init__()
+        self.config = config
+        if members is None:
+            members = [LSTMForecaster(config) for _ in range(config.members)]
+        if len(members) != config.members:
+            raise ValueError(f"{len(members)} networks for an ensemble of {config.members}")
+        self.members = nn.ModuleList(members)
+
+    def forward(self, context: torch.Tensor) -> torch.Tensor:
+        return torch.stack([member(context) for member in self.members]).mean(dim=0)
 
 
 def explicit_lstm(

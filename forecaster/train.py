@@ -26,6 +26,7 @@ log = logging.getLogger("forecaster")
 
 CLIP_NORM = 1.0
 WINDOWS_PER_CHECK = 2000
+CHECK_AT_START = True
 LOSSES: dict[str, type[nn.Module]] = {"mse": nn.MSELoss, "mae": nn.L1Loss, "huber": nn.HuberLoss}
 
 
@@ -37,6 +38,8 @@ class EpochReport:
     val_loss: float | None
     seconds: float
     best: bool
+    member: int = 0  # which network of an ensemble (see pipeline.fit)
+    members: int = 1
 
 
 @dataclass
@@ -45,7 +48,7 @@ class TrainResult:
     epochs_run: int = 0
     best_epoch: int = 0
     best_val_loss: float | None = None
-    best_train_loss: float = math.inf
+    best_train_loss: float | None = None  # None: the starting weights were best
     seconds: float = 0.0
     stopped_early: bool = False
 
@@ -122,6 +125,12 @@ def train_model(
     best_state: dict[str, torch.Tensor] | None = None
     best_score, stale = math.inf, 0
     started = time.perf_counter()
+    if use_val and CHECK_AT_START:
+        # The starting weights compete too: with a fitted linear skip they are a tuned linear
+        # model, which on a small data set the first steps of training can make worse.
+        best_score = evaluate_loss(model, windows, windows.val_starts, loss_fn, autocast)
+        best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        result.best_val_loss = best_score
 
     for epoch in range(1, epochs + 1):
         epoch_start = time.perf_counter()

@@ -19,8 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 # Tiny networks gain nothing from several threads, and oversubscribed cores slow them badly.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 torch.set_num_threads(1)
-# Small and quick: enough to exercise every stage, not to forecast well.
-FAST = ["--epochs", "2", "--hidden", "8", "--batch-size", "32", "--quiet"]
+# Small and quick: enough to exercise every stage, not to forecast well. One network, not
+# the default ensemble of three (tests that need an ensemble ask for one).
+FAST = ["--epochs", "2", "--hidden", "8", "--batch-size", "32", "--ensemble", "1", "--quiet"]
 
 
 def seasonal_frame(

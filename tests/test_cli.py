@@ -50,7 +50,9 @@ def test_train_json_summary(seasonal_csv: Path, tmp_path: Path) -> None:
     assert summary["best_val_loss"] > 0
     assert summary["seconds"] > 0
     assert summary["horizon"] == 14  # daily default (M4)
-    assert summary["lookback"] == 28
+    # The LSTM reads 28 days; the linear skip also 56 (within a third of 240 training rows).
+    assert summary["lstm_lookback"] == 28 and summary["lookback"] == 56
+    assert summary["networks"] == 1
 
 
 def test_long_format_every_series_forecast(long_csv: Path, tmp_path: Path) -> None:
@@ -144,9 +146,11 @@ def test_config_file_and_flags_win(seasonal_csv: Path, tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.stderr
     summary = json.loads(result.stdout)
-    assert summary["epochs_run"] == 1 and summary["horizon"] == 4
+    # One epoch for each of the default three networks.
+    assert summary["epochs_run"] == 3 and summary["horizon"] == 4
     info = json.loads(invoke(["info", str(model), "--format", "json"]).stdout)
-    assert info["hidden"] == 4
+    assert info["hidden"] == 4 and info["networks"] == 3
+    assert [m["seed"] for m in info["training"]["members"]] == [0, 1, 2]
 
 
 def test_info(trained_model: Path) -> None:

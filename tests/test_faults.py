@@ -424,6 +424,8 @@ ABSURD_TRAIN: list[tuple[str, list[str], list[str]]] = [
     ("hidden-0", ["--hidden", "0"], [">=1", "greater than or equal to 1"]),
     ("layers-0", ["--layers", "0"], [">=1", "greater than or equal to 1"]),
     ("patience-0", ["--patience", "0"], [">=1", "greater than or equal to 1"]),
+    ("ensemble-0", ["--ensemble", "0"], [">=1", "greater than or equal to 1"]),
+    ("loss-unknown", ["--loss", "mape"], ["mae", "mse", "huber"]),
     ("holdout-negative", ["--holdout", "-1"], [">=0", "greater than or equal to 0"]),
     ("dropout-1.5", ["--dropout", "1.5"], ["--dropout: 1.5; use a number in [0, 1)"]),
     ("dropout-1", ["--dropout", "1"], ["--dropout: 1.0; use a number in [0, 1)"]),
@@ -477,12 +479,13 @@ def test_lookback_longer_than_every_series_in_long_format(tmp_path: Path) -> Non
     ("text", "phrase"),
     [
         ("hidden = 0\n", "--hidden: 0; use an integer >= 1"),
+        ("ensemble = 0\n", "--ensemble: 0; use an integer >= 1"),
         ("dropout = 2.0\n", "--dropout: 2.0; use a number in [0, 1)"),
         ("lr = 1e9\n", "use a number in (0, 10]"),
         ("epochz = 3\n", "unknown key(s) epochz"),
         ("epochs = [\n", "is not valid TOML"),
     ],
-    ids=["hidden-0", "dropout-2", "lr-huge", "unknown-key", "broken-toml"],
+    ids=["hidden-0", "ensemble-0", "dropout-2", "lr-huge", "unknown-key", "broken-toml"],
 )
 def test_absurd_values_in_a_config_file(
     text: str, phrase: str, data_csv: Path, tmp_path: Path

@@ -14,15 +14,15 @@ from hypothesis import strategies as st
 
 from forecaster import inference
 from forecaster.config import ModelConfig
-from forecaster.model import LSTMForecaster
+from forecaster.model import Ensemble, LSTMForecaster
 from tests.conftest import ROOT
 
 
-def numpy_weights(model: LSTMForecaster) -> dict[str, np.ndarray]:
+def numpy_weights(model: torch.nn.Module) -> dict[str, np.ndarray]:
     return {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
 
 
-def randomised(model: LSTMForecaster) -> LSTMForecaster:
+def randomised(model: Ensemble) -> Ensemble:
     """Every weight random, so the skip (zero at initialisation) is exercised too."""
     with torch.no_grad():
         for parameter in model.parameters():
@@ -30,7 +30,7 @@ def randomised(model: LSTMForecaster) -> LSTMForecaster:
     return model
 
 
-def torch_forecast(model: LSTMForecaster, contexts: np.ndarray) -> np.ndarray:
+def torch_forecast(model: Ensemble, contexts: np.ndarray) -> np.ndarray:
     model.eval()
     with torch.no_grad():
         return model(torch.from_numpy(contexts)).numpy()
@@ -39,9 +39,12 @@ def torch_forecast(model: LSTMForecaster, contexts: np.ndarray) -> np.ndarray:
 @st.composite
 def networks(draw: st.DrawFn) -> tuple[ModelConfig, np.ndarray]:
     segment = draw(st.sampled_from([1, 2, 4]))
+    recurrent = segment * draw(st.integers(1, 6))
     config = ModelConfig(
         n_targets=draw(st.integers(1, 3)),
-        lookback=segment * draw(st.integers(1, 6)),
+        lookback=recurrent + draw(st.sampled_from([0, 0, 1, 5])),
+        lstm_lookback=recurrent,
+        members=draw(st.integers(1, 3)),
         horizon=draw(st.integers(1, 5)),
         hidden=draw(st.integers(1, 9)),
         layers=draw(st.integers(1, 3)),
@@ -65,7 +68,7 @@ def networks(draw: st.DrawFn) -> tuple[ModelConfig, np.ndarray]:
 @given(networks())
 def test_numpy_forward_matches_the_torch_module(network: tuple[ModelConfig, np.ndarray]) -> None:
     config, contexts = network
-    model = randomised(LSTMForecaster(config))
+    model = randomised(Ensemble(config))
     expected = torch_forecast(model, contexts)
     got = inference.forward(numpy_weights(model), config, contexts)
     assert got.shape == expected.shape == (len(contexts), config.horizon, config.n_targets)
@@ -77,9 +80,9 @@ def test_numpy_forward_matches_the_torch_module(network: tuple[ModelConfig, np.n
 def test_numpy_forward_matches_a_trained_sized_model_in_batches() -> None:
     """Default sizes (64 x 2, segment 24), more windows than one pass holds."""
     torch.manual_seed(0)
-    config = ModelConfig(n_targets=1, lookback=96, horizon=24, segment=24)
-    model = randomised(LSTMForecaster(config))
-    contexts = np.random.default_rng(0).normal(size=(inference.BATCH + 5, 96, 1))
+    config = ModelConfig(n_targets=1, lookback=192, horizon=24, segment=24, lstm_lookback=96)
+    model = randomised(Ensemble(config))
+    contexts = np.random.default_rng(0).normal(size=(inference.BATCH + 5, 192, 1))
     contexts = contexts.astype(np.float32)
     expected = torch_forecast(model, contexts)
     got = inference.run(numpy_weights(model), config, contexts)
@@ -91,9 +94,9 @@ def test_numpy_forward_matches_a_trained_sized_model_in_batches() -> None:
 def test_saturated_gates_stay_finite_and_silent() -> None:
     """Huge pre-activations: sigmoid must not overflow (no RuntimeWarning, no NaN)."""
     config = ModelConfig(n_targets=1, lookback=4, horizon=2, hidden=3, layers=1)
-    model = LSTMForecaster(config)
+    model = Ensemble(config)
     weights = {k: np.full_like(v, 1e4) for k, v in numpy_weights(model).items()}
-    weights["lstm.weight_ih_l0"] *= -1
+    weights["members.0.lstm.weight_ih_l0"] *= -1
     with np.errstate(all="raise"):
         out = inference.forward(weights, config, np.ones((2, 4, 1), np.float32) * 3)
     assert np.isfinite(out).all()
@@ -105,26 +108,41 @@ def test_weight_shapes_are_torch_state_dict_shapes(layers: int, skip: bool) -> N
     config = ModelConfig(n_targets=2, lookback=12, horizon=5, hidden=7, layers=layers,
                          linear_skip=skip, segment=3)  # fmt: skip
     state = LSTMForecaster(config).state_dict()
+    assert inference.member_shapes(config) == {k: tuple(v.shape) for k, v in state.items()}
+    config.members = 2
+    state = Ensemble(config).state_dict()
     assert inference.weight_shapes(config) == {k: tuple(v.shape) for k, v in state.items()}
-    assert inference.weights_mismatch(config, numpy_weights(LSTMForecaster(config))) is None
+    assert inference.weights_mismatch(config, numpy_weights(Ensemble(config))) is None
 
 
 def test_weights_mismatch_names_the_problem() -> None:
     config = ModelConfig(n_targets=1, lookback=8, horizon=2, hidden=4)
-    weights = numpy_weights(LSTMForecaster(config))
+    weights = numpy_weights(Ensemble(config))
     bigger = ModelConfig(n_targets=1, lookback=8, horizon=2, hidden=5)
-    assert "lstm.weight_ih_l0 has shape (16, 1)" in str(inference.weights_mismatch(bigger, weights))
+    mismatch = inference.weights_mismatch(bigger, weights)
+    assert "members.0.lstm.weight_ih_l0 has shape (16, 1)" in str(mismatch)
     deeper = ModelConfig(n_targets=1, lookback=8, horizon=2, hidden=4, layers=3)
-    assert "missing lstm.bias_hh_l2" in str(inference.weights_mismatch(deeper, weights))
+    assert "missing members.0.lstm.bias_hh_l2" in str(inference.weights_mismatch(deeper, weights))
     no_skip = ModelConfig(n_targets=1, lookback=8, horizon=2, hidden=4, linear_skip=False)
-    assert "unexpected skip.bias" in str(inference.weights_mismatch(no_skip, weights))
-    weights["head.bias"] = weights["head.bias"].astype(np.float64)
+    assert "unexpected members.0.skip.bias" in str(inference.weights_mismatch(no_skip, weights))
+    more = ModelConfig(n_targets=1, lookback=8, horizon=2, hidden=4, members=2)
+    assert "missing members.1.head.bias" in str(inference.weights_mismatch(more, weights))
+    weights["members.0.head.bias"] = weights["members.0.head.bias"].astype(np.float64)
     assert "float64" in str(inference.weights_mismatch(config, weights))
 
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("hidden", 0), ("layers", -1), ("segment", 3), ("lookback", 2.5), ("window_norm", "max")],
+    [
+        ("hidden", 0),
+        ("layers", -1),
+        ("segment", 3),
+        ("lookback", 2.5),
+        ("window_norm", "max"),
+        ("members", 0),
+        ("lstm_lookback", 9),
+        ("lstm_lookback", 0),
+    ],
 )
 def test_check_config_refuses_impossible_networks(field: str, value: object) -> None:
     config = ModelConfig(n_targets=1, lookback=8, horizon=2)

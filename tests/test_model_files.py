@@ -60,7 +60,7 @@ def edit_header(edit: Callable[[dict], None]) -> Callable[[bytes], bytes]:  # ty
 def flip_byte_in_weights(payload: bytes) -> bytes:
     """One bit of one LSTM weight changed; the file stays structurally valid."""
     header, body = split_file(payload)
-    begin, end = header["model.lstm.weight_hh_l0"]["data_offsets"]
+    begin, end = header["model.members.0.lstm.weight_hh_l0"]["data_offsets"]
     damaged = bytearray(payload)
     damaged[len(payload) - len(body) + (begin + end) // 2] ^= 0x01
     return bytes(damaged)

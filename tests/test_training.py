@@ -19,7 +19,13 @@ from tests.conftest import FAST, invoke, seasonal_frame
 
 
 def small_config(**overrides: object) -> TrainConfig:
-    values: dict[str, object] = {"epochs": 3, "hidden": 8, "horizon": 7, "batch_size": 32}
+    values: dict[str, object] = {
+        "epochs": 3,
+        "hidden": 8,
+        "horizon": 7,
+        "batch_size": 32,
+        "ensemble": 1,
+    }
     values.update(overrides)
     return TrainConfig(**values).validate()  # type: ignore[arg-type]
 
@@ -59,7 +65,8 @@ def test_save_then_load_gives_identical_predictions(tmp_path: Path) -> None:
 
 def test_early_stopping_restores_best_weights() -> None:
     panel = panel_of(seasonal_frame())
-    _, result = fit(panel, small_config(epochs=40, patience=2, lr=0.05))
+    # Without the fitted linear skip, so that training improves on the starting weights.
+    _, result = fit(panel, small_config(epochs=40, patience=2, lr=0.05, linear_skip=False))
     assert result.stopped_early
     best = min(h["val_loss"] for h in result.history)  # type: ignore[type-var]
     assert result.best_val_loss == best
@@ -156,9 +163,9 @@ def test_mid_epoch_checks_keep_the_best_weights_seen_at_any_check(
     result = train.train_model(
         model, windows, epochs=2, batch_size=200, lr=0.01, patience=5, schedule="none"
     )
-    assert len(seen) == 6  # 2 epochs x 3 checks
+    assert len(seen) == 7  # the starting weights, then 2 epochs x 3 checks
     assert result.best_val_loss == min(seen)
-    assert [h["val_loss"] for h in result.history] == [seen[2], seen[5]]  # epoch-end checks
+    assert [h["val_loss"] for h in result.history] == [seen[3], seen[6]]  # epoch-end checks
     loss = torch.nn.MSELoss()
     kept = original(model, windows, windows.val_starts, loss, torch.autocast("cpu", enabled=False))
     assert kept == pytest.approx(min(seen), rel=1e-6)
@@ -175,3 +182,93 @@ def test_default_lookback_covers_a_week_of_hourly_data(
     from forecaster.frequency import default_lookback, season_length, weekly_cycle
 
     assert default_lookback(horizon, season_length(freq), weekly_cycle(freq)) == lookback
+
+
+def test_the_starting_weights_are_kept_when_training_only_makes_them_worse() -> None:
+    """With a fitted linear skip the start is a tuned model: a bad run must not replace it."""
+    import torch
+
+    from forecaster import train
+    from forecaster.model import LSTMForecaster, ModelConfig
+    from forecaster.windows import WindowSet
+
+    steps = np.arange(3000, dtype=np.float32)
+    windows = WindowSet(
+        series=torch.from_numpy(np.sin(steps / 5)[:, None]),
+        train_starts=torch.arange(2500),
+        val_starts=torch.arange(2500, 2980),
+        lookback=10,
+        horizon=2,
+    )
+    torch.manual_seed(0)
+    model = LSTMForecaster(ModelConfig(n_targets=1, lookback=10, horizon=2, hidden=4))
+    start = {k: v.clone() for k, v in model.state_dict().items()}
+    # A learning rate far too high: every check is worse than the start.
+    result = train.train_model(
+        model, windows, epochs=2, batch_size=50, lr=5.0, patience=1, schedule="none"
+    )
+    assert result.best_epoch == 0 and result.best_train_loss is None
+    assert all(h["val_loss"] > result.best_val_loss for h in result.history)  # type: ignore[operator]
+    for name, value in model.state_dict().items():
+        torch.testing.assert_close(value, start[name])
+
+
+def test_an_ensemble_is_the_mean_of_networks_trained_from_consecutive_seeds() -> None:
+    panel = panel_of(seasonal_frame())
+    ensemble, result = fit(panel, small_config(ensemble=3, seed=5))
+    alone = [fit(panel, small_config(ensemble=1, seed=5 + k))[0] for k in range(3)]
+    frames = [predict(a) for a in alone]
+    # Member k is exactly the network a single run with seed 5 + k trains.
+    for k, single in enumerate(alone):
+        for name, value in single.weights.items():
+            np.testing.assert_array_equal(ensemble.weights[f"members.{k}.{name[10:]}"], value)
+    mean = np.mean([f["value"].to_numpy() for f in frames], axis=0)
+    np.testing.assert_allclose(predict(ensemble)["value"], mean, rtol=1e-5)
+    assert not np.allclose(frames[0]["value"], frames[1]["value"])
+    assert [m["seed"] for m in ensemble.summary["members"]] == [5, 6, 7]
+    assert result.epochs_run == sum(m["epochs_run"] for m in ensemble.summary["members"])
+    assert {h["member"] for h in result.history} == {0, 1, 2}
+    # Its validation loss is that of the averaged forecast: no worse than the members' mean.
+    member_losses = [m["best_val_loss"] for m in ensemble.summary["members"]]
+    assert result.best_val_loss <= np.mean(member_losses) + 1e-9
+
+
+@pytest.mark.parametrize(
+    ("lookback", "linear_skip", "median_rows", "expected"),
+    [
+        (None, True, 3000, [168, 336, 672]),  # 3000 x 0.8 / 3 = 800: 1344 is too long
+        (None, True, 12000, [168, 336, 672, 1344]),  # never beyond 8 x
+        (None, True, 600, [168]),  # M4 Hourly's length: the skip reads what the LSTM reads
+        (168, True, 12000, [168]),  # an explicit --lookback is what the model reads
+        (None, False, 12000, [168]),  # no skip
+    ],
+)
+def test_skip_lookbacks_double_within_a_third_of_the_training_rows(
+    lookback: int | None, linear_skip: bool, median_rows: int, expected: list[int]
+) -> None:
+    from forecaster.pipeline import skip_lookbacks
+
+    config = TrainConfig(lookback=lookback, linear_skip=linear_skip, val_fraction=0.2)
+    lengths = np.array([median_rows // 2, median_rows, median_rows * 3])
+    assert skip_lookbacks(168, config, lengths) == expected
+
+
+def test_a_model_file_of_format_1_still_loads(tmp_path: Path) -> None:
+    """Files written before ensembles: one network, weights named without a member prefix."""
+    from safetensors.numpy import load_file, save_file
+
+    panel = panel_of(seasonal_frame())
+    trained, _ = fit(panel, small_config(lookback=14))  # the LSTM reads the whole context
+    assert trained.model_config.lstm_lookback is None
+    path, old = tmp_path / "new.fcst", tmp_path / "old.fcst"
+    artifact_io.save(trained, path)
+    header_size = int.from_bytes(path.read_bytes()[:8], "little")
+    metadata = json.loads(path.read_bytes()[8 : 8 + header_size])["__metadata__"]
+    meta = json.loads(metadata["forecaster"])
+    meta["format_version"] = 1
+    for key in ("members", "lstm_lookback"):
+        del meta["model_config"][key]
+    tensors = {k.replace("model.members.0.", "model."): v for k, v in load_file(path).items()}
+    save_file(tensors, old, metadata={"forecaster": json.dumps(meta), **{
+        "checksum": artifact_io._checksum(tensors)}})  # fmt: skip
+    pd.testing.assert_frame_equal(predict(artifact_io.load(old)), predict(trained))
