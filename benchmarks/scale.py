@@ -13,8 +13,8 @@ temporary folder unless given; given, the files are kept and reused). Each size 
 fresh process doing what `forecaster train` and `forecaster predict` do, stage by stage:
 
     read      data.read_table + detect_schema + build_panel (the CLI's load_panel)
-    fit       pipeline.fit with the defaults and --epochs 1: split, scalers, windows, one
-              epoch (at most max_windows_per_epoch = 20,000 training windows, plus the
+    fit       pipeline.fit with the defaults, --epochs 1 and --ensemble 1: split, scalers,
+              windows, the least-squares fit of the linear skip, one epoch (at most max_windows_per_epoch = 20,000 training windows, plus the
               validation over at most 3,000 windows every 2,000 training windows),
               packaging the artifact
     save      artifact.save
@@ -149,7 +149,8 @@ def child(args: argparse.Namespace) -> None:
 
     train.evaluate_loss = timed_evaluate_loss
     # fit() sets torch's threads from the config: pass the benchmark's own on.
-    config = TrainConfig(epochs=1, seed=0, threads=torch.get_num_threads())
+    # One network for one epoch (the default ensemble trains three, one after another).
+    config = TrainConfig(epochs=1, ensemble=1, seed=0, threads=torch.get_num_threads())
     if args.max_windows is not None:
         config.max_windows_per_epoch = args.max_windows
     if args.hidden:

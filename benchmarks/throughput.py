@@ -242,6 +242,7 @@ def run_cli(
         "layers": setting.layers,
         "batch_size": setting.batch,
         "epochs": 2,
+        "ensemble": 1,
         "val_fraction": 0.0,
         "max_windows_per_epoch": per_epoch,
         "segment": args.segment_resolved,

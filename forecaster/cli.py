@@ -243,7 +243,8 @@ def train(
         typer.Option(
             "--lookback",
             min=1,
-            help="Past steps the model reads (default: max(2 x horizon, 2 seasons), hourly 168+).",
+            help="Past steps the model reads (default: max(2 x horizon, 2 seasons), hourly "
+            "168+, and up to 8x as many for its linear part).",
             rich_help_panel=MODEL,
         ),
     ] = None,
