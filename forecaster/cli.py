@@ -317,7 +317,7 @@ def train(
             "--val-fraction",
             min=0.0,
             help="Share of each series' end used for validation "
-            "(at least one horizon). (default: 0.2)",
+            "(at least one horizon). (default: 0.1)",
             rich_help_panel=TRAINING,
         ),
     ] = None,

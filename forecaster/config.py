@@ -76,7 +76,7 @@ class TrainConfig:
     batch_size: int = 64
     lr: float = 3e-3
     patience: int = 8
-    val_fraction: float = 0.2
+    val_fraction: float = 0.1
     seed: int = 0
     threads: int = 0  # 0: one, unless OMP_NUM_THREADS says otherwise (see train.set_threads)
     device: str = "auto"
