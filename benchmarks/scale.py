@@ -14,9 +14,9 @@ fresh process doing what `forecaster train` and `forecaster predict` do, stage b
 
     read      data.read_table + detect_schema + build_panel (the CLI's load_panel)
     fit       pipeline.fit with the defaults, --epochs 1 and --ensemble 1: split, scalers,
-              windows, the least-squares fit of the linear skip, one epoch (at most max_windows_per_epoch = 20,000 training windows, plus the
-              validation over at most 3,000 windows every 2,000 training windows),
-              packaging the artifact
+              windows, the least-squares fit of the linear skip, one epoch (at most
+              max_windows_per_epoch = 20,000 training windows, plus the validation over
+              at most 3,000 windows every 2,000 training windows), packaging the artifact
     save      artifact.save
     predict   forecast.predict for every series, from the context stored in the model and
               from the data's own tail (what `forecaster predict -m M data.csv` does)

@@ -54,6 +54,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.common import RESULTS, append_jsonl, describe, machine, median  # noqa: E402
 from benchmarks.common import print_table as table  # noqa: E402
 from forecaster.artifact import load as load_artifact  # noqa: E402
+from forecaster.config import TrainConfig  # noqa: E402
 from forecaster.data import Panel, Schema, build_panel  # noqa: E402
 from forecaster.frequency import season_length  # noqa: E402
 from forecaster.model import LSTMForecaster, ModelConfig  # noqa: E402
@@ -333,7 +334,7 @@ def bench(setting: Setting, args: argparse.Namespace, device: torch.device) -> d
                 runs["cli"].append(run_cli(csv, setting, args, per_epoch))
 
     # The validation pass that `forecaster train` runs at each check by default.
-    val_set = library_windows(panel, setting, device, val_fraction=0.2)
+    val_set = library_windows(panel, setting, device, val_fraction=TrainConfig().val_fraction)
     val_seconds = [run_validation(windows, val_set, config, args) for _ in range(3)]
     handling = data_handling(windows, data, setting.batch, per_epoch)
     for path in workdir.iterdir():
@@ -498,7 +499,8 @@ def print_tables(records: list[dict[str, Any]], info: dict[str, Any]) -> None:
     )
     print(
         "+val s/epoch: the validation passes `forecaster train` adds to each epoch with the "
-        "default --val-fraction 0.2 (at most 3,000 windows, checked every 2,000 training "
+        f"default --val-fraction {TrainConfig().val_fraction:g} (at most 3,000 windows, "
+        "checked every 2,000 training "
         "windows); not in the ratios."
     )
     print(f"machine: {describe(info)}")

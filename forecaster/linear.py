@@ -29,8 +29,8 @@ FALLBACK_RIDGE = 1e-3
 # Training windows the regression is fit on (a random subset when there are more): with a
 # few hundred coefficients per output, more windows change nothing but the time.
 MAX_FIT_WINDOWS = 50_000
-# Samples x features per chunk of the normal equations (float64): about 32 MB.
-CHUNK_ELEMENTS = 4_000_000
+# Samples x features per chunk of the normal equations (float64): about 8 MB.
+CHUNK_ELEMENTS = 1_000_000
 
 
 @dataclass
