@@ -272,3 +272,49 @@ def test_a_model_file_of_format_1_still_loads(tmp_path: Path) -> None:
     save_file(tensors, old, metadata={"forecaster": json.dumps(meta), **{
         "checksum": artifact_io._checksum(tensors)}})  # fmt: skip
     pd.testing.assert_frame_equal(predict(artifact_io.load(old)), predict(trained))
+
+
+def test_auto_device_picks_cuda_when_present(monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    from forecaster.errors import UsageError
+    from forecaster.train import select_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert select_device("auto").type == "cuda" and select_device("cuda").type == "cuda"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert select_device("auto").type == "cpu"
+    with pytest.raises(UsageError, match="no CUDA device is available; use --device cpu"):
+        select_device("cuda")
+
+
+def test_cuda_without_a_gpu_is_a_usage_error_and_writes_nothing(tmp_path: Path) -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    data, model = tmp_path / "d.csv", tmp_path / "m.fcst"
+    seasonal_frame().to_csv(data, index=False)
+    result = invoke(["train", str(data), "-o", str(model), "--device", "cuda", *FAST])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "forecaster: error: --device cuda: no CUDA device is available; use --device cpu or auto"
+    )
+    assert not model.exists() and list(tmp_path.iterdir()) == [data]
+
+
+def test_bf16_on_cpu_warns_and_trains_the_same_fp32_model(caplog: pytest.LogCaptureFixture) -> None:
+    """bf16 autocast is for GPUs; on CPU results stay deterministic, in fp32."""
+    import logging
+
+    panel = panel_of(seasonal_frame())
+    logger = logging.getLogger("forecaster")
+    logger.addHandler(caplog.handler)
+    try:
+        with caplog.at_level(logging.WARNING, logger="forecaster"):
+            bf16, _ = fit(panel, small_config(precision="bf16", device="cpu"))
+    finally:
+        logger.removeHandler(caplog.handler)
+    fp32, _ = fit(panel, small_config(precision="fp32", device="cpu"))
+    assert "--precision bf16 applies on GPU only; training in fp32 on cpu" in caplog.text
+    pd.testing.assert_frame_equal(predict(bf16), predict(fp32))
