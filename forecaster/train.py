@@ -127,7 +127,8 @@ def train_model(
     started = time.perf_counter()
     if use_val and CHECK_AT_START:
         # The starting weights compete too: with a fitted linear skip they are a tuned linear
-        # model, which on a small data set the first steps of training can make worse.
+        # model (plus the untrained head's small output), which on a small data set the
+        # first steps of training can make worse.
         best_score = evaluate_loss(model, windows, windows.val_starts, loss_fn, autocast)
         best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         result.best_val_loss = best_score
