@@ -86,8 +86,9 @@ def skip_lookbacks(lookback: int, config: TrainConfig, lengths: np.ndarray) -> l
     Only for the default lookback (an explicit --lookback is what the model reads). The
     longest stays within a third of the median series' training rows, so that most series
     still fill it and keep most of their training windows. Measured on ETTh1 (test MSE of
-    the linear part alone): h = 192 0.0727 with 384 rows, 0.0688 averaging 384, 768 and
-    1536; h = 336 0.0817 against 0.0729; h = 720 0.0892 against 0.0821 (1440 and 2880).
+    the linear part alone, `benchmarks/linear_skip.py`): h = 192 0.0727 with 384 rows, 0.0682
+    averaging 384, 768 and 1536; h = 336 0.0817 against 0.0722; h = 720 0.0892 against
+    0.0821 (1440 and 2880).
     """
     if config.lookback is not None or not config.linear_skip:
         return [lookback]
