@@ -90,6 +90,8 @@ def apply_patch(spec: str) -> None:
     adamw=WD         AdamW with weight decay WD instead of Adam
     no-lstsq         leave the linear skip at zero instead of fitting it by least squares
     single-lookback  the skip reads the LSTM's lookback only (no averaging over 2x, 4x, 8x)
+    skip-scales=A,B  the one set of window lengths the skip averages, as multiples of L
+                     (default: validation chooses among 1,2,4,8 / 0.5,...,8 / 0.25,...,8)
     no-start-check   do not count the starting weights as a validation check
     check-every=N    check validation every N training windows (default 2,000)
     max-val-windows=N  validation windows per check (default 3,000)
@@ -120,7 +122,11 @@ def apply_patch(spec: str) -> None:
     elif name == "single-lookback":
         from forecaster import pipeline as pipeline_module
 
-        pipeline_module.skip_lookbacks = lambda lookback, *args: [lookback]  # type: ignore[assignment]
+        pipeline_module.skip_candidates = lambda lookback, *args: [[lookback]]  # type: ignore[assignment]
+    elif name == "skip-scales":
+        from forecaster import pipeline as pipeline_module
+
+        pipeline_module.SKIP_CANDIDATES = (tuple(float(a) for a in value.split(",")),)
     elif name == "no-start-check":
         train_module.CHECK_AT_START = False
     elif name == "adamw":

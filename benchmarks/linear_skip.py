@@ -1,4 +1,4 @@
-"""ETTh1 test MSE of the linear skip alone (the least-squares start), for several lookback sets.
+"""ETTh1 test MSE / MAE of the linear skip alone (the least-squares start), by lookback set.
 
 Run by hand (not in CI), from the repository root:
 
@@ -7,11 +7,11 @@ Run by hand (not in CI), from the repository root:
 
 The network starts from `linear.fit_skip`: a ridge regression of the horizon on the window
 (penalty chosen on validation), averaged over several window lengths. This isolates that
-start from training: the head is zero, so the forecast is the linear map alone. It is how
-the default set of lookbacks (`pipeline.skip_lookbacks`: the LSTM's lookback L times 1, 2,
-4, 8 within a third of the training rows) was chosen, against one lookback and against the
-fixed 336 of DLinear and NLinear. Same protocol as `accuracy.py` (split, scaling, stride-1
-test windows).
+start from training: the head is zero, so the forecast is the linear map alone. Columns:
+the LSTM's lookback L alone; each candidate set of `pipeline.skip_candidates` (L times 1, 2,
+4, 8 within a third of the training rows, then with L/2, then with L/2 and L/4 added); the
+set validation chooses among them (the default); and the fixed 336 of DLinear and NLinear.
+Same protocol as `accuracy.py` (split, scaling, stride-1 test windows).
 """
 
 from __future__ import annotations
@@ -28,34 +28,38 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.accuracy import ETT_TEST, ETT_TRAIN, ETT_VAL, load_etth1, truncate  # noqa: E402
 from benchmarks.common import print_table  # noqa: E402
-from forecaster.config import ModelConfig  # noqa: E402
+from forecaster import pipeline  # noqa: E402
+from forecaster.config import ModelConfig, TrainConfig  # noqa: E402
 from forecaster.frequency import default_lookback  # noqa: E402
 from forecaster.linear import fit_skip  # noqa: E402
 from forecaster.model import LSTMForecaster  # noqa: E402
 from forecaster.windows import context_windows, fit_scaler, make_windows, split_series  # noqa: E402
 
 
-def lookback_sets(horizon: int) -> dict[str, list[int]]:
+def lookback_sets(horizon: int) -> dict[str, list[list[int]]]:
+    """Candidate sets of lookbacks, by column name; each column is one `fit_skip` call."""
     rule = default_lookback(horizon, 24, 168)
-    third = ETT_TRAIN // 3  # as pipeline.skip_lookbacks: a third of the training rows
-    doubled = [rule * 2**k for k in range(4)]
+    config = TrainConfig(val_fraction=(ETT_VAL - ETT_TRAIN) / ETT_VAL)
+    candidates = pipeline.skip_candidates(rule, config, np.array([ETT_VAL]))
+    longer, half, quarter = candidates  # ETTh1's rows allow every one
     return {
-        "rule L": [rule],
-        "L x1,2,4,8 <= rows/3 (default)": [n for n in doubled if n <= max(third, rule)],
-        "L x1,2,4,8 <= rows/4": [n for n in doubled if n <= max(ETT_TRAIN // 4, rule)],
-        "336": [336],
-        "1440": [1440],
+        "L": [[rule]],
+        "L..8L": [longer],
+        "L/2..8L": [half],
+        "L/4..8L": [quarter],
+        "validation's choice (default)": candidates,
+        "336": [[336]],
     }
 
 
-def test_mse(panel, horizon: int, lookbacks: list[int]) -> tuple[float, float]:  # type: ignore[no-untyped-def]
-    """Test and validation MSE of the averaged least-squares map on the z-scored series."""
-    lookback = max(lookbacks)
+def test_errors(panel, horizon: int, candidates: list[list[int]]):  # type: ignore[no-untyped-def]
+    """Test MSE and MAE, validation MSE, and the lookbacks of the averaged least-squares map."""
+    lookback = max(max(c) for c in candidates)
     train = truncate(panel, ETT_VAL)
     split = split_series(train.lengths, horizon, lookback, (ETT_VAL - ETT_TRAIN) / ETT_VAL)
     scaler = fit_scaler(train, split)
     windows = make_windows(train, scaler, split, lookback, horizon)
-    weight, bias, fitted = fit_skip(windows, "last", lookbacks)
+    weight, bias, fitted = fit_skip(windows, "last", candidates)
     model = LSTMForecaster(ModelConfig(n_targets=1, lookback=lookback, horizon=horizon, hidden=1))
     with torch.no_grad():
         model.skip.weight.copy_(weight)  # type: ignore[union-attr]
@@ -67,7 +71,13 @@ def test_mse(panel, horizon: int, lookbacks: list[int]) -> tuple[float, float]: 
         forecast = model(torch.from_numpy(contexts))[..., 0].double().numpy()
     scaled = scaler.transform(panel.series(0), 0)[:, 0]
     actual = np.stack([scaled[o : o + horizon] for o in origins])
-    return float(np.mean((forecast - actual) ** 2)), float(fitted.val_mse or np.nan)
+    error = forecast - actual
+    return (
+        float(np.mean(error**2)),
+        float(np.mean(np.abs(error))),
+        float(fitted.val_mse or np.nan),
+        fitted.lookbacks,
+    )
 
 
 def main() -> None:
@@ -82,12 +92,12 @@ def main() -> None:
     for horizon in args.horizons:
         row: list[str] = [str(horizon)]
         for lookbacks in lookback_sets(horizon).values():
-            test, val = test_mse(panel, horizon, lookbacks)
-            row.append(f"{test:.4f} (val {val:.4f}) {lookbacks}")
+            mse, mae, val, chosen = test_errors(panel, horizon, lookbacks)
+            row.append(f"{mse:.4f} / {mae:.4f} (val {val:.4f}) {chosen}")
         rows.append(row)
         print(" | ".join(row), flush=True)
     print_table(
-        "ETTh1 test MSE of the least-squares linear skip alone (validation MSE), by lookbacks",
+        "ETTh1 test MSE / MAE of the least-squares linear skip alone (validation MSE)",
         ["horizon", *names],
         rows,
     )

@@ -80,20 +80,32 @@ def resolve_segment(requested: int, lookback: int, season: int) -> tuple[int, in
     return segment, lookback - lookback % segment
 
 
-def skip_lookbacks(lookback: int, config: TrainConfig, lengths: np.ndarray) -> list[int]:
-    """Window lengths the linear skip averages: lookback x 1, 2, 4, 8 while the data allows.
+# Sets of window lengths the linear skip may average, as multiples of the LSTM's lookback
+# L; the one whose mean forecasts validation best is used (`linear.fit_skip`).
+SKIP_CANDIDATES = ((1, 2, 4, 8), (0.5, 1, 2, 4, 8), (0.25, 0.5, 1, 2, 4, 8))
+
+
+def skip_candidates(lookback: int, config: TrainConfig, lengths: np.ndarray) -> list[list[int]]:
+    """Sets of window lengths the linear skip may average: lookback x 1, 2, 4, 8, and with
+    1/2 or 1/2 and 1/4 added, as the data allows.
 
     Only for the default lookback (an explicit --lookback is what the model reads). The
     longest stays within a third of the median series' training rows, so that most series
-    still fill it and keep most of their training windows. Measured on ETTh1 (test MSE of
-    the linear part alone, `benchmarks/linear_skip.py`): h = 192 0.0727 with 384 rows, 0.0682
-    averaging 384, 768 and 1536; h = 336 0.0817 against 0.0722; h = 720 0.0892 against
-    0.0821 (1440 and 2880).
+    still fill it and keep most of their training windows. Validation then chooses: on
+    ETTh1 it takes the shorter lengths at every horizon, on M4 Hourly none (test MSE and
+    OWA in benchmarks/README.md).
     """
     if config.lookback is not None or not config.linear_skip:
-        return [lookback]
+        return [[lookback]]
     rows = float(np.median(lengths)) * (1 - config.val_fraction) / 3
-    return [lookback * 2**k for k in range(4) if lookback * 2**k <= max(rows, lookback)]
+    candidates: list[list[int]] = []
+    for scales in SKIP_CANDIDATES:
+        lookbacks = sorted(
+            {max(1, int(lookback * s)) for s in scales if s <= 1 or lookback * s <= rows}
+        )
+        if lookbacks not in candidates:
+            candidates.append(lookbacks)
+    return candidates
 
 
 def fit(
@@ -106,8 +118,8 @@ def fit(
     segment, lstm_lookback = resolve_segment(
         config.segment, lstm_lookback, season_length(panel.freq)
     )
-    lookbacks = skip_lookbacks(lstm_lookback, config, panel.lengths)
-    lookback = lookbacks[-1]  # the context every window holds: the skip's longest
+    candidates = skip_candidates(lstm_lookback, config, panel.lengths)
+    lookback = max(max(c) for c in candidates)  # the context every window holds
     split = split_series(panel.lengths, horizon, lookback, config.val_fraction)
     if panel.n_series > 1:
         short = [panel.ids[i] for i in np.flatnonzero(panel.lengths < lookback + horizon)]
@@ -137,7 +149,7 @@ def fit(
         members=config.ensemble,
     )
     skip = (
-        fit_skip(windows, config.window_norm, lookbacks, seed=config.seed)
+        fit_skip(windows, config.window_norm, candidates, seed=config.seed)
         if config.linear_skip
         else None
     )

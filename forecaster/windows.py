@@ -117,20 +117,48 @@ class WindowSet:
     val_starts: torch.Tensor  # (N_val,) int64
     lookback: int
     horizon: int
+    # Per series with training windows: its first real (unpadded) row and one past the last
+    # training origin. Lets a model reading fewer rows use the earlier windows too; without
+    # them `train_origins` knows only the full windows.
+    first_rows: torch.Tensor | None = None  # (S,) int64
+    origin_stops: torch.Tensor | None = None  # (S,) int64
 
     def __post_init__(self) -> None:
         self.series = self.series.contiguous()  # gather views it by strides; no copy if so
 
     def gather(self, starts: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Context and target for the windows beginning at ``starts`` (a copy of the batch only)."""
+        return self.gather_rows(starts, self.lookback)
+
+    def gather_rows(self, starts: torch.Tensor, lookback: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The same for windows of ``lookback`` context rows beginning at ``starts``."""
         rows, channels = self.series.shape
-        span = self.lookback + self.horizon
+        span = lookback + self.horizon
         # Every window as an overlapping view of the contiguous series, nothing copied:
         # (rows - span + 1, L + H, C). index_select then copies one block per window, about
         # ten times faster than indexing every (window, step) pair on CPU.
         every = self.series.as_strided((rows - span + 1, span, channels), (channels, channels, 1))
         window = every.index_select(0, starts)  # (B, L + H, C)
-        return window[:, : self.lookback], window[:, self.lookback :]
+        return window[:, :lookback], window[:, lookback:]
+
+    def train_origins(self, lookback: int) -> torch.Tensor:
+        """First target rows of the training windows for a model that reads ``lookback`` rows.
+
+        Those of the full windows, and the earlier ones whose last ``lookback`` context rows
+        are still real data: a short context has more windows than the longest one allows.
+        """
+        import torch
+
+        if self.first_rows is None or self.origin_stops is None or lookback >= self.lookback:
+            return self.train_starts + self.lookback
+        # A padded series has one full window, its origin the last; an unpadded one has
+        # first_row + L <= stop - 1, so the minimum is the earliest origin with real context.
+        firsts = torch.minimum(self.first_rows + lookback, self.origin_stops - 1)
+        counts = self.origin_stops - firsts
+        # Concatenated aranges firsts[i] .. stops[i] - 1 without a loop over series.
+        offsets = torch.cumsum(counts, 0) - counts
+        step = torch.arange(int(counts.sum()), device=counts.device)
+        return step + torch.repeat_interleave(firsts - offsets, counts)
 
 
 def make_windows(
@@ -155,7 +183,7 @@ def make_windows(
     pads = np.maximum(0, lookback + horizon - split.n_train)
     padded_offsets = np.concatenate([[0], np.cumsum(lengths + pads)])
     scaled = np.empty((int(padded_offsets[-1]), panel.values.shape[1]), dtype=np.float32)
-    train_starts, val_starts = [], []
+    train_starts, val_starts, first_rows, origin_stops = [], [], [], []
     for i in range(panel.n_series):
         base, pad, n = int(padded_offsets[i]), int(pads[i]), int(lengths[i])
         values = scaler.transform(panel.series(i), i)
@@ -166,6 +194,8 @@ def make_windows(
             continue  # too short to learn from; it still gets a forecast from padded context
         # Window origin t (padded coordinates) is the first target row; start = t - lookback.
         train_starts.append(base + np.arange(lookback, pad + n_train - horizon + 1) - lookback)
+        first_rows.append(base + pad)
+        origin_stops.append(base + pad + n_train - horizon + 1)
         if split.n_val[i] > 0:
             origins = np.arange(pad + n_train, pad + n - horizon + 1)
             val_starts.append(base + origins - lookback)
@@ -181,6 +211,8 @@ def make_windows(
         val_starts=torch.from_numpy(val).to(device),
         lookback=lookback,
         horizon=horizon,
+        first_rows=torch.tensor(first_rows, dtype=torch.int64, device=device),
+        origin_stops=torch.tensor(origin_stops, dtype=torch.int64, device=device),
     )
 
 

@@ -77,7 +77,7 @@ def test_coefficients_match_a_plain_ridge_regression(norm: str, channels: int) -
     np.testing.assert_allclose(bias.numpy(), coef[-1], atol=2e-5)
     assert fitted.val_mse == pytest.approx(val_errors[best], rel=1e-6)
     assert fitted.train_mse == pytest.approx(np.mean((x @ coef - y) ** 2), rel=1e-6)
-    assert fitted.windows == len(windows.train_starts)
+    assert fitted.windows == [len(windows.train_starts)]
 
 
 def test_its_error_is_the_networks_training_loss_with_a_silent_head() -> None:
@@ -86,7 +86,7 @@ def test_its_error_is_the_networks_training_loss_with_a_silent_head() -> None:
     windows = windows_of(panel, lookback=24, horizon=6, val_fraction=0.25)
     config = ModelConfig(n_targets=2, lookback=24, horizon=6, hidden=4, segment=12)
     model = LSTMForecaster(config).eval()
-    weight, bias, fitted = linear.fit_skip(windows, config.window_norm, [6, 12, 24])
+    weight, bias, fitted = linear.fit_skip(windows, config.window_norm, [[6, 12, 24]])
     with torch.no_grad():
         model.skip.weight.copy_(weight)
         model.skip.bias.copy_(bias)
@@ -102,7 +102,7 @@ def test_recovers_a_series_that_is_exactly_linear_in_its_past() -> None:
     t = np.arange(400)[:, None]
     values = 3 + np.sin(2 * np.pi * t / 24) + 0.5 * np.cos(2 * np.pi * t / 7)
     windows = windows_of(panel_of(values, [400]), lookback=48, horizon=12, val_fraction=0.2)
-    _, _, fitted = linear.fit_skip(windows, "last", [24, 48])
+    _, _, fitted = linear.fit_skip(windows, "last", [[24, 48]])
     assert fitted.val_mse is not None and fitted.val_mse < 1e-4
     assert max(fitted.ridges) <= 1e-3
 
@@ -117,29 +117,57 @@ def test_without_validation_windows_the_fallback_penalty(monkeypatch: pytest.Mon
 def test_chunks_and_subsets_change_nothing_but_the_sample(monkeypatch: pytest.MonkeyPatch) -> None:
     panel = noisy_panel([300, 200], 2)
     windows = windows_of(panel, lookback=12, horizon=4, val_fraction=0.2)
-    whole, _, _ = linear.fit_skip(windows, "last", [6, 12])
+    whole, _, _ = linear.fit_skip(windows, "last", [[6, 12]])
     monkeypatch.setattr(linear, "CHUNK_ELEMENTS", 100)  # a few windows per chunk
-    chunked, _, _ = linear.fit_skip(windows, "last", [6, 12])
+    chunked, _, _ = linear.fit_skip(windows, "last", [[6, 12]])
     torch.testing.assert_close(chunked, whole, atol=1e-6, rtol=1e-5)
     monkeypatch.setattr(linear, "MAX_FIT_WINDOWS", 50)
     _, _, fitted = linear.fit_skip(windows, "last", seed=1)
-    assert fitted.windows == 50
+    assert fitted.windows == [50]
 
 
 def test_the_average_of_shorter_windows_is_one_map_of_the_whole_window() -> None:
-    """Each regression on the last l rows, padded with zeros for older rows, then averaged."""
+    """Each regression on the last l rows, padded with zeros for older rows, then averaged;
+    each learns from every window with l real rows before it, not only the full ones."""
     panel = noisy_panel([260], 1, seed=5)
     windows = windows_of(panel, lookback=16, horizon=3, val_fraction=0.2)
-    weight, bias, fitted = linear.fit_skip(windows, "last", [4, 8, 16])
+    weight, bias, fitted = linear.fit_skip(windows, "last", [[4, 8, 16]])
+    series = windows.series.double().numpy()[:, 0]
+    n_train = 260 - 52  # the last fifth validates
     expected_weight, expected_bias = np.zeros((3, 16)), np.zeros(3)
-    for rows, ridge in zip(fitted.lookbacks, fitted.ridges, strict=True):
-        x, y = design(windows, windows.train_starts, "last")
-        x = np.concatenate([x[:, 16 - rows : 16], x[:, 16:]], axis=1)  # last rows + spread
+    for rows, ridge, seen in zip(fitted.lookbacks, fitted.ridges, fitted.windows, strict=True):
+        origins = np.arange(rows, n_train - 3 + 1)  # first forecast rows with `rows` rows before
+        assert seen == len(origins)
+        x = np.stack([series[o - rows : o] for o in origins])
+        y = np.stack([series[o : o + 3] for o in origins]) - x[:, -1:]
+        x = np.concatenate([x - x[:, -1:], x.std(axis=1, keepdims=True) + 1e-3], axis=1)
         gram = x.T @ x
         coef = np.linalg.solve(gram + ridge * np.mean(np.diag(gram)) * np.eye(rows + 1), x.T @ y)
         expected_weight[:, 16 - rows :] += coef[:-1].T / 3
         expected_bias += coef[-1] / 3
+    assert fitted.windows == [205 - 4 + 1, 205 - 8 + 1, 205 - 16 + 1]
     np.testing.assert_allclose(weight.numpy(), expected_weight, atol=2e-5)
     np.testing.assert_allclose(bias.numpy(), expected_bias, atol=2e-5)
     with pytest.raises(ValueError, match=r"must lie in 1\.\.16"):
-        linear.fit_skip(windows, "last", [8, 32])
+        linear.fit_skip(windows, "last", [[8], [8, 32]])
+
+
+def test_validation_chooses_which_lengths_to_average() -> None:
+    """Of several sets of lookbacks, the one whose mean map has the lowest validation error."""
+    panel = noisy_panel([400, 300], 1, seed=2)
+    windows = windows_of(panel, lookback=24, horizon=4, val_fraction=0.2)
+    sets = [[2], [3, 6, 12, 24], [12, 24], [24]]  # best last here: nearly a sinusoid
+    single = [linear.fit_skip(windows, "last", [c]) for c in sets]
+    weight, bias, fitted = linear.fit_skip(windows, "last", sets)
+    errors = [s[2].val_mse for s in single]
+    best = int(np.argmin(errors))
+    assert best != 0
+    assert fitted.lookbacks == sets[best]
+    assert [c["lookbacks"] for c in fitted.candidates] == sets
+    assert [c["val_mse"] for c in fitted.candidates] == pytest.approx(errors, rel=1e-9)
+    torch.testing.assert_close(weight, single[best][0])
+    torch.testing.assert_close(bias, single[best][1])
+    # Without validation windows nothing can choose: the first set.
+    windows = windows_of(panel, lookback=24, horizon=4, val_fraction=0.0)
+    _, _, fitted = linear.fit_skip(windows, "last", sets)
+    assert fitted.lookbacks == [2] and fitted.val_mse is None

@@ -238,19 +238,23 @@ def test_an_ensemble_is_the_mean_of_networks_trained_from_consecutive_seeds() ->
     [
         (None, True, 3000, [168, 336, 672]),  # 3000 x 0.8 / 3 = 800: 1344 is too long
         (None, True, 12000, [168, 336, 672, 1344]),  # never beyond 8 x
-        (None, True, 600, [168]),  # M4 Hourly's length: the skip reads what the LSTM reads
-        (168, True, 12000, [168]),  # an explicit --lookback is what the model reads
-        (None, False, 12000, [168]),  # no skip
+        (None, True, 600, [168]),  # M4 Hourly's length: nothing longer than the LSTM's
+        (168, True, 12000, None),  # an explicit --lookback is what the model reads
+        (None, False, 12000, None),  # no skip
     ],
 )
-def test_skip_lookbacks_double_within_a_third_of_the_training_rows(
-    lookback: int | None, linear_skip: bool, median_rows: int, expected: list[int]
+def test_skip_candidates_double_within_a_third_of_the_training_rows(
+    lookback: int | None, linear_skip: bool, median_rows: int, expected: list[int] | None
 ) -> None:
-    from forecaster.pipeline import skip_lookbacks
+    from forecaster.pipeline import skip_candidates
 
     config = TrainConfig(lookback=lookback, linear_skip=linear_skip, val_fraction=0.2)
     lengths = np.array([median_rows // 2, median_rows, median_rows * 3])
-    assert skip_lookbacks(168, config, lengths) == expected
+    candidates = skip_candidates(168, config, lengths)
+    if expected is None:
+        assert candidates == [[168]]
+    else:  # the longer lengths alone, then with half and a quarter of L added
+        assert candidates == [expected, [84, *expected], [42, 84, *expected]]
 
 
 def test_a_model_file_of_format_1_still_loads(tmp_path: Path) -> None:

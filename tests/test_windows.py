@@ -85,6 +85,36 @@ def test_windows_index_one_array_and_match_the_series() -> None:
     assert int((val_origins + horizon).max()) == 100
 
 
+def test_a_shorter_context_has_the_earlier_windows_too() -> None:
+    """train_origins(l): every origin with l real rows before it, plus the padded series' one."""
+    panel = make_panel([100, 12, 30])
+    lookback, horizon = 10, 5
+    split = split_series(panel.lengths, horizon, lookback, 0.2)
+    windows = make_windows(panel, fit_scaler(panel, split), split, lookback, horizon)
+    full = windows.train_starts + lookback
+    assert torch.equal(windows.train_origins(lookback), full)
+    n_train = split.n_train.tolist()
+    assert n_train == [80, 12, 24]  # the 12-row series gives up validation and is padded
+    pad = lookback + horizon - 12  # rows before the second series, whose data starts at 100 + pad
+    for rows in (1, 4, 10):
+        first = [0, 100, 100 + pad + 12]  # where each series begins in the padded array
+        expected = np.concatenate(
+            [
+                np.arange(first[0] + rows, first[0] + 80 - horizon + 1),
+                # padded: its one full window, and the real ones when 12 rows allow them
+                np.arange(min(first[1] + pad + rows, first[1] + lookback), first[1] + pad + 8),
+                np.arange(first[2] + rows, first[2] + 24 - horizon + 1),
+            ]
+        )
+        origins = windows.train_origins(rows)
+        assert origins.tolist() == expected.tolist()
+        assert set(full.tolist()) <= set(origins.tolist())
+        # A window's last `rows` context rows are the series' own rows, its target too.
+        context, target = windows.gather_rows(origins - rows, rows)
+        torch.testing.assert_close(context[:, -1], windows.series[origins - 1])
+        torch.testing.assert_close(target[:, 0], windows.series[origins])
+
+
 def test_context_windows_pad_short_history() -> None:
     panel = make_panel([3])
     scaler = fit_scaler(panel, split_series(panel.lengths, 1, 2, 0.0))
