@@ -92,6 +92,7 @@ def apply_patch(spec: str) -> None:
     single-lookback  the skip reads the LSTM's lookback only (no averaging over 2x, 4x, 8x)
     skip-scales=A,B  the one set of window lengths the skip averages, as multiples of L
                      (default: validation chooses among 1,2,4,8 / 0.5,...,8 / 0.25,...,8)
+    skip-share=F     the skip's longest window within F of the median training rows (1/3)
     no-start-check   do not count the starting weights as a validation check
     check-every=N    check validation every N training windows (default 2,000)
     max-val-windows=N  validation windows per check (default 3,000)
@@ -127,6 +128,10 @@ def apply_patch(spec: str) -> None:
         from forecaster import pipeline as pipeline_module
 
         pipeline_module.SKIP_CANDIDATES = (tuple(float(a) for a in value.split(",")),)
+    elif name == "skip-share":
+        from forecaster import pipeline as pipeline_module
+
+        pipeline_module.SKIP_MAX_SHARE = float(value)
     elif name == "no-start-check":
         train_module.CHECK_AT_START = False
     elif name == "adamw":

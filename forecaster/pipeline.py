@@ -83,6 +83,8 @@ def resolve_segment(requested: int, lookback: int, season: int) -> tuple[int, in
 # Sets of window lengths the linear skip may average, as multiples of the LSTM's lookback
 # L; the one whose mean forecasts validation best is used (`linear.fit_skip`).
 SKIP_CANDIDATES = ((1, 2, 4, 8), (0.5, 1, 2, 4, 8), (0.25, 0.5, 1, 2, 4, 8))
+# The longest may read this share of the median series' training rows.
+SKIP_MAX_SHARE = 1 / 3
 
 
 def skip_candidates(lookback: int, config: TrainConfig, lengths: np.ndarray) -> list[list[int]]:
@@ -97,7 +99,7 @@ def skip_candidates(lookback: int, config: TrainConfig, lengths: np.ndarray) -> 
     """
     if config.lookback is not None or not config.linear_skip:
         return [[lookback]]
-    rows = float(np.median(lengths)) * (1 - config.val_fraction) / 3
+    rows = float(np.median(lengths)) * (1 - config.val_fraction) * SKIP_MAX_SHARE
     candidates: list[list[int]] = []
     for scales in SKIP_CANDIDATES:
         lookbacks = sorted(
