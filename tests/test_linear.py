@@ -156,7 +156,7 @@ def test_validation_chooses_which_lengths_to_average() -> None:
     """Of several sets of lookbacks, the one whose mean map has the lowest validation error."""
     panel = noisy_panel([400, 300], 1, seed=2)
     windows = windows_of(panel, lookback=24, horizon=4, val_fraction=0.2)
-    sets = [[2], [3, 6, 12, 24], [12, 24], [24]]  # best last here: nearly a sinusoid
+    sets = [[2], [3, 6, 12, 24], [12, 24], [24]]  # the best is not the first (asserted)
     single = [linear.fit_skip(windows, "last", [c]) for c in sets]
     weight, bias, fitted = linear.fit_skip(windows, "last", sets)
     errors = [s[2].val_mse for s in single]
