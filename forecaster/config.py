@@ -9,6 +9,11 @@ frequency; see `resolve_horizon` and `resolve_lookback`).
 from __future__ import annotations
 
 import dataclasses
+import datetime
+import functools
+import math
+import types
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +30,10 @@ WINDOW_NORMS = ("last", "mean", "none")
 SCHEDULES = ("none", "cosine")
 # Adam's step is about the learning rate itself; far above this it overflows float32.
 MAX_LR = 10.0
+# torch.manual_seed takes a 64-bit seed; members use seed, seed + 1, ... (within 2**64 - 1).
+MAX_SEED = 2**63 - 1
+# torch.set_num_threads(100000) crashes the process; far more than the cores of any machine.
+MAX_THREADS = 1024
 
 
 @dataclass
@@ -100,7 +109,12 @@ class TrainConfig:
             ("batch-size", self.batch_size >= 1, "an integer >= 1"),
             ("lr", 0 < self.lr <= MAX_LR, f"a number in (0, {MAX_LR:g}]"),
             ("patience", self.patience >= 1, "an integer >= 1"),
-            ("threads", self.threads >= 0, "an integer >= 0 (0: automatic)"),
+            ("seed", 0 <= self.seed <= MAX_SEED, f"an integer in [0, {MAX_SEED}]"),
+            (
+                "threads",
+                0 <= self.threads <= MAX_THREADS,
+                f"an integer in [0, {MAX_THREADS}] (0: automatic)",
+            ),
             ("val-fraction", 0.0 <= self.val_fraction < 1.0, "a number in [0, 1)"),
             ("fill", self.fill in FILL_POLICIES, " | ".join(FILL_POLICIES)),
             ("device", self.device in DEVICES, " | ".join(DEVICES)),
@@ -133,18 +147,152 @@ def load_config(path: Path | None, overrides: dict[str, Any]) -> TrainConfig:
     return TrainConfig(**values).validate()
 
 
+class FieldTypeError(ValueError):
+    """A value whose type is not the one its dataclass field declares."""
+
+    def __init__(self, key: str, given: str, expected: str) -> None:
+        super().__init__(f"key {key!r} is {given}; expected {expected}")
+        self.key, self.given, self.expected = key, given, expected
+
+
+def typed_fields(
+    cls: type, values: dict[str, Any], *, null: bool = False, names: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """``values`` checked against the field types of dataclass ``cls``, ints for floats converted.
+
+    Types come from the class's annotations (``int``, ``float``, ``str``, ``bool``,
+    ``list[str]``, ``X | None``), so a TOML config file and a model file's saved
+    configuration are held to the same rules: a bool is not an int, an int is accepted (as a
+    float) where a float belongs, ``None`` only where the field allows it and ``null`` is
+    true (TOML has no null). Keys that are not fields are left to the caller. Raises
+    `FieldTypeError` naming the key (as ``names`` spells it, else the field name).
+    """
+    hints = _field_types(cls)
+    checked: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in hints:
+            checked[key] = value
+            continue
+        hint = hints[key]
+        ok, converted = _conform(hint, value, null)
+        if not ok:
+            key_name = (names or {}).get(key, key)
+            raise FieldTypeError(key_name, _given(hint, value), _expected(hint, null))
+        checked[key] = converted
+    return checked
+
+
+@functools.cache
+def _field_types(cls: type) -> dict[str, Any]:
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
+
+
+def _optional(hint: Any) -> tuple[Any, bool]:
+    """``X | None`` as (X, True); any other type as (itself, False)."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        if len(args) != 1:
+            raise TypeError(f"unsupported field type {hint}")
+        return args[0], True
+    return hint, False
+
+
+def _conform(hint: Any, value: Any, null: bool) -> tuple[bool, Any]:
+    inner, optional = _optional(hint)
+    if value is None:
+        return optional and null, None
+    if inner is bool:
+        return isinstance(value, bool), value
+    if inner is int:
+        return isinstance(value, int) and not isinstance(value, bool), value
+    if inner is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return False, value
+        try:
+            return True, float(value)
+        except OverflowError:  # an integer beyond float range: as large as a float gets
+            return True, math.inf if value > 0 else -math.inf
+    if inner is str:
+        return isinstance(value, str), value
+    if typing.get_origin(inner) is list:
+        (item,) = typing.get_args(inner)
+        if not isinstance(value, list):
+            return False, value
+        items = [_conform(item, v, False) for v in value]
+        return all(ok for ok, _ in items), [v for _, v in items]
+    raise TypeError(f"unsupported field type {hint}")
+
+
+def _expected(hint: Any, null: bool) -> str:
+    inner, optional = _optional(hint)
+    names = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
+    plurals = {bool: "booleans", int: "integers", float: "numbers", str: "strings"}
+    if typing.get_origin(inner) is list:
+        text = f"a list of {plurals[typing.get_args(inner)[0]]}"
+    else:
+        text = names[inner]
+    return f"{text} or null" if optional and null else text
+
+
+def _given(hint: Any, value: Any) -> str:
+    inner, _ = _optional(hint)
+    if typing.get_origin(inner) is list and isinstance(value, list):
+        (item,) = typing.get_args(inner)
+        bad = next(v for v in value if not _conform(item, v, False)[0])
+        return f"a list holding {describe_value(bad)}"
+    return describe_value(value)
+
+
+def describe_value(value: Any, mapping: str = "a table") -> str:
+    """A value's type in words, with the value itself when short: "a string ('ten')"."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"a boolean ({'true' if value else 'false'})"
+    if isinstance(value, int):
+        return f"an integer ({short_repr(value)})"
+    if isinstance(value, float):
+        return f"a number ({short_repr(value)})"
+    if isinstance(value, str):
+        return f"a string ({short_repr(value)})"
+    if isinstance(value, list):
+        return f"a list ({short_repr(value)})"
+    if isinstance(value, dict):
+        return mapping
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return f"a date or time ({value.isoformat()})"
+    return f"a {type(value).__name__}"
+
+
+def short_repr(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` on one line, cut to ``limit`` characters (reprs escape newlines)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise UsageError(f"config file not found: {path}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except IsADirectoryError:
+        raise UsageError(f"config file {path} is a directory, not a TOML file") from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"config file {path} is not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read config file {path}: {exc.strerror or exc}") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"config file {path} is not valid TOML: {exc}") from None
     # Accept the flag spelling (batch-size) as well as the field name (batch_size).
     values = {str(k).replace("-", "_"): v for k, v in raw.items()}
+    names = {str(k).replace("-", "_"): str(k) for k in raw}
     if "target" in values:
-        target = values.pop("target")
-        values["targets"] = [target] if isinstance(target, str) else list(target)
+        target = values.pop("target")  # one target, or several
+        values["targets"] = [target] if isinstance(target, str) else target
+        names["targets"] = "target"
     known = {f.name for f in dataclasses.fields(TrainConfig)}
     unknown = sorted(set(values) - known)
     if unknown:
@@ -152,4 +300,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
             f"config file {path}: unknown key(s) {', '.join(unknown)}; "
             f"known keys: {', '.join(sorted(known))}"
         )
-    return values
+    try:
+        return typed_fields(TrainConfig, values, names=names)
+    except FieldTypeError as exc:
+        expected = "a string or a list of strings" if exc.key == "target" else exc.expected
+        raise UsageError(
+            f"config file {path}: key {exc.key!r} is {exc.given}; expected {expected}"
+        ) from None

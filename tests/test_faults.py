@@ -484,8 +484,25 @@ def test_lookback_longer_than_every_series_in_long_format(tmp_path: Path) -> Non
         ("lr = 1e9\n", "use a number in (0, 10]"),
         ("epochz = 3\n", "unknown key(s) epochz"),
         ("epochs = [\n", "is not valid TOML"),
+        ('epochs = "ten"\n', "key 'epochs' is a string ('ten'); expected an integer"),
+        ("target = 5\n", "key 'target' is an integer (5); expected a string or a list of"),
+        ("seed = true\n", "key 'seed' is a boolean (true); expected an integer"),
+        ("seed = 99999999999999999999\n", "--seed: 99999999999999999999; use an integer in"),
+        ("threads = 100000\n", "--threads: 100000; use an integer in [0, 1024]"),
     ],
-    ids=["hidden-0", "ensemble-0", "dropout-2", "lr-huge", "unknown-key", "broken-toml"],
+    ids=[
+        "hidden-0",
+        "ensemble-0",
+        "dropout-2",
+        "lr-huge",
+        "unknown-key",
+        "broken-toml",
+        "epochs-a-string",
+        "target-an-int",
+        "seed-a-bool",
+        "seed-huge",
+        "threads-huge",
+    ],
 )
 def test_absurd_values_in_a_config_file(
     text: str, phrase: str, data_csv: Path, tmp_path: Path
@@ -496,7 +513,8 @@ def test_absurd_values_in_a_config_file(
     result = invoke(["train", str(data_csv), "-o", str(out), "--config", str(config), "-q"])
     assert result.exit_code == 2, result.stderr
     assert phrase in result.stderr
-    assert not out.exists()
+    assert len(result.stderr.strip().splitlines()) == 1 and result.stdout == ""
+    assert not out.exists() and temp_files(tmp_path) == []
 
 
 ABSURD_USE: list[tuple[str, list[str], list[str]]] = [
