@@ -1,3 +1,3 @@
 """forecaster: a stacked LSTM for time series in CSV files, built for shell pipelines."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -5,7 +5,15 @@ Layout (one safetensors file):
               (S, L, C) the last ``lookback`` raw rows of each series; ``context.real`` (S,)
               how many are real
     metadata  ``forecaster``: JSON with config, schema, frequency, ids, scalers, timestamps,
-              history and versions; ``checksum``: SHA-256 of every tensor's bytes
+              history and versions; ``checksum``: SHA-256 of that JSON text and of every
+              tensor's name, dtype, shape and bytes (`checksum`)
+
+Loading refuses (`ModelFileError`, exit code 4, one line) anything forecaster would not have
+written: JSON nested deeper than `MAX_JSON_DEPTH`, a checksum that does not match, and any
+metadata field of the wrong type or out of range (each is checked in `_from_parts`). The
+checksum catches accidental damage and edits that do not recompute it; the checks bound what
+an edit that does recompute it can do (no NaN scalers, no zero-step frequency, no float64
+context read as int64).
 
 Reading a model never imports torch: weights load as NumPy arrays (`safetensors.numpy`) and
 are checked against the shapes the metadata implies, so `predict`, `evaluate` and `info`
@@ -15,9 +23,11 @@ start in a second.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
+import re
 import struct
 import tempfile
 from dataclasses import dataclass, field
@@ -28,7 +38,14 @@ import numpy as np
 import pandas as pd
 
 from forecaster import __version__
-from forecaster.config import ModelConfig, TrainConfig
+from forecaster.config import (
+    FieldTypeError,
+    ModelConfig,
+    TrainConfig,
+    describe_value,
+    short_repr,
+    typed_fields,
+)
 from forecaster.data import Schema
 from forecaster.errors import ModelFileError, UsageError
 from forecaster.inference import check_config, weights_mismatch
@@ -37,9 +54,15 @@ from forecaster.windows import Scaler
 if TYPE_CHECKING:
     from forecaster.model import Ensemble
 
-# 2: weights named per ensemble member ("members.0.lstm...."); 1 (read too): one network.
-FORMAT_VERSION = 2
+# 3: the checksum covers the metadata text and each tensor's dtype and shape, and every
+# metadata field is checked on load. 2: weights named per ensemble member; 1: one network.
+# Files of format 1 and 2 are refused: their checksum covers only the tensor bytes.
+FORMAT_VERSION = 3
 _MAX_HEADER = 100 * 1024 * 1024
+# Nesting of the JSON header and metadata (forecaster writes 3 and 6 levels); measured
+# before parsing, so that a file nested 200,000 deep never reaches the recursive parser.
+MAX_JSON_DEPTH = 64
+_EDITED = "the file was edited or damaged: train the model again"
 
 
 @dataclass
@@ -70,6 +93,16 @@ class Artifact:
                 f"model metadata describes a network that cannot be built ({exc}); "
                 "the file was edited or damaged: train the model again"
             ) from None
+        config = self.model_config
+        # Counted first: weight_shapes enumerates members x layers, which a bad file could
+        # make astronomically many.
+        per_member = 4 * config.layers + 2 + (2 if config.linear_skip else 0)
+        if config.members * per_member != len(self.weights):
+            raise ModelFileError(
+                f"model file's weights do not match its metadata ({len(self.weights)} weight "
+                f"tensors, the metadata implies {config.members * per_member}); the file was "
+                "edited or damaged: train the model again"
+            )
         detail = weights_mismatch(self.model_config, self.weights)
         if detail is not None:
             raise ModelFileError(
@@ -103,11 +136,42 @@ def _tensors(artifact: Artifact) -> dict[str, np.ndarray]:
     return tensors
 
 
-def _checksum(tensors: dict[str, np.ndarray]) -> str:
+# Safetensors' names of the dtypes a model file holds (others are named by NumPy).
+_DTYPE_NAMES = {
+    np.dtype(np.float16): "F16",
+    np.dtype(np.float32): "F32",
+    np.dtype(np.float64): "F64",
+    np.dtype(np.int8): "I8",
+    np.dtype(np.int16): "I16",
+    np.dtype(np.int32): "I32",
+    np.dtype(np.int64): "I64",
+    np.dtype(np.uint8): "U8",
+    np.dtype(np.bool_): "BOOL",
+}
+
+
+def checksum(meta_text: str, tensors: dict[str, np.ndarray]) -> str:
+    """SHA-256 hex digest of everything a forecast depends on.
+
+    The metadata JSON text exactly as stored, then for each tensor in name order its name,
+    dtype, shape and bytes, each part preceded by its length (so no two different files
+    hash the same parts): a dtype or shape edited in the safetensors header changes the
+    digest even when the bytes stay the same.
+    """
     digest = hashlib.sha256()
+
+    def part(data: bytes | memoryview) -> None:
+        digest.update(struct.pack("<Q", len(data)))
+        digest.update(data)
+
+    part(f"forecaster model format {FORMAT_VERSION}".encode())
+    part(meta_text.encode("utf-8", "surrogatepass"))
     for name in sorted(tensors):
-        digest.update(name.encode())
-        digest.update(np.ascontiguousarray(tensors[name]).tobytes())
+        array = np.ascontiguousarray(tensors[name])
+        part(name.encode("utf-8", "surrogatepass"))
+        part(_DTYPE_NAMES.get(array.dtype, array.dtype.str).encode())
+        part(json.dumps(list(array.shape)).encode())
+        part(array.reshape(-1).view(np.uint8).data)
     return digest.hexdigest()
 
 
@@ -149,10 +213,8 @@ def save(artifact: Artifact, path: Path) -> None:
     from safetensors.numpy import save as save_bytes
 
     tensors = _tensors(artifact)
-    metadata = {
-        "forecaster": json.dumps(_metadata(artifact), allow_nan=True),
-        "checksum": _checksum(tensors),
-    }
+    meta_text = json.dumps(_metadata(artifact), allow_nan=True)
+    metadata = {"forecaster": meta_text, "checksum": checksum(meta_text, tensors)}
     payload = save_bytes(tensors, metadata=metadata)
     write_atomic(path, payload)
 
@@ -199,24 +261,23 @@ def load(path: Path) -> Artifact:
     header = _read_header(payload, path)
     header_meta = header.get("__metadata__")
     meta_text = header_meta.get("forecaster") if isinstance(header_meta, dict) else None
-    if not isinstance(meta_text, str):
+    if not isinstance(header_meta, dict) or not isinstance(meta_text, str):
         raise ModelFileError(f"{path} is a safetensors file but not a forecaster model")
-    try:
-        meta = json.loads(meta_text)
-    except json.JSONDecodeError:
-        meta = None
+    meta = _parse_json(meta_text, f"{path}: model metadata")
     if not isinstance(meta, dict):
         raise ModelFileError(f"{path}: model metadata is not a JSON object; the file is damaged")
-    version = meta.get("format_version")
-    if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
+    _check_version(meta.get("format_version"), path)
+    try:  # a "\ud800" escape decodes to a lone surrogate, which no output can encode
+        json.dumps(meta, ensure_ascii=False, allow_nan=True).encode("utf-8")
+    except UnicodeEncodeError:
         raise ModelFileError(
-            f"{path} was written by a newer forecaster (model format {version}, this version "
-            f"reads {FORMAT_VERSION}); upgrade forecaster to use it"
-        )
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            f"{path}: model metadata holds a lone surrogate (\\ud800 to \\udfff), not "
+            f"Unicode text; {_EDITED}"
+        ) from None
+    extra = sorted(set(header_meta) - {"forecaster", "checksum"})
+    if extra:
         raise ModelFileError(
-            f"{path}: unknown model format version {version!r} (this version reads 1 to "
-            f"{FORMAT_VERSION}); the file is damaged or was not written by forecaster"
+            f"{path}: unexpected safetensors metadata key(s) {short_repr(extra)}; {_EDITED}"
         )
     from safetensors.numpy import load as load_bytes
 
@@ -224,24 +285,89 @@ def load(path: Path) -> Artifact:
         tensors = load_bytes(payload)
     except Exception as exc:  # safetensors raises its own error types for damaged files
         raise ModelFileError(
-            f"{path}: model weights cannot be read ({exc}); the file is damaged"
+            f"{path}: model weights cannot be read ({_one_line(exc)}); the file is damaged"
         ) from None
-    if _checksum(tensors) != header["__metadata__"].get("checksum"):
+    if checksum(meta_text, tensors) != header_meta.get("checksum"):
         raise ModelFileError(
-            f"{path}: checksum mismatch, the weights were changed after training; "
-            "train the model again"
+            f"{path}: checksum mismatch, the file (settings or weights) was changed after "
+            "training; train the model again"
         )
     try:
         artifact = _from_parts(meta, tensors)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ModelFileError(
-            f"{path}: model metadata is incomplete or inconsistent ({type(exc).__name__}: {exc})"
-        ) from None
-    try:
         artifact.check()
     except ModelFileError as exc:
         raise ModelFileError(f"{path}: {exc}") from None
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+        raise ModelFileError(
+            f"{path}: model metadata is inconsistent ({type(exc).__name__}: "
+            f"{_one_line(exc)}); {_EDITED}"
+        ) from None
     return artifact
+
+
+def _check_version(version: Any, path: Path) -> None:
+    is_int = isinstance(version, int) and not isinstance(version, bool)
+    if is_int and version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{path} was written by a newer forecaster (model format {version}, this version "
+            f"reads {FORMAT_VERSION}); upgrade forecaster to use it"
+        )
+    if is_int and version in (1, 2):
+        raise ModelFileError(
+            f"{path} was written by an older forecaster (model format {version}), whose "
+            f"checksum does not cover its settings; this version reads format "
+            f"{FORMAT_VERSION} only: train the model again"
+        )
+    if version != FORMAT_VERSION or not is_int:
+        raise ModelFileError(
+            f"{path}: unknown model format version {short_repr(version)} (this version reads "
+            f"{FORMAT_VERSION}); the file is damaged or was not written by forecaster"
+        )
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200]
+
+
+# A JSON string literal (escapes included), and every byte that is not a bracket. A string
+# left open runs to the end of the text: the match then never fails, so it never backtracks
+# (one that needs the closing quote takes quadratic time on an open run of escaped quotes).
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_DEPTH_CHUNK = 1 << 20
+
+
+def json_depth(text: str | bytes) -> int:
+    """Deepest nesting of brackets outside string literals, without parsing the JSON.
+
+    One regular expression drops the strings, ``bytes.translate`` keeps only the brackets,
+    and a cumulative sum in chunks of a MiB finds the depth: linear time, no recursion.
+    """
+    data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else bytes(text)
+    brackets = _JSON_STRING.sub(b"", data).translate(None, _NOT_BRACKETS)
+    deepest = level = 0
+    for first in range(0, len(brackets), _DEPTH_CHUNK):
+        codes = np.frombuffer(brackets, np.uint8, min(_DEPTH_CHUNK, len(brackets) - first), first)
+        steps = np.where((codes == ord("[")) | (codes == ord("{")), 1, -1)
+        levels = level + np.cumsum(steps)
+        deepest, level = max(deepest, int(levels.max())), int(levels[-1])
+    return deepest
+
+
+def _parse_json(text: str | bytes, what: str) -> Any:
+    """``json.loads``, refusing nesting beyond `MAX_JSON_DEPTH`; None when it is not JSON."""
+    depth = json_depth(text)
+    if depth > MAX_JSON_DEPTH:
+        raise ModelFileError(
+            f"{what} is JSON nested {depth} levels deep, beyond the {MAX_JSON_DEPTH} this "
+            f"version reads; {_EDITED}"
+        )
+    try:
+        return json.loads(text)
+    except RecursionError:  # not reached after the depth check; kept as a guard
+        raise ModelFileError(f"{what} is JSON nested too deep; {_EDITED}") from None
+    except (ValueError, UnicodeDecodeError):  # JSONDecodeError; an int beyond 4,300 digits
+        return None
 
 
 def _read_header(payload: bytes, path: Path) -> dict[str, Any]:
@@ -255,43 +381,260 @@ def _read_header(payload: bytes, path: Path) -> dict[str, Any]:
         raise ModelFileError(not_model)
     if 8 + size > len(payload):
         raise ModelFileError(f"{path} is truncated ({len(payload)} bytes); train the model again")
-    try:
-        header = json.loads(payload[8 : 8 + size])
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ModelFileError(not_model) from None
+    header = _parse_json(payload[8 : 8 + size], f"{path}: the safetensors header")
     if not isinstance(header, dict):
         raise ModelFileError(not_model)
     return header
 
 
+# ---------------------------------------------------------------------------------------
+# Checks of every metadata field: a file that passes them holds what forecaster writes.
+
+_META_KEYS = (
+    "format_version",
+    "model_config",
+    "train_config",
+    "schema",
+    "freq",
+    "ids",
+    "scaler",
+    "series_end",
+    "train_end",
+    "history",
+    "summary",
+    "versions",
+)
+# Data values beyond 1e100 (data.MAX_MAGNITUDE) are refused when read, so no training run
+# stores a scaler or context beyond this (twice that, for rounding).
+_MAX_SCALE = 2e100
+_TENSOR_DTYPES = {"context.values": np.dtype(np.float64), "context.real": np.dtype(np.int64)}
+
+
+def _bad(field: str, value: Any, expected: str) -> ModelFileError:
+    given = describe_value(value, "an object")
+    return ModelFileError(f"model metadata {field} is {given}; expected {expected}; {_EDITED}")
+
+
+def _keys(field: str, value: Any, keys: tuple[str, ...] | list[str]) -> dict[str, Any]:
+    """``value`` must be a JSON object with exactly ``keys``."""
+    if not isinstance(value, dict):
+        raise _bad(field, value, "an object")
+    missing = [k for k in keys if k not in value]
+    unknown = sorted(set(value) - set(keys))
+    if missing or unknown:
+        names = ", ".join(missing or unknown)
+        names = names if len(names) <= 120 else names[:117] + "..."
+        detail = f"lacks key(s) {names}" if missing else f"has unknown key(s) {names}"
+        where = "model metadata" if field == "" else f"model metadata {field}"
+        raise ModelFileError(f"{where} {detail}; {_EDITED}")
+    return value
+
+
+def _typed(cls: type, field: str, values: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return typed_fields(cls, values, null=True)
+    except FieldTypeError as exc:
+        raise ModelFileError(
+            f"model metadata {field}.{exc.key} is {exc.given}; expected {exc.expected}; {_EDITED}"
+        ) from None
+
+
+def _strings(field: str, value: Any, count: int | None = None) -> list[str]:
+    """A list of unique strings (``count`` of them, if given)."""
+    expected = "a list of unique strings" + (f", {count} of them" if count is not None else "")
+    if not isinstance(value, list):
+        raise _bad(field, value, expected)
+    for i, item in enumerate(value):
+        if not isinstance(item, str):
+            raise _bad(f"{field}[{i}]", item, "a string")
+    if len(set(value)) != len(value):
+        first = {v: i for i, v in reversed(list(enumerate(value)))}
+        i = next(i for i, v in enumerate(value) if first[v] != i)
+        raise _bad(f"{field}[{i}]", value[i], f"a string not already in {field}")
+    if count is not None and len(value) != count:
+        raise ModelFileError(
+            f"model metadata {field} has {len(value)} entries; expected {count}; {_EDITED}"
+        )
+    return value
+
+
+def _tensor(tensors: dict[str, np.ndarray], name: str, shape: tuple[int, ...]) -> np.ndarray:
+    array = tensors[name]
+    dtype = _TENSOR_DTYPES[name]
+    if array.dtype != dtype:
+        raise ModelFileError(
+            f"model file's tensor {name} is {_DTYPE_NAMES.get(array.dtype, array.dtype.str)}; "
+            f"expected {_DTYPE_NAMES[dtype]}; {_EDITED}"
+        )
+    if array.shape != shape:
+        raise ModelFileError(
+            f"model file's tensor {name} has shape {array.shape}; the metadata implies "
+            f"{shape}; {_EDITED}"
+        )
+    return array
+
+
+def _matrix(field: str, value: Any, shape: tuple[int, int], positive: bool) -> np.ndarray:
+    """Finite numbers of at most `_MAX_SCALE` in magnitude, as a list of ``shape[0]`` rows."""
+    rows, columns = shape
+    number = f"a finite number{' > 0' if positive else ''} of at most {_MAX_SCALE:g} in magnitude"
+    if not isinstance(value, list) or len(value) != rows:
+        raise _bad(field, value, f"a list of {rows} row(s), one per series")
+    for i, row in enumerate(value):
+        if not isinstance(row, list) or len(row) != columns:
+            raise _bad(f"{field}[{i}]", row, f"a list of {columns} number(s), one per target")
+        for j, item in enumerate(row):
+            if type(item) not in (int, float):
+                raise _bad(f"{field}[{i}][{j}]", item, number)
+    array = np.asarray(value, dtype=np.float64).reshape(shape)
+    with np.errstate(invalid="ignore"):
+        wrong = ~(np.abs(array) <= _MAX_SCALE) | ((array <= 0) if positive else False)
+    if wrong.any():
+        series, target = (int(i) for i in np.argwhere(wrong)[0])
+        item = float(array[series, target])
+        raise _bad(f"{field}[{series}][{target}]", item, number)
+    return array
+
+
+def _timestamps(field: str, value: Any, count: int) -> list[pd.Timestamp]:
+    """Timestamps as forecaster writes them (``str(pd.Timestamp)``), none NaT, one time zone."""
+    expected = "a timestamp as forecaster writes them ('2020-01-31 00:00:00')"
+    if not isinstance(value, list) or len(value) != count:
+        raise _bad(field, value, f"a list of {count} timestamp(s), one per series")
+    stamps: list[pd.Timestamp] = []
+    for i, item in enumerate(value):
+        if not isinstance(item, str):
+            raise _bad(f"{field}[{i}]", item, expected)
+        try:
+            stamp = pd.Timestamp(item)
+        except (ValueError, TypeError, OverflowError):
+            raise _bad(f"{field}[{i}]", item, expected) from None
+        if stamp is pd.NaT or pd.isna(stamp) or str(stamp) != item:
+            raise _bad(f"{field}[{i}]", item, expected)
+        stamps.append(stamp)
+    zones = {str(s.tz) for s in stamps}
+    if len(zones) > 1:
+        raise ModelFileError(
+            f"model metadata {field} mixes time zones ({short_repr(sorted(zones))}); {_EDITED}"
+        )
+    return stamps
+
+
+def _frequency(freq: Any, last: pd.Timestamp | None, horizon: int) -> str:
+    """A pandas alias with a positive multiple that steps ``horizon`` times past ``last``."""
+    expected = "a pandas frequency alias with a positive multiple ('D', 'h', '15min', 'MS')"
+    if not isinstance(freq, str):
+        raise _bad("freq", freq, expected)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            offset = pd.tseries.frequencies.to_offset(freq)
+        except (ValueError, TypeError, OverflowError):
+            raise _bad("freq", freq, expected) from None
+        if not isinstance(offset.n, int) or offset.n < 1:
+            raise _bad("freq", freq, expected)
+        start = pd.Timestamp("2000-01-01") if last is None else last
+        try:
+            steps = pd.date_range(start, periods=horizon + 1, freq=offset)
+        except (ValueError, TypeError, OverflowError, ArithmeticError):
+            steps = None
+        if steps is None or len(steps) != horizon + 1 or not steps.is_monotonic_increasing:
+            raise _bad("freq", freq, f"{expected} that steps {horizon} times past {start}")
+        if len(steps.unique()) != len(steps):
+            raise _bad("freq", freq, f"{expected} that steps {horizon} times past {start}")
+    return freq
+
+
 def _from_parts(meta: dict[str, Any], tensors: dict[str, np.ndarray]) -> Artifact:
+    """The artifact, once every field has the type, shape and range forecaster writes."""
+    _keys("", meta, _META_KEYS)
+    model_values = _keys(
+        "model_config", meta["model_config"], [f.name for f in dataclasses.fields(ModelConfig)]
+    )
+    model_config = ModelConfig(**_typed(ModelConfig, "model_config", model_values))
+    try:
+        check_config(model_config)
+    except ValueError as exc:
+        raise ModelFileError(
+            f"model metadata describes a network that cannot be built ({exc}); {_EDITED}"
+        ) from None
+    train_values = _keys(
+        "train_config", meta["train_config"], [f.name for f in dataclasses.fields(TrainConfig)]
+    )
+    try:
+        train_config = TrainConfig(**_typed(TrainConfig, "train_config", train_values)).validate()
+    except UsageError as exc:
+        raise ModelFileError(f"model metadata train_config is invalid ({exc}); {_EDITED}") from None
+    schema_values = _keys("schema", meta["schema"], ("time", "targets", "id"))
+    if not isinstance(schema_values["time"], str):
+        raise _bad("schema.time", schema_values["time"], "a string")
+    if schema_values["id"] is not None and not isinstance(schema_values["id"], str):
+        raise _bad("schema.id", schema_values["id"], "a string or null")
+    channels = model_config.n_targets
+    targets = _strings("schema.targets", schema_values["targets"], channels)
+    ids = _strings("ids", meta["ids"])
+    n_series, lookback = len(ids), model_config.lookback
+    if n_series == 0:
+        raise _bad("ids", ids, "at least one series id")
+
+    unknown = sorted(
+        name for name in tensors if not name.startswith("model.") and name not in _TENSOR_DTYPES
+    )
+    if unknown or any(name not in tensors for name in _TENSOR_DTYPES):
+        detail = f"unexpected {unknown[0]!r}" if unknown else "no stored context"
+        raise ModelFileError(f"model file's tensors: {detail}; {_EDITED}")
+    context = _tensor(tensors, "context.values", (n_series, lookback, channels))
+    if not np.all(np.abs(context) <= _MAX_SCALE):  # False for NaN as well
+        series = int(np.argwhere(~(np.abs(context) <= _MAX_SCALE))[0][0])
+        raise ModelFileError(
+            f"model file's tensor context.values holds a value that is not finite or beyond "
+            f"{_MAX_SCALE:g} (series {series}); {_EDITED}"
+        )
+    context_real = _tensor(tensors, "context.real", (n_series,))
+    if n_series and not (context_real.min() >= 1 and context_real.max() <= lookback):
+        raise ModelFileError(
+            f"model file's tensor context.real holds {int(context_real.min())} to "
+            f"{int(context_real.max())}; expected 1 to lookback {lookback}; {_EDITED}"
+        )
+
+    scaler_values = _keys("scaler", meta["scaler"], ("mean", "std"))
+    scaler = Scaler(
+        mean=_matrix("scaler.mean", scaler_values["mean"], (n_series, channels), False),
+        std=_matrix("scaler.std", scaler_values["std"], (n_series, channels), True),
+    )
+    series_end = _timestamps("series_end", meta["series_end"], n_series)
+    train_end = _timestamps("train_end", meta["train_end"], n_series)
+    if str(series_end[0].tz) != str(train_end[0].tz):
+        raise ModelFileError(f"model metadata train_end and series_end mix time zones; {_EDITED}")
+    for i, (trained, ended) in enumerate(zip(train_end, series_end, strict=True)):
+        if trained > ended:
+            raise ModelFileError(
+                f"model metadata train_end[{i}] ({trained}) is after series_end[{i}] "
+                f"({ended}); {_EDITED}"
+            )
+    freq = _frequency(meta["freq"], max(series_end), model_config.horizon)
+
+    history = meta["history"]
+    if not isinstance(history, list):
+        raise _bad("history", history, "a list of objects")
+    for entry in history:
+        if not isinstance(entry, dict):
+            raise _bad("history", entry, "a list of objects")
+    summary, versions_ = meta["summary"], meta["versions"]
+    if not isinstance(summary, dict):
+        raise _bad("summary", summary, "an object")
+    if not isinstance(versions_, dict):
+        raise _bad("versions", versions_, "an object of strings")
+    for value in versions_.values():
+        if not isinstance(value, str):
+            raise _bad("versions", value, "an object of strings")
     weights = {k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")}
-    if meta["format_version"] == 1:  # one network, its weights named as LSTMForecaster's
-        weights = {f"members.0.{k}": v for k, v in weights.items()}
-    schema = meta["schema"]
-    context = tensors["context.values"]
-    ids = [str(i) for i in meta["ids"]]
-    model_config = ModelConfig(**meta["model_config"])
-    n_series, channels = len(ids), model_config.n_targets
-    if context.shape != (n_series, model_config.lookback, channels):
-        raise ValueError(f"stored context has shape {tuple(context.shape)}")
-    targets = list(schema["targets"])
-    if len(targets) != channels:
-        raise ValueError(f"{len(targets)} target name(s) for {channels} target(s)")
-    scaler = Scaler.from_dict(meta["scaler"])
-    if scaler.mean.shape != (n_series, channels) or scaler.std.shape != (n_series, channels):
-        raise ValueError(f"scaler has shape {scaler.mean.shape}, expected {(n_series, channels)}")
-    freq = str(meta["freq"])
-    pd.tseries.frequencies.to_offset(freq)  # ValueError for an unknown alias
-    series_end = [pd.Timestamp(t) for t in meta["series_end"]]
-    train_end = [pd.Timestamp(t) for t in meta["train_end"]]
-    context_real = tensors["context.real"]
-    if len(series_end) != n_series or len(train_end) != n_series or len(context_real) != n_series:
-        raise ValueError(f"per-series fields do not all have {n_series} entries")
     return Artifact(
         model_config=model_config,
-        train_config=TrainConfig.from_dict(meta["train_config"]),
-        schema=Schema(time=schema["time"], targets=targets, id=schema["id"]),
+        train_config=train_config,
+        schema=Schema(time=schema_values["time"], targets=targets, id=schema_values["id"]),
         freq=freq,
         ids=ids,
         scaler=scaler,
@@ -300,7 +643,7 @@ def _from_parts(meta: dict[str, Any], tensors: dict[str, np.ndarray]) -> Artifac
         series_end=series_end,
         train_end=train_end,
         weights=weights,
-        history=list(meta.get("history", [])),
-        summary=dict(meta.get("summary", {})),
-        versions=dict(meta.get("versions", {})),
+        history=history,
+        summary=summary,
+        versions=versions_,
     )

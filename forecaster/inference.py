@@ -60,6 +60,9 @@ def check_config(config: ModelConfig) -> None:
         raise ValueError(f"unknown window_norm {config.window_norm!r}")
     if not isinstance(config.linear_skip, bool):
         raise ValueError(f"linear_skip must be true or false, not {config.linear_skip!r}")
+    dropout = config.dropout
+    if isinstance(dropout, bool) or not isinstance(dropout, int | float) or not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be a number in [0, 1), not {dropout!r}")
 
 
 def weights_mismatch(config: ModelConfig, weights: dict[str, np.ndarray]) -> str | None:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from safetensors.numpy import load as load_bytes
 
 from forecaster import artifact as artifact_io
 from forecaster.errors import ModelFileError
@@ -35,14 +36,25 @@ def join_file(header: dict, body: bytes) -> bytes:  # type: ignore[type-arg]
     return struct.pack("<Q", len(text)) + text + body
 
 
-def edit_metadata(edit: Callable[[dict], None]) -> Callable[[bytes], bytes]:  # type: ignore[type-arg]
-    """Change the forecaster metadata JSON, keeping the (tensor-only) checksum as it was."""
+def edit_metadata(
+    edit: Callable[[dict], None],  # type: ignore[type-arg]
+    recompute: bool = True,
+) -> Callable[[bytes], bytes]:
+    """Change the forecaster metadata JSON and, as an informed editor would, its checksum.
+
+    With the checksum recomputed, what refuses the file is the check of the edited field;
+    with ``recompute=False`` the checksum itself must catch the edit.
+    """
 
     def damage(payload: bytes) -> bytes:
         header, body = split_file(payload)
         meta = json.loads(header["__metadata__"]["forecaster"])
         edit(meta)
-        header["__metadata__"]["forecaster"] = json.dumps(meta)
+        text = json.dumps(meta)
+        header["__metadata__"]["forecaster"] = text
+        if recompute:
+            tensors = load_bytes(payload)
+            header["__metadata__"]["checksum"] = artifact_io.checksum(text, tensors)
         return join_file(header, body)
 
     return damage
@@ -134,22 +146,35 @@ DAMAGED: list[tuple[str, Callable[[bytes], bytes], list[str]]] = [
     (
         "lookback-edited",
         edit_metadata(set_in("model_config.lookback", 5)),
-        ["inconsistent", "stored context"],
+        ["network that cannot be built", "edited or damaged"],
     ),
     (
         "targets-edited",
         edit_metadata(set_in("schema.targets", ["value", "other"])),
-        ["inconsistent", "target"],
+        ["schema.targets has 2 entries; expected 1"],
     ),
-    ("series-ids-edited", edit_metadata(set_in("ids", ["a", "b"])), ["inconsistent"]),
-    ("scaler-emptied", edit_metadata(set_in("scaler.mean", [])), ["inconsistent", "scaler"]),
+    (
+        "series-ids-edited",
+        edit_metadata(set_in("ids", ["a", "b"])),
+        ["tensor context.values has shape (1, "],
+    ),
+    ("scaler-emptied", edit_metadata(set_in("scaler.mean", [])), ["scaler.mean is a list ([])"]),
     (
         "frequency-edited",
         edit_metadata(set_in("freq", "fortnightly")),
-        ["inconsistent", "fortnightly"],
+        ["freq is a string ('fortnightly'); expected a pandas frequency alias"],
     ),
-    ("series-end-not-a-date", edit_metadata(set_in("series_end", ["yesterday"])), ["inconsistent"]),
-    ("schema-removed", edit_metadata(drop_key("schema")), ["inconsistent", "schema"]),
+    (
+        "series-end-not-a-date",
+        edit_metadata(set_in("series_end", ["yesterday"])),
+        ["series_end[0] is a string ('yesterday'); expected a timestamp"],
+    ),
+    ("schema-removed", edit_metadata(drop_key("schema")), ["model metadata lacks key(s) schema"]),
+    (
+        "settings-edited-checksum-kept",
+        edit_metadata(set_in("freq", "W"), recompute=False),
+        ["checksum mismatch", "settings or weights"],
+    ),
     (
         "newer-format-version",
         edit_metadata(set_in("format_version", 99)),

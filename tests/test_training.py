@@ -257,25 +257,52 @@ def test_skip_candidates_double_within_a_third_of_the_training_rows(
         assert candidates == [expected, [84, *expected], [42, 84, *expected]]
 
 
-def test_a_model_file_of_format_1_still_loads(tmp_path: Path) -> None:
-    """Files written before ensembles: one network, weights named without a member prefix."""
+def _tensor_only_checksum(tensors: dict[str, np.ndarray]) -> str:
+    """The checksum of model formats 1 and 2: tensor names and bytes, not the settings."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for name in sorted(tensors):
+        digest.update(name.encode())
+        digest.update(np.ascontiguousarray(tensors[name]).tobytes())
+    return digest.hexdigest()
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_model_files_of_format_1_and_2_are_refused(version: int, tmp_path: Path) -> None:
+    """Their checksum left the settings open to edits: such files must be trained again."""
     from safetensors.numpy import load_file, save_file
 
+    from tests.conftest import run_forecaster
+
     panel = panel_of(seasonal_frame())
-    trained, _ = fit(panel, small_config(lookback=14))  # the LSTM reads the whole context
-    assert trained.model_config.lstm_lookback is None
+    trained, _ = fit(panel, small_config())
     path, old = tmp_path / "new.fcst", tmp_path / "old.fcst"
     artifact_io.save(trained, path)
     header_size = int.from_bytes(path.read_bytes()[:8], "little")
     metadata = json.loads(path.read_bytes()[8 : 8 + header_size])["__metadata__"]
     meta = json.loads(metadata["forecaster"])
-    meta["format_version"] = 1
-    for key in ("members", "lstm_lookback"):
-        del meta["model_config"][key]
-    tensors = {k.replace("model.members.0.", "model."): v for k, v in load_file(path).items()}
-    save_file(tensors, old, metadata={"forecaster": json.dumps(meta), **{
-        "checksum": artifact_io._checksum(tensors)}})  # fmt: skip
-    pd.testing.assert_frame_equal(predict(artifact_io.load(old)), predict(trained))
+    meta["format_version"] = version
+    tensors = load_file(path)
+    if version == 1:  # one network, weights named without a member prefix
+        for key in ("members", "lstm_lookback"):
+            del meta["model_config"][key]
+        tensors = {k.replace("model.members.0.", "model."): v for k, v in tensors.items()}
+    checksum = _tensor_only_checksum(tensors)
+    save_file(tensors, old, metadata={"forecaster": json.dumps(meta), "checksum": checksum})
+    expected = (
+        f"forecaster: error: {old} was written by an older forecaster (model format {version}), "
+        "whose checksum does not cover its settings; this version reads format 3 only: train "
+        "the model again"
+    )
+    result = invoke(["predict", "-m", str(old)])
+    assert result.exit_code == 4 and result.stdout == ""
+    assert result.stderr.strip() == expected
+    for command in (["info", str(old)], ["predict", "-m", str(old), "-o", str(tmp_path / "f")]):
+        process = run_forecaster(command)
+        assert process.returncode == 4
+        assert process.stderr.decode().strip() == expected and process.stdout == b""
+    assert not (tmp_path / "f").exists()
 
 
 def test_auto_device_picks_cuda_when_present(monkeypatch: pytest.MonkeyPatch) -> None:
