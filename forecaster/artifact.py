@@ -22,14 +22,12 @@ start in a second.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import json
 import os
 import re
 import struct
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from forecaster import __version__
+from forecaster import __version__, files
 from forecaster.config import (
     FieldTypeError,
     ModelConfig,
@@ -47,6 +45,7 @@ from forecaster.config import (
     typed_fields,
 )
 from forecaster.data import Schema
+from forecaster.data.times import DATE_ORDERS, zone_object
 from forecaster.errors import ModelFileError, UsageError
 from forecaster.inference import check_config, weights_mismatch
 from forecaster.windows import Scaler
@@ -184,6 +183,9 @@ def _metadata(artifact: Artifact) -> dict[str, Any]:
             "time": artifact.schema.time,
             "targets": artifact.schema.targets,
             "id": artifact.schema.id,
+            "date_order": artifact.schema.date_order,
+            "zone": artifact.schema.zone,
+            "utc_grid": artifact.schema.utc_grid,
         },
         "freq": artifact.freq,
         "ids": artifact.ids,
@@ -208,41 +210,19 @@ def versions() -> dict[str, str]:
     }
 
 
-def save(artifact: Artifact, path: Path) -> None:
-    """Write atomically: a temporary file in the same directory, renamed into place."""
+def to_bytes(artifact: Artifact) -> bytes:
+    """The model file's bytes: tensors, metadata and the checksum over both."""
     from safetensors.numpy import save as save_bytes
 
     tensors = _tensors(artifact)
     meta_text = json.dumps(_metadata(artifact), allow_nan=True)
     metadata = {"forecaster": meta_text, "checksum": checksum(meta_text, tensors)}
-    payload = save_bytes(tensors, metadata=metadata)
-    write_atomic(path, payload)
+    return bytes(save_bytes(tensors, metadata=metadata))
 
 
-def write_atomic(path: Path, payload: bytes) -> None:
-    """Never leave a half-written file, and never replace a good file with a partial one."""
-    path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise UsageError(f"cannot write {path}: directory {directory} does not exist")
-    try:
-        handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    except PermissionError:
-        raise UsageError(f"cannot write {path}: directory {directory} is not writable") from None
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(payload)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp_name, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_name)
-        if isinstance(exc, OSError):
-            raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
-        raise
+def save(artifact: Artifact, path: str | os.PathLike[str]) -> None:
+    """Write the model file atomically (see `files`): a failure leaves any previous file."""
+    files.write_file(path, to_bytes(artifact))
 
 
 def load(path: Path) -> Artifact:
@@ -547,6 +527,30 @@ def _frequency(freq: Any, last: pd.Timestamp | None, horizon: int) -> str:
     return freq
 
 
+_SCHEMA_KEYS = ("time", "targets", "id", "date_order", "zone", "utc_grid")
+
+
+def _zone(schema: dict[str, Any]) -> str | None:
+    """The schema's date order, zone and grid basis: known values that fit together."""
+    order, zone, utc_grid = schema["date_order"], schema["zone"], schema["utc_grid"]
+    if order is not None and order not in DATE_ORDERS:
+        raise _bad("schema.date_order", order, f"null or one of {', '.join(DATE_ORDERS)}")
+    if not isinstance(utc_grid, bool):
+        raise _bad("schema.utc_grid", utc_grid, "true or false")
+    if zone is None:
+        if utc_grid:
+            raise _bad("schema.utc_grid", utc_grid, "false for timestamps without a zone")
+        return None
+    expected = "null, an offset such as '-08:00', or an IANA time zone name"
+    if not isinstance(zone, str):
+        raise _bad("schema.zone", zone, expected)
+    try:
+        zone_object(zone)
+    except UsageError:
+        raise _bad("schema.zone", zone, expected) from None
+    return zone
+
+
 def _from_parts(meta: dict[str, Any], tensors: dict[str, np.ndarray]) -> Artifact:
     """The artifact, once every field has the type, shape and range forecaster writes."""
     _keys("", meta, _META_KEYS)
@@ -567,11 +571,12 @@ def _from_parts(meta: dict[str, Any], tensors: dict[str, np.ndarray]) -> Artifac
         train_config = TrainConfig(**_typed(TrainConfig, "train_config", train_values)).validate()
     except UsageError as exc:
         raise ModelFileError(f"model metadata train_config is invalid ({exc}); {_EDITED}") from None
-    schema_values = _keys("schema", meta["schema"], ("time", "targets", "id"))
+    schema_values = _keys("schema", meta["schema"], _SCHEMA_KEYS)
     if not isinstance(schema_values["time"], str):
         raise _bad("schema.time", schema_values["time"], "a string")
     if schema_values["id"] is not None and not isinstance(schema_values["id"], str):
         raise _bad("schema.id", schema_values["id"], "a string or null")
+    zone = _zone(schema_values)
     channels = model_config.n_targets
     targets = _strings("schema.targets", schema_values["targets"], channels)
     ids = _strings("ids", meta["ids"])
@@ -634,7 +639,14 @@ def _from_parts(meta: dict[str, Any], tensors: dict[str, np.ndarray]) -> Artifac
     return Artifact(
         model_config=model_config,
         train_config=train_config,
-        schema=Schema(time=schema_values["time"], targets=targets, id=schema_values["id"]),
+        schema=Schema(
+            time=schema_values["time"],
+            targets=targets,
+            id=schema_values["id"],
+            date_order=schema_values["date_order"],
+            zone=zone,
+            utc_grid=schema_values["utc_grid"],
+        ),
         freq=freq,
         ids=ids,
         scaler=scaler,

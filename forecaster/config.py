@@ -12,13 +12,12 @@ import dataclasses
 import datetime
 import functools
 import math
+import tomllib
 import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import tomllib
 
 from forecaster.errors import UsageError
 

@@ -1,57 +1,125 @@
-"""Writing results: tables as CSV / JSON / JSON lines to stdout or a file; rich tables to stderr."""
+"""Writing results: tables as CSV / JSON / JSON lines to stdout or a file; rich tables to stderr.
+
+Numbers are written with the precision they have earned (six significant digits unless
+``--decimals`` says otherwise), timestamps in the input's own zone with their offset, and
+JSON never holds NaN or Infinity (which jq and most parsers reject): those become null,
+and a report says why in its ``notes``.
+"""
 
 from __future__ import annotations
 
 import io
 import json
+import math
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from forecaster.artifact import write_atomic
+from forecaster import files
+from forecaster.errors import UsageError
+
+SIGNIFICANT_DIGITS = 6
 
 
-def frame_to_text(frame: pd.DataFrame, fmt: str) -> str:
+def round_values(values: np.ndarray, decimals: int | None) -> np.ndarray:
+    """``decimals`` places after the point, or `SIGNIFICANT_DIGITS` significant digits.
+
+    Through text (``%.6g``), so that 2293.5393433468516 is written 2293.54, not
+    2293.5400000000004.
+    """
+    array = np.asarray(values, dtype=np.float64)
+    if array.size == 0:
+        return array
+    spec = f"%.{decimals}f" if decimals is not None else f"%.{SIGNIFICANT_DIGITS}g"
+    finite = np.isfinite(array)
+    out = array.copy()
+    out[finite] = np.char.mod(spec, array[finite]).astype(np.float64)
+    return out
+
+
+def _round_scalar(value: float, decimals: int | None) -> float:
+    if not math.isfinite(value):
+        return value
+    spec = f".{decimals}f" if decimals is not None else f".{SIGNIFICANT_DIGITS}g"
+    return float(format(value, spec))
+
+
+def clean(value: Any, decimals: int | None = None) -> Any:
+    """JSON-ready: NaN and Infinity become None, floats rounded, NumPy scalars plain."""
+    if isinstance(value, dict):
+        return {str(k): clean(v, decimals) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean(v, decimals) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return _round_scalar(value, decimals) if math.isfinite(value) else None
+    return value
+
+
+def to_json(value: Any, decimals: int | None = None, indent: int | None = 2) -> str:
+    return json.dumps(clean(value, decimals), indent=indent, default=str, allow_nan=False)
+
+
+def format_times(values: pd.Series) -> pd.Series:
+    """ISO 8601 with the offset for zoned timestamps; else YYYY-MM-DD when every one is at
+    midnight, YYYY-MM-DD HH:MM:SS otherwise."""
+    if getattr(values.dt, "tz", None) is not None:
+        text = values.dt.strftime("%Y-%m-%dT%H:%M:%S%z")
+        return text.str.replace(r"([+-]\d\d)(\d\d)$", r"\1:\2", regex=True)
+    midnight = bool((values == values.dt.normalize()).all())
+    return values.dt.strftime("%Y-%m-%d" if midnight else "%Y-%m-%d %H:%M:%S")
+
+
+def frame_to_text(frame: pd.DataFrame, fmt: str, decimals: int | None = None) -> str:
     """``fmt`` is csv, json (an array of records) or jsonl (one record a line)."""
-    frame = _format_times(frame)
-    if fmt == "csv":
-        return str(frame.to_csv(index=False))
-    records = frame.to_dict(orient="records")
-    if fmt == "jsonl":
-        return "".join(json.dumps(r) + "\n" for r in records)
-    return json.dumps(records, indent=2) + "\n"
-
-
-def _format_times(frame: pd.DataFrame) -> pd.DataFrame:
-    """Dates as YYYY-MM-DD when every timestamp is midnight, else YYYY-MM-DD HH:MM:SS."""
-    frame = frame.copy()
+    out = {}
     for column in frame.columns:
         values = frame[column]
         if pd.api.types.is_datetime64_any_dtype(values):
-            midnight = bool((values == values.dt.normalize()).all())
-            frame[column] = values.dt.strftime("%Y-%m-%d" if midnight else "%Y-%m-%d %H:%M:%S")
-    return frame
+            out[column] = format_times(values)
+        elif pd.api.types.is_float_dtype(values):
+            out[column] = pd.Series(round_values(values.to_numpy(), decimals), index=frame.index)
+        else:
+            out[column] = values
+    table = pd.DataFrame(out, index=frame.index)
+    if fmt == "csv":
+        return str(table.to_csv(index=False))
+    records = table.to_dict(orient="records")
+    if fmt == "jsonl":
+        return "".join(to_json(r, decimals, indent=None) + "\n" for r in records)
+    return to_json(records, decimals) + "\n"
 
 
-def write_text(text: str, destination: Path | None) -> None:
-    """To stdout when no destination (or '-'), else atomically to the file."""
-    if destination is None or str(destination) == "-":
+def write_text(text: str, destination: files.Output | None) -> None:
+    """To stdout when no destination, else to the checked output file (atomically)."""
+    if destination is None:
+        if sys.stdout is None:
+            raise UsageError(
+                "standard output is closed; redirect it, or write to a file with -o FILE"
+            )
         sys.stdout.write(text)
         sys.stdout.flush()
     else:
-        write_atomic(destination, text.encode("utf-8"))
+        files.write(destination, text.encode("utf-8"))
 
 
-def write_json(value: Any, destination: Path | None = None) -> None:
-    write_text(json.dumps(value, indent=2, default=str) + "\n", destination)
+def write_json(
+    value: Any, destination: files.Output | None = None, decimals: int | None = None
+) -> None:
+    write_text(to_json(value, decimals) + "\n", destination)
 
 
-def metrics_csv(rows: Sequence[dict[str, Any]]) -> str:
+def metrics_csv(rows: Sequence[dict[str, Any]], decimals: int | None = None) -> str:
     buffer = io.StringIO()
-    pd.DataFrame(rows).to_csv(buffer, index=False)
+    frame = pd.DataFrame(rows)
+    for column in frame.columns:
+        if pd.api.types.is_float_dtype(frame[column]):
+            frame[column] = round_values(frame[column].to_numpy(), decimals)
+    frame.to_csv(buffer, index=False)
     return buffer.getvalue()
 
 
@@ -69,6 +137,8 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]
 
 
 def _cell(value: Any) -> str:
+    if value is None:
+        return "–"
     if isinstance(value, float):
         if value != value:  # NaN
             return "–"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -13,8 +15,10 @@ from forecaster.artifact import Artifact, versions
 from forecaster.config import ModelConfig, TrainConfig
 from forecaster.data import Panel
 from forecaster.errors import DataError, UsageError
+from forecaster.forecast import run_model
 from forecaster.frequency import default_horizon, default_lookback, season_length, weekly_cycle
 from forecaster.linear import fit_skip
+from forecaster.metrics import evaluate as score_forecasts
 from forecaster.model import Ensemble, LSTMForecaster
 from forecaster.train import (
     LOSSES,
@@ -28,6 +32,7 @@ from forecaster.train import (
 )
 from forecaster.windows import (
     Scaler,
+    Split,
     WindowSet,
     context_windows,
     fit_scaler,
@@ -116,6 +121,7 @@ def fit(
     on_epoch: Callable[[EpochReport], None] | None = None,
 ) -> tuple[Artifact, TrainResult]:
     """Split, scale, window, train every ensemble member, and package what prediction needs."""
+    started = time.perf_counter()
     horizon, lstm_lookback = resolve_sizes(panel, config)
     segment, lstm_lookback = resolve_segment(
         config.segment, lstm_lookback, season_length(panel.freq)
@@ -123,6 +129,18 @@ def fit(
     candidates = skip_candidates(lstm_lookback, config, panel.lengths)
     lookback = max(max(c) for c in candidates)  # the context every window holds
     split = split_series(panel.lengths, horizon, lookback, config.val_fraction)
+    if config.val_fraction > 0 and not split.n_val.any():
+        wanted = max(horizon, int(np.ceil(config.val_fraction * int(panel.lengths.max()))))
+        log.warning(
+            "no validation windows: holding out %d rows for validation would leave no "
+            "series the %d rows of one training window (lookback %d + horizon %d); training "
+            "runs every epoch, keeps the last weights, and the forecast is not checked "
+            "against naive. Give more data, or a smaller --horizon or --lookback",
+            wanted,
+            lookback + horizon,
+            lookback,
+            horizon,
+        )
     if panel.n_series > 1:
         short = [panel.ids[i] for i in np.flatnonzero(panel.lengths < lookback + horizon)]
         if short:
@@ -185,7 +203,7 @@ def fit(
     result = _ensemble_result(ensemble, windows, results, config)
     raw = Scaler.identity(panel.n_series, len(panel.schema.targets))
     contexts = context_windows(panel, raw, lookback, dtype=np.float64)
-    train_end = [panel.index(i)[int(split.n_train[i]) - 1] for i in range(panel.n_series)]
+    train_end = list(panel.timestamps(np.arange(panel.n_series), split.n_train - 1))
     artifact = Artifact(
         model_config=model_config,
         train_config=config,
@@ -195,7 +213,7 @@ def fit(
         scaler=scaler,
         context=contexts,
         context_real=np.minimum(panel.lengths, lookback),
-        series_end=[panel.end(i) for i in range(panel.n_series)],
+        series_end=list(panel.ends()),
         train_end=train_end,
         weights={k: v.detach().cpu().numpy().copy() for k, v in ensemble.state_dict().items()},
         history=result.history,
@@ -205,7 +223,7 @@ def fit(
             "best_val_loss": result.best_val_loss,
             "best_train_loss": result.best_train_loss,
             "stopped_early": result.stopped_early,
-            "seconds": round(result.seconds, 3),
+            "training_seconds": round(result.seconds, 3),
             "series": panel.n_series,
             "rows": int(panel.lengths.sum()),
             "train_windows": len(windows.train_starts),
@@ -226,7 +244,58 @@ def fit(
         },
         versions=versions(),
     )
+    artifact.summary["validation"] = validation_scores(artifact, panel, split)
+    # One measure of time, printed by `train` and stored for `info`: all of the fit.
+    artifact.summary["seconds"] = round(time.perf_counter() - started, 3)
     return artifact, result
+
+
+# Validation windows scored against the baselines (a random subset when there are more).
+MAX_REPORT_WINDOWS = 2000
+
+
+def validation_scores(artifact: Artifact, panel: Panel, split: Split) -> dict[str, Any] | None:
+    """MASE of the trained model and of naive and seasonal naive on the validation windows.
+
+    Non-overlapping windows in each series' validation rows, the model's forecast from the
+    rows before each. A model that loses to a baseline here should not be shipped without
+    a look; `train` says so. None when there is no validation window.
+    """
+    horizon = artifact.model_config.horizon
+    counts = np.where(split.n_val >= horizon, split.n_val // horizon, 0)
+    if not counts.any():
+        return None
+    series = np.repeat(np.arange(panel.n_series), counts)
+    within = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    origins = split.n_train[series] + within * horizon
+    if len(series) > MAX_REPORT_WINDOWS:
+        keep = np.sort(np.random.default_rng(0).choice(len(series), MAX_REPORT_WINDOWS, False))
+        series, origins = series[keep], origins[keep]
+    lookback = artifact.model_config.lookback
+    contexts = context_windows(panel, artifact.scaler, lookback, series, origins)
+    scaled = run_model(artifact, contexts).astype(np.float64)
+    forecasts = artifact.scaler.inverse(scaled, series)
+    actuals = panel.values[(panel.offsets[series] + origins)[:, None] + np.arange(horizon)]
+    history = [panel.series(int(s))[: int(o)] for s, o in zip(series, origins, strict=True)]
+    scores = score_forecasts(
+        forecasts, actuals, history, panel.schema.targets, season_length(panel.freq), 1
+    ).to_dict()
+    mase = {"model": scores["metrics"]["mase"]}  # type: ignore[index]
+    for name, values in scores["baselines"].items():  # type: ignore[attr-defined]
+        mase[name] = values["mase"]
+    report = {"windows": len(series), "mase": mase}
+    finite = {k: v for k, v in mase.items() if v is not None and np.isfinite(v)}
+    best = min((k for k in finite if k != "model"), key=lambda k: finite[k], default=None)
+    if "model" in finite and best is not None and finite["model"] > finite[best]:
+        log.warning(
+            "on the %d validation windows the model (MASE %.3g) is worse than %s (%.3g): "
+            "check its forecasts before using them (see forecaster evaluate)",
+            len(series),
+            finite["model"],
+            best.replace("_", " "),
+            finite[best],
+        )
+    return report
 
 
 def _member_reports(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import random
 import time
 from collections.abc import Callable
@@ -20,6 +19,7 @@ import torch
 from torch import nn
 
 from forecaster.errors import TrainingDiverged, UsageError
+from forecaster.threads import resolve_threads
 from forecaster.windows import WindowSet
 
 log = logging.getLogger("forecaster")
@@ -66,9 +66,7 @@ def set_threads(requested: int) -> int:
     thread, 525 s with two, as two threads of tiny kernels wait on each other. A user with
     a big network and idle cores asks for more with --threads or OMP_NUM_THREADS.
     """
-    if requested == 0:
-        requested = int(os.environ.get("OMP_NUM_THREADS", "1") or 1)
-    torch.set_num_threads(max(1, requested))
+    torch.set_num_threads(max(1, resolve_threads(requested)))
     return torch.get_num_threads()
 
 

@@ -6,10 +6,10 @@ Accepted: the panel holds exactly the values it should, training succeeds with t
 user needs on stderr, and the forecast is finite and at the data's scale.
 
 Decisions (README material):
-- Time-zone-aware timestamps are converted to UTC. Hourly data whose offset changes with
-  daylight saving is therefore regular and accepted. Daily data at local midnight with
-  changing offsets is not regular in UTC: refused, with a hint to drop the offsets.
-  A column that mixes timestamps with and without an offset is refused.
+- Timestamps with UTC offsets keep their zone: one offset is a fixed zone, changing offsets
+  the IANA zone whose rules explain them. Sub-daily data whose offset changes with daylight
+  saving is placed on a UTC grid (every hour exists once); daily data at local midnight on
+  a grid of local days. A column that mixes timestamps with and without an offset is refused.
 - Naive local timestamps: the repeated hour when clocks go back is a duplicate (refused, the
   message mentions daylight saving); the skipped hour when they go forward is a gap, filled
   by the --fill policy like any other gap.
@@ -198,11 +198,6 @@ REFUSED = [
             ]
         ),
         ["mixes timestamps with and without a UTC offset", "row(s) 2, 4, 6"],
-    ),
-    Refused(
-        "daily-local-midnight-across-dst",
-        wide(30, stamps=[t.isoformat() for t in _DST_DAILY]),
-        ["not on the 'D' grid", "converted to UTC", "remove the offsets"],
     ),
     Refused(
         "dst-fall-back-repeated-local-hour",
@@ -444,10 +439,15 @@ def _nan_spellings(panel: Panel) -> None:
         assert got[i] == pytest.approx((pattern(i - 1) + pattern(i + 1)) / 2)
 
 
-def _utc(start: str, freq: str, n: int) -> Callable[[Panel], None]:
+def _zoned(
+    start: str, freq: str, n: int, zone: str, utc_grid: bool = False
+) -> Callable[[Panel], None]:
+    """A series read in its own zone: wall-clock times (or UTC for sub-daily DST data)."""
+
     def check(panel: Panel) -> None:
         assert panel.freq == freq and panel.starts == [pd.Timestamp(start)]
         assert panel.lengths.tolist() == [n]
+        assert (panel.schema.zone, panel.schema.utc_grid) == (zone, utc_grid)
 
     return check
 
@@ -532,17 +532,23 @@ ACCEPTED = [
     Accepted(
         "tz-aware-constant-offset",
         wide(stamps=[f"{t[:10]}T00:00:00+02:00" for t in times(40)]),
-        _utc("2020-12-31 22:00", "D", 40),
+        _zoned("2021-01-01", "D", 40, "+02:00"),
     ),
     Accepted(
         "tz-aware-utc-z",
         wide(stamps=[f"{t[:10]}T06:00:00Z" for t in times(40)]),
-        _utc("2021-01-01 06:00", "D", 40),
+        _zoned("2021-01-01 06:00", "D", 40, "+00:00"),
     ),
     Accepted(
         "dst-fall-back-with-offsets",
         wide(48, stamps=[t.isoformat() for t in _DST_BACK]),
-        _utc("2021-10-30 10:00", "h", 48),
+        _zoned("2021-10-30 10:00", "h", 48, "Europe/Paris", utc_grid=True),
+        args=["--lookback", "8"],
+    ),
+    Accepted(
+        "daily-local-midnight-across-dst",
+        wide(30, stamps=[t.isoformat() for t in _DST_DAILY]),
+        _zoned("2021-03-20", "D", 30, "Europe/Paris"),
         args=["--lookback", "8"],
     ),
     Accepted(

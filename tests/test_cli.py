@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from forecaster import __version__
 from tests.conftest import FAST, ROOT, invoke, long_frame, run_forecaster
 
 
@@ -219,7 +220,7 @@ def test_help_and_version() -> None:
     for command in ("train", "predict", "evaluate", "info"):
         assert command in done.stdout.decode()
     version = run_forecaster(["--version"])
-    assert version.stdout.decode().strip() == "0.1.0"
+    assert version.stdout.decode().strip() == __version__
 
 
 def test_threads_option_is_applied_and_recorded(seasonal_csv: Path, tmp_path: Path) -> None:

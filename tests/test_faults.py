@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from forecaster import artifact as artifact_io
-from forecaster import cli
+from forecaster import files
+from forecaster.cli import core as cli
 from forecaster.errors import EXIT_INTERRUPTED, TrainingDiverged
 from forecaster.model import LSTMForecaster, ModelConfig
 from forecaster.train import train_model
@@ -117,7 +117,7 @@ def test_interrupt_during_the_save_itself(
     """Ctrl-C at any step of the atomic write: the old file stays, the temp file goes."""
     _fail_at(where, KeyboardInterrupt(), monkeypatch)
     with pytest.raises(KeyboardInterrupt):
-        artifact_io.write_atomic(previous_model, b"new model bytes" * 1000)
+        files.write_file(previous_model, b"new model bytes" * 1000)
     assert_untouched(previous_model)
 
 
@@ -163,7 +163,7 @@ def test_interrupt_raised_in_a_weakref_callback_is_remembered(
     assert ref() is None
     assert cli._state["interrupted"] is True
     with pytest.raises(KeyboardInterrupt):
-        cli._check_interrupted()
+        cli.check_interrupted()
 
 
 def test_main_exits_130_directly(
@@ -199,17 +199,17 @@ def test_main_exits_130_directly(
 
 
 def _fail_at(where: str, error: BaseException, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make one step of `artifact.write_atomic` raise ``error``."""
+    """Make one step of an atomic write (`files.write`) raise ``error``."""
 
     def fail(*args: object, **kwargs: object) -> None:
         raise error
 
     if where == "fsync":
-        monkeypatch.setattr(artifact_io.os, "fsync", fail)
+        monkeypatch.setattr(files.os, "fsync", fail)
     elif where == "replace":
-        monkeypatch.setattr(artifact_io.os, "replace", fail)
-    elif where == "mkstemp":
-        monkeypatch.setattr(artifact_io.tempfile, "mkstemp", fail)
+        monkeypatch.setattr(files.os, "replace", fail)
+    elif where == "create":
+        monkeypatch.setattr(files, "_open_new", fail)
     else:
         real_fdopen = os.fdopen
 
@@ -223,11 +223,14 @@ def _fail_at(where: str, error: BaseException, monkeypatch: pytest.MonkeyPatch) 
             def __exit__(self, *exc: object) -> None:
                 self.inner.close()
 
+            def fileno(self) -> int:
+                return int(self.inner.fileno())
+
             def write(self, data: bytes) -> int:
                 self.inner.write(data[: len(data) // 2])  # a partial write, then the failure
                 raise error
 
-        monkeypatch.setattr(artifact_io.os, "fdopen", FailingFile)
+        monkeypatch.setattr(files.os, "fdopen", FailingFile)
 
 
 # ---------------------------------------------------------------------------------------
@@ -289,7 +292,7 @@ def test_permission_denied_at_save_time(
     data_csv: Path, previous_model: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The directory became unwritable during training: refused at save, old file kept."""
-    _fail_at("mkstemp", PermissionError(errno.EACCES, "Permission denied"), monkeypatch)
+    _fail_at("create", PermissionError(errno.EACCES, "Permission denied"), monkeypatch)
     result = invoke(["train", str(data_csv), "-o", str(previous_model), "--horizon", "7", *FAST])
     assert result.exit_code == 2, result.stderr
     assert "is not writable" in result.stderr

@@ -1,0 +1,178 @@
+"""`forecaster evaluate -m MODEL DATA`: backtest against naive and seasonal-naive forecasts."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from forecaster.cli.core import Command, app, errors_to_exit_codes, setup_logging
+from forecaster.cli.options import (
+    MODEL,
+    OUTPUT,
+    DecimalsOption,
+    FillOption,
+    HorizonOption,
+    MetricsFormat,
+    ModelPath,
+    OutputPath,
+    QuietOption,
+    default,
+)
+
+
+@app.command(cls=Command)
+def evaluate(
+    data: Annotated[
+        str,
+        typer.Argument(metavar="DATA", help="History followed by actuals (CSV, or - for stdin)."),
+    ],
+    model: ModelPath = Path("model.fcst"),
+    horizon: HorizonOption = None,
+    windows: Annotated[
+        int,
+        typer.Option(
+            "--windows",
+            min=1,
+            metavar="K",
+            help="Rolling origins per series.",
+            rich_help_panel=MODEL,
+        ),
+    ] = 1,
+    stride: Annotated[
+        int | None,
+        typer.Option(
+            "--stride",
+            min=1,
+            metavar="N",
+            help="Steps between origins." + default("the horizon"),
+            rich_help_panel=MODEL,
+        ),
+    ] = None,
+    season: Annotated[
+        int | None,
+        typer.Option(
+            "--season",
+            min=1,
+            metavar="N",
+            help="Seasonal period for MASE and seasonal naive. \\[default: by frequency: hourly "
+            "24, daily 7, weekly 52, monthly 12, quarterly 4]",
+            rich_help_panel=MODEL,
+        ),
+    ] = None,
+    fill: FillOption = None,
+    per_series: Annotated[
+        bool,
+        typer.Option(
+            "--per-series",
+            metavar="",
+            help="Also score each series on its own (table rows, JSON per_series).",
+            rich_help_panel=OUTPUT,
+        ),
+    ] = False,
+    fmt: Annotated[
+        MetricsFormat | None,
+        typer.Option(
+            "--format",
+            help="table: a table on stderr; json or csv: to standard output (or -o FILE). "
+            "\\[default: table, or from the -o file's extension]",
+            rich_help_panel=OUTPUT,
+        ),
+    ] = None,
+    output: OutputPath = None,
+    decimals: DecimalsOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Backtest the model on DATA and compare it with naive and seasonal-naive forecasts.
+
+    Each window is forecast from the rows before it only (its statistics included); the
+    metrics are MAE, RMSE, MAPE, sMAPE and MASE (scaled by the in-sample seasonal-naive
+    error). Across several targets only sMAPE and MASE are averaged.
+    """
+    setup_logging(quiet)
+    with errors_to_exit_codes():
+        from forecaster import artifact as artifact_io
+        from forecaster import files
+        from forecaster.data import load_panel_like
+        from forecaster.forecast import backtest
+        from forecaster.frequency import season_length
+        from forecaster.metrics import METRICS
+        from forecaster.metrics import evaluate as score_backtest
+        from forecaster.output import metrics_csv, print_table, write_json, write_text
+
+        target = None
+        if output is not None:
+            target = files.check_output(output, [("the model file", model), ("DATA", data)])
+        fmt = _format(fmt, output)
+        artifact = artifact_io.load(model)
+        policy = fill.value if fill else artifact.train_config.fill
+        panel = load_panel_like(data, artifact.schema, artifact.freq, policy)
+        result = backtest(artifact, panel, horizon, windows, stride)
+        history = [panel.series(s)[:o] for s, o in zip(result.series, result.origins, strict=True)]
+        period = season or season_length(artifact.freq)
+        labels = [panel.ids[s] for s in result.series] if per_series else None
+        scores = score_backtest(
+            result.forecasts, result.actuals, history, artifact.schema.targets, period, windows,
+            labels,
+        )  # fmt: skip
+        report: dict[str, Any] = scores.to_dict()
+        rows = _rows(report, len(artifact.schema.targets))
+        if fmt is MetricsFormat.table or (sys.stderr.isatty() and not quiet):
+            title = (
+                f"{scores.n_forecasts} forecasts x {scores.horizon} steps, season {scores.season}"
+            )
+            columns = ["series", "target", "method"] if per_series else ["target", "method"]
+            table = [[r[c] for c in columns] + [r[m] for m in METRICS] for r in rows]
+            print_table(title, [*columns, *METRICS], table)
+            skipped = report["mape_skipped_zero_actuals"]
+            if skipped and not quiet:
+                typer.echo(f"forecaster: MAPE skips {skipped} zero actual(s)", err=True)
+            for note in report["notes"]:
+                if not quiet:
+                    typer.echo(f"forecaster: note: {note}", err=True)
+        if fmt is MetricsFormat.json:
+            write_json(report, target, decimals)
+        elif fmt is MetricsFormat.csv:
+            write_text(metrics_csv(rows, decimals), target)
+
+
+def _format(fmt: MetricsFormat | None, output: str | None) -> MetricsFormat:
+    """The output format: as asked, else from the -o file's extension, else the table."""
+    from forecaster.errors import UsageError
+
+    if fmt is not None and fmt is not MetricsFormat.table:
+        return fmt
+    if output is None:
+        return MetricsFormat.table
+    suffix = Path(output).suffix.lower()
+    by_suffix = {".json": MetricsFormat.json, ".csv": MetricsFormat.csv}
+    if suffix in by_suffix and fmt is None:
+        return by_suffix[suffix]
+    raise UsageError(
+        f"--output {output}: a table is printed on stderr, not written to a file; give "
+        "--format json or --format csv (or name the file .json or .csv)"
+    )
+
+
+def _rows(report: dict[str, Any], n_targets: int) -> list[dict[str, Any]]:
+    """Table and CSV rows: per target and method, "(all)" for several targets (scale-free
+    metrics only), and per series when asked."""
+    rows: list[dict[str, Any]] = []
+    for target, by_method in report["per_target"].items():
+        for method, values in by_method.items():
+            rows.append({"series": "(all)", "target": target, "method": method, **values})
+    if n_targets > 1:
+        overall = {"model": report["metrics"], **report["baselines"]}
+        rows += [
+            {"series": "(all)", "target": "(all)", "method": m, **v} for m, v in overall.items()
+        ]
+    for series, by_target in report.get("per_series", {}).items():
+        for target, by_method in by_target.items():
+            for method, values in by_method.items():
+                rows.append({"series": series, "target": target, "method": method, **values})
+    if "per_series" not in report:
+        for row in rows:
+            del row["series"]
+    return rows

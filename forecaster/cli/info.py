@@ -1,0 +1,102 @@
+"""`forecaster info MODEL`: what a model file holds and how its training went."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from forecaster.cli.core import Command, app, errors_to_exit_codes, setup_logging
+from forecaster.cli.options import OUTPUT, SummaryFormat
+
+
+@app.command(cls=Command)
+def info(
+    model: Annotated[Path, typer.Argument(metavar="MODEL", help="Model file.")] = Path(
+        "model.fcst"
+    ),
+    fmt: Annotated[
+        SummaryFormat, typer.Option("--format", help="Output format.", rich_help_panel=OUTPUT)
+    ] = SummaryFormat.text,
+) -> None:
+    """Describe a model file: schema, frequency, sizes and how training went."""
+    setup_logging()
+    with errors_to_exit_codes():
+        from forecaster import artifact as artifact_io
+        from forecaster.output import write_json
+
+        artifact = artifact_io.load(model)
+        cfg = artifact.model_config
+        schema = artifact.schema
+        description: dict[str, Any] = {
+            "model": str(model),
+            "schema": {"time": schema.time, "targets": schema.targets, "id": schema.id},
+            "time_zone": schema.zone,
+            "date_order": schema.date_order,
+            "freq": artifact.freq,
+            "series": len(artifact.ids),
+            "horizon": cfg.horizon,
+            "lookback": cfg.lookback,
+            "lstm_lookback": cfg.recurrent_rows,
+            "networks": cfg.members,
+            "layers": cfg.layers,
+            "hidden": cfg.hidden,
+            "dropout": cfg.dropout,
+            "parameters": int(sum(w.size for w in artifact.weights.values())),
+            "training": artifact.summary,
+            "last_timestamp": str(max(artifact.series_end)),
+            "versions": artifact.versions,
+        }
+        if fmt is SummaryFormat.json:
+            write_json(description)
+            return
+        for line in _text(description):
+            typer.echo(line)
+
+
+def _text(description: dict[str, Any]) -> list[str]:
+    """A readable listing: one line a field, the training summary as a small table."""
+    lines = []
+    for key, value in description.items():
+        if key in ("training", "versions"):
+            continue
+        if key == "schema":
+            value = ", ".join(f"{k}={v}" for k, v in value.items() if v is not None)
+        if value is None:
+            continue
+        lines.append(f"{key + ':':16}{value}")
+    training = description["training"]
+    lines.append("training:")
+    lines.append(f"  {'seconds:':22}{training.get('seconds')}")
+    lines.append(
+        f"  {'rows / series:':22}{training.get('rows')} / {training.get('series')}"
+        f" ({training.get('train_windows')} training, {training.get('val_windows')} "
+        "validation windows)"
+    )
+    lines.append(f"  {'device / threads:':22}{training.get('device')} / {training.get('threads')}")
+    for k, member in enumerate(training.get("members", [])):
+        best = member.get("best_val_loss")
+        label = f"network {k + 1} (seed {member.get('seed')}):"
+        lines.append(
+            f"  {label:22}{member.get('epochs_run')} epochs, best at {member.get('best_epoch')}"
+            + (f", validation loss {best:.4g}" if best is not None else "")
+            + (", stopped early" if member.get("stopped_early") else "")
+        )
+    validation = training.get("validation")
+    if validation:
+        mase = validation["mase"]
+        shown = ", ".join(
+            f"{name.replace('_', ' ')} {value:.3g}" if value is not None else f"{name} -"
+            for name, value in mase.items()
+        )
+        lines.append(f"  {'validation MASE:':22}{shown} ({validation['windows']} windows)")
+    skip = training.get("linear_skip")
+    if skip:
+        lines.append(
+            f"  {'linear skip:':22}lookbacks {skip.get('lookbacks')}"
+            + (f", validation MSE {skip['val_mse']:.4g}" if skip.get("val_mse") else "")
+        )
+    versions = description["versions"]
+    lines.append("versions:       " + ", ".join(f"{k} {v}" for k, v in versions.items()))
+    return lines

@@ -1,0 +1,62 @@
+"""`forecaster predict -m MODEL [DATA]`: forecast every series, from DATA or the stored history."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from forecaster.cli.core import Command, app, errors_to_exit_codes, setup_logging
+from forecaster.cli.options import (
+    OUTPUT,
+    DecimalsOption,
+    FillOption,
+    HorizonOption,
+    ModelPath,
+    OutputPath,
+    QuietOption,
+    TableFormat,
+)
+
+
+@app.command(cls=Command)
+def predict(
+    model: ModelPath = Path("model.fcst"),
+    data: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="DATA",
+            help="Recent history as CSV, or - for standard input. \\[default: the history "
+            "stored in the model]",
+            show_default=False,
+        ),
+    ] = None,
+    horizon: HorizonOption = None,
+    fill: FillOption = None,
+    fmt: Annotated[
+        TableFormat, typer.Option("--format", help="Output format.", rich_help_panel=OUTPUT)
+    ] = TableFormat.csv,
+    output: OutputPath = None,
+    decimals: DecimalsOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Forecast the next steps of every series."""
+    setup_logging(quiet)
+    with errors_to_exit_codes():
+        from forecaster import artifact as artifact_io
+        from forecaster import files
+        from forecaster.data import load_panel_like
+        from forecaster.forecast import predict as run_predict
+        from forecaster.output import frame_to_text, write_text
+
+        target = None
+        if output is not None:
+            target = files.check_output(output, [("the model file", model), ("DATA", data)])
+        artifact = artifact_io.load(model)
+        panel = None
+        if data is not None:
+            policy = fill.value if fill else artifact.train_config.fill
+            panel = load_panel_like(data, artifact.schema, artifact.freq, policy)
+        frame = run_predict(artifact, panel, horizon)
+        write_text(frame_to_text(frame, fmt.value, decimals), target)

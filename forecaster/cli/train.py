@@ -1,0 +1,462 @@
+"""`forecaster train DATA`: read, train, and write a model file (only once training succeeded)."""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from forecaster.cli.core import (
+    Command,
+    app,
+    check_interrupted,
+    errors_to_exit_codes,
+    setup_logging,
+    silence_stdout,
+)
+from forecaster.cli.options import (
+    DATA,
+    DEFAULTS,
+    MODEL,
+    OUTPUT,
+    TRAINING,
+    Device,
+    Fill,
+    Loss,
+    Precision,
+    QuietOption,
+    SummaryFormat,
+    default,
+)
+
+if TYPE_CHECKING:
+    from forecaster.train import EpochReport
+
+
+@app.command(cls=Command)
+def train(
+    data: Annotated[str, typer.Argument(metavar="DATA", help="CSV file, or - for standard input.")],
+    output: Annotated[
+        str,
+        typer.Option(
+            "--output", "-o", metavar="FILE", help="Model file to write.", rich_help_panel=OUTPUT
+        ),
+    ] = "model.fcst",
+    time_column: Annotated[
+        str | None,
+        typer.Option(
+            "--time",
+            metavar="COL",
+            help="Time column." + default("detected"),
+            rich_help_panel=DATA,
+        ),
+    ] = None,
+    target: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--target",
+            metavar="COL",
+            help="Target column; repeat for several." + default("every numeric column, or y"),
+            rich_help_panel=DATA,
+        ),
+    ] = None,
+    id_column: Annotated[
+        str | None,
+        typer.Option(
+            "--id",
+            metavar="COL",
+            help="Series id column, for long format." + default("unique_id, or detected"),
+            rich_help_panel=DATA,
+        ),
+    ] = None,
+    freq: Annotated[
+        str | None,
+        typer.Option(
+            "--freq",
+            metavar="ALIAS",
+            help="Frequency alias, e.g. h, D, B, W, MS." + default("inferred"),
+            rich_help_panel=DATA,
+        ),
+    ] = None,
+    dayfirst: Annotated[
+        bool | None,
+        typer.Option(
+            "--dayfirst/--monthfirst",
+            metavar="",
+            help="Read dates such as 01/02/2020 day first (1 February) or month first. "
+            "\\[default: decided by the values; refused when they cannot decide]",
+            rich_help_panel=DATA,
+        ),
+    ] = None,
+    fill: Annotated[
+        Fill | None,
+        typer.Option(
+            "--fill",
+            help="How to fill gaps and empty cells." + default(DEFAULTS.fill),
+            rich_help_panel=DATA,
+        ),
+    ] = None,
+    holdout: Annotated[
+        int,
+        typer.Option(
+            "--holdout",
+            min=0,
+            metavar="N",
+            help="Leave out the last N steps of every series (to evaluate on them later).",
+            rich_help_panel=DATA,
+        ),
+    ] = 0,
+    horizon: Annotated[
+        int | None,
+        typer.Option(
+            "--horizon",
+            min=1,
+            metavar="N",
+            help="Steps to forecast. \\[default: by frequency: hourly 48, daily 14, weekly 13, "
+            "monthly 18, quarterly 8, yearly 6]",
+            rich_help_panel=MODEL,
+        ),
+    ] = None,
+    lookback: Annotated[
+        int | None,
+        typer.Option(
+            "--lookback",
+            min=1,
+            metavar="N",
+            help="Past steps the model reads. \\[default: max(2 x horizon, 2 seasons), hourly "
+            "at least 168, and up to 8x as many for its linear part]",
+            rich_help_panel=MODEL,
+        ),
+    ] = None,
+    layers: Annotated[
+        int | None,
+        typer.Option(
+            "--layers",
+            min=1,
+            metavar="N",
+            help="Stacked LSTM layers." + default(DEFAULTS.layers),
+            rich_help_panel=MODEL,
+        ),
+    ] = None,
+    hidden: Annotated[
+        int | None,
+        typer.Option(
+            "--hidden",
+            min=1,
+            metavar="N",
+            help="Hidden units per layer." + default(DEFAULTS.hidden),
+            rich_help_panel=MODEL,
+        ),
+    ] = None,
+    dropout: Annotated[
+        float | None,
+        typer.Option(
+            "--dropout",
+            min=0.0,
+            metavar="P",
+            help="Dropout between layers, in [0, 1)." + default(DEFAULTS.dropout),
+            rich_help_panel=MODEL,
+        ),
+    ] = None,
+    ensemble: Annotated[
+        int | None,
+        typer.Option(
+            "--ensemble",
+            min=1,
+            metavar="N",
+            help="Networks trained from seeds seed, seed+1, ...; forecasts averaged."
+            + default(DEFAULTS.ensemble),
+            rich_help_panel=MODEL,
+        ),
+    ] = None,
+    epochs: Annotated[
+        int | None,
+        typer.Option(
+            "--epochs",
+            min=1,
+            metavar="N",
+            help="Maximum epochs of each network." + default(DEFAULTS.epochs),
+            rich_help_panel=TRAINING,
+        ),
+    ] = None,
+    loss: Annotated[
+        Loss | None,
+        typer.Option(
+            "--loss",
+            help="Training loss on the scaled series." + default(DEFAULTS.loss),
+            rich_help_panel=TRAINING,
+        ),
+    ] = None,
+    batch_size: Annotated[
+        int | None,
+        typer.Option(
+            "--batch-size",
+            min=1,
+            metavar="N",
+            help="Windows per batch." + default(DEFAULTS.batch_size),
+            rich_help_panel=TRAINING,
+        ),
+    ] = None,
+    lr: Annotated[
+        float | None,
+        typer.Option(
+            "--lr",
+            metavar="X",
+            help="Adam learning rate, in (0, 10]." + default(DEFAULTS.lr),
+            rich_help_panel=TRAINING,
+        ),
+    ] = None,
+    patience: Annotated[
+        int | None,
+        typer.Option(
+            "--patience",
+            min=1,
+            metavar="N",
+            help="Epochs without validation improvement before stopping."
+            + default(DEFAULTS.patience),
+            rich_help_panel=TRAINING,
+        ),
+    ] = None,
+    val_fraction: Annotated[
+        float | None,
+        typer.Option(
+            "--val-fraction",
+            min=0.0,
+            metavar="P",
+            help="Share of each series' end used for validation (at least one horizon)."
+            + default(DEFAULTS.val_fraction),
+            rich_help_panel=TRAINING,
+        ),
+    ] = None,
+    threads: Annotated[
+        int | None,
+        typer.Option(
+            "--threads",
+            min=0,
+            metavar="N",
+            help="CPU threads for training; 0: OMP_NUM_THREADS, else one."
+            + default(DEFAULTS.threads),
+            rich_help_panel=TRAINING,
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            "--seed",
+            metavar="N",
+            help="Random seed, 0 to 2^63-1." + default(DEFAULTS.seed),
+            rich_help_panel=TRAINING,
+        ),
+    ] = None,
+    device: Annotated[
+        Device | None,
+        typer.Option(
+            "--device", help="Where to train." + default(DEFAULTS.device), rich_help_panel=TRAINING
+        ),
+    ] = None,
+    precision: Annotated[
+        Precision | None,
+        typer.Option(
+            "--precision",
+            help="bf16 autocast (GPU only)." + default(DEFAULTS.precision),
+            rich_help_panel=TRAINING,
+        ),
+    ] = None,
+    config_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            metavar="FILE",
+            help="TOML file with the same keys as the flags; flags win.",
+            rich_help_panel=TRAINING,
+        ),
+    ] = None,
+    quiet: QuietOption = False,
+    fmt: Annotated[
+        SummaryFormat,
+        typer.Option(
+            "--format", help="json: a summary on standard output.", rich_help_panel=OUTPUT
+        ),
+    ] = SummaryFormat.text,
+) -> None:
+    """Train a model on DATA and write it to a model file.
+
+    The model file is written only once training succeeded (and, with --format json, once
+    the summary is printed); a failed or interrupted run leaves any previous file untouched.
+    """
+    setup_logging(quiet)
+    with errors_to_exit_codes():
+        from forecaster import files
+        from forecaster.config import load_config
+        from forecaster.threads import threads_from_env
+
+        target_file = files.check_output(
+            output, [("the training data", data), ("the config file", config_file)]
+        )
+        config = load_config(
+            config_file,
+            {
+                "time": time_column,
+                "targets": target or [],
+                "id": id_column,
+                "freq": freq,
+                "fill": fill.value if fill else None,
+                "horizon": horizon,
+                "lookback": lookback,
+                "layers": layers,
+                "hidden": hidden,
+                "dropout": dropout,
+                "ensemble": ensemble,
+                "epochs": epochs,
+                "loss": loss.value if loss else None,
+                "batch_size": batch_size,
+                "lr": lr,
+                "patience": patience,
+                "val_fraction": val_fraction,
+                "seed": seed,
+                "threads": threads,
+                "device": device.value if device else None,
+                "precision": precision.value if precision else None,
+            },
+        )
+        if not config.threads:
+            threads_from_env()  # refuse a bad OMP_NUM_THREADS before torch loads OpenMP
+        if fmt is SummaryFormat.json:
+            _check_stdout()
+        from forecaster import artifact as artifact_io
+        from forecaster.data import drop_last, load_panel
+        from forecaster.pipeline import fit
+
+        order = None if dayfirst is None else ("dmy" if dayfirst else "mdy")
+        panel = load_panel(
+            data, config.time, config.targets, config.id, config.freq, config.fill, order
+        )
+        panel = drop_last(panel, holdout)
+        with _progress(quiet, config.epochs) as on_epoch:
+            model, _ = fit(panel, config, on_epoch=on_epoch)
+        check_interrupted()  # never save a model from a run the user interrupted
+        summary = _summary(output, model.summary, model)
+        with files.staged(target_file, artifact_io.to_bytes(model)):
+            # Success is decided before the model is put in place: a summary that cannot
+            # be printed (stdout closed) fails the run and leaves no model behind.
+            if fmt is SummaryFormat.json:
+                from forecaster.output import write_json
+
+                try:
+                    write_json(summary)
+                except BrokenPipeError:  # a reader that left early: not an error
+                    silence_stdout()
+        if fmt is SummaryFormat.text and not quiet:
+            typer.echo(_summary_line(output, model.summary, config.epochs), err=True)
+
+
+def _check_stdout() -> None:
+    """With --format json the summary must reach standard output: refuse a closed one now."""
+    from forecaster.errors import UsageError
+
+    closed = sys.stdout is None
+    if not closed:
+        try:
+            os.fstat(sys.stdout.fileno())
+        except (io.UnsupportedOperation, AttributeError):
+            pass  # a stream without a descriptor (a test's capture): writable
+        except (OSError, ValueError):
+            closed = True  # a descriptor that is not open
+    if closed:
+        raise UsageError(
+            "standard output is closed, so the --format json summary cannot be written; "
+            "redirect it (> summary.json) or use --format text"
+        )
+
+
+def _summary(output: str, summary: dict[str, Any], model: Any) -> dict[str, Any]:
+    cfg = model.model_config
+    return {
+        "model": output,
+        "epochs_run": summary["epochs_run"],
+        "best_epoch": summary["best_epoch"],
+        "best_val_loss": summary["best_val_loss"],
+        "best_train_loss": summary["best_train_loss"],
+        "series": summary["series"],
+        "targets": model.schema.targets,
+        "freq": model.freq,
+        "horizon": cfg.horizon,
+        "lookback": cfg.lookback,
+        "lstm_lookback": cfg.recurrent_rows,
+        "networks": cfg.members,
+        "members": summary["members"],
+        "validation": summary.get("validation"),
+        "seconds": summary["seconds"],
+    }
+
+
+def _summary_line(output: str, summary: dict[str, Any], epochs: int) -> str:
+    """One line: what was written, epochs per network, validation against naive, time."""
+    members = summary["members"]
+    runs = [str(m["epochs_run"]) for m in members]
+    if len(members) > 1:
+        trained = f"{len(members)} networks, epochs {'/'.join(runs)} of at most {epochs} each"
+    else:
+        trained = f"{runs[0]} of at most {epochs} epochs"
+    parts = [trained]
+    best = summary["best_val_loss"]
+    if best is not None:
+        parts.append(f"validation loss {best:.4g}")
+    elif summary["best_train_loss"] is not None:
+        parts.append(f"training loss {summary['best_train_loss']:.4g} (no validation)")
+    validation = summary.get("validation")
+    if validation:
+        mase = validation["mase"]
+        text = lambda v: "-" if v is None else f"{v:.3g}"  # noqa: E731
+        parts.append(
+            f"validation MASE {text(mase['model'])} (naive {text(mase.get('naive'))}, "
+            f"seasonal naive {text(mase.get('seasonal_naive'))})"
+        )
+    parts.append(f"{summary['seconds']:.1f} s")
+    return f"forecaster: wrote {output} ({'; '.join(parts)})"
+
+
+@contextmanager
+def _progress(quiet: bool, epochs: int) -> Iterator[Callable[[EpochReport], None] | None]:
+    """A rich progress bar on stderr when it is a terminal; nothing otherwise.
+
+    Either way the callback ends training at the next epoch after an interrupt that library
+    code swallowed.
+    """
+    if quiet or not sys.stderr.isatty():
+        yield lambda report: check_interrupted()
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (
+        TextColumn("{task.fields[network]}epoch {task.fields[epoch]}/{task.fields[epochs]}"),
+        BarColumn(),
+        TextColumn("{task.fields[losses]}"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
+        task = bar.add_task("train", total=epochs, network="", epoch=0, epochs=epochs, losses="")
+
+        def on_epoch(report: EpochReport) -> None:
+            check_interrupted()
+            val = f" val {report.val_loss:.4f}" if report.val_loss is not None else ""
+            # The bar spans every member's epoch budget; a member that stops early skips ahead.
+            bar.update(
+                task,
+                total=report.epochs * report.members,
+                completed=report.member * report.epochs + report.epoch,
+                network=f"network {report.member + 1}/{report.members} "
+                if report.members > 1
+                else "",
+                epoch=report.epoch,
+                losses=f"train {report.train_loss:.4f}{val}{' *' if report.best else ''}",
+            )
+
+        yield on_epoch

@@ -1,0 +1,48 @@
+"""From a CSV (path or ``-``) to a `Panel`: regular, gap-free series as one float array.
+
+One module per step: `read` (bytes to a table), `columns` (which column plays which role,
+numbers), `times` (timestamps, day/month order, zones), `grid` (frequency, the regular grid,
+filling), `panel` (the data model). Every problem with the input is raised as `DataError`
+with the column, rows and fix named; nothing here knows about windows or tensors.
+"""
+
+from forecaster.data.columns import (
+    ID_NAMES,
+    MAX_MAGNITUDE,
+    TIME_NAMES,
+    detect_schema,
+    parse_numbers,
+)
+from forecaster.data.grid import (
+    build_panel,
+    fill_gaps,
+    infer_frequency,
+    load_panel,
+    load_panel_like,
+    validate_freq,
+)
+from forecaster.data.panel import Panel, Schema, drop_last, fixed_step_ns, grid_timestamps
+from forecaster.data.read import name_of, read_table
+from forecaster.data.times import parse_times
+
+__all__ = [
+    "ID_NAMES",
+    "MAX_MAGNITUDE",
+    "TIME_NAMES",
+    "Panel",
+    "Schema",
+    "build_panel",
+    "detect_schema",
+    "drop_last",
+    "fill_gaps",
+    "fixed_step_ns",
+    "grid_timestamps",
+    "infer_frequency",
+    "load_panel",
+    "load_panel_like",
+    "name_of",
+    "parse_numbers",
+    "parse_times",
+    "read_table",
+    "validate_freq",
+]

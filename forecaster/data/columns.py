@@ -1,0 +1,204 @@
+"""Which column plays which role (time, id, targets), and the numbers in a value column.
+
+Flags first, then the conventional names (``unique_id``, ``ds``, ``y``), then the contents.
+Every problem is a `DataError` that names the column, the rows and the fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from forecaster.data.panel import Schema
+from forecaster.data.read import file_rows as _file_rows
+from forecaster.data.times import looks_like_time
+from forecaster.errors import DataError, UsageError
+
+log = logging.getLogger("forecaster")
+
+TIME_NAMES = ("ds", "date", "datetime", "timestamp", "time", "period", "month", "week", "day")
+ID_NAMES = ("unique_id",)
+# Scaling squares deviations in float64: beyond these magnitudes they overflow or underflow.
+MAX_MAGNITUDE = 1e100
+MIN_MAGNITUDE = 1e-100
+
+
+# ---------------------------------------------------------------------------------------
+# Roles of columns
+
+
+def _suggest(name: str, columns: Sequence[str]) -> str:
+    close = difflib.get_close_matches(name, list(columns), n=1, cutoff=0.5)
+    hint = f"; did you mean {close[0]!r}?" if close else ";"
+    return f"{hint} columns are: {', '.join(map(repr, columns))}"
+
+
+def _require_column(frame: pd.DataFrame, name: str, flag: str) -> None:
+    if name not in frame.columns:
+        raise DataError(f"{flag} {name!r}: no such column{_suggest(name, list(frame.columns))}")
+
+
+def detect_schema(
+    frame: pd.DataFrame,
+    time: str | None = None,
+    targets: Sequence[str] = (),
+    id: str | None = None,
+) -> Schema:
+    """Decide the time, id and target columns: flags first, then names, then contents."""
+    columns = list(frame.columns)
+    repeated = sorted({t for t in targets if list(targets).count(t) > 1})
+    if repeated:
+        log.warning(
+            "--target %s given more than once; each column is one target",
+            ", ".join(map(repr, repeated)),
+        )
+        targets = list(dict.fromkeys(targets))
+    if len(set(columns)) != len(columns):
+        dupes = sorted({c for c in columns if columns.count(c) > 1})
+        raise DataError(f"duplicate column names: {', '.join(map(repr, dupes))}; rename them")
+    for name, flag in [(time, "--time"), (id, "--id")]:
+        if name is not None:
+            _require_column(frame, name, flag)
+    for name in targets:
+        _require_column(frame, name, "--target")
+
+    if time is None:
+        time = _find_time_column(frame, exclude={id, *targets})
+    if id is None:
+        id = next((c for c in ID_NAMES if c in columns and c != time), None)
+    if id is None:
+        id = _find_id_column(frame, time, exclude=set(targets))
+    if not targets:
+        if id is not None and "y" in columns and "y" not in (time, id):
+            targets = ["y"]
+        else:
+            targets = [c for c in columns if c not in (time, id) and _looks_numeric(frame[c])]
+        if not targets:
+            comma = _comma_numbers(frame, exclude={time, id})
+            if comma is not None:
+                column, example = comma
+                raise DataError(
+                    f"column {column!r} is not numeric as written (e.g. {example!r})"
+                    f"{_number_hint(example)}"
+                )
+            raise DataError(
+                "no numeric target column found; name one with --target "
+                f"(columns are: {', '.join(map(repr, columns))})"
+            )
+    for role, name in (("time", time), ("id", id)):
+        if name is not None and name in targets:
+            raise UsageError(f"column {name!r} cannot be both the {role} column and a target")
+    return Schema(time=time, targets=list(targets), id=id)
+
+
+def _find_time_column(frame: pd.DataFrame, exclude: set[str | None]) -> str:
+    candidates = [c for c in frame.columns if c not in exclude]
+    named = [c for c in candidates if c.lower() in TIME_NAMES]
+    for column in named + [c for c in candidates if c not in named]:
+        if looks_like_time(frame[column]):
+            return column
+    raise DataError(
+        "no datetime column found; name it with --time "
+        f"(columns are: {', '.join(map(repr, frame.columns))})"
+    )
+
+
+def _find_id_column(frame: pd.DataFrame, time: str, exclude: set[str]) -> str | None:
+    """A non-numeric, non-time column whose values repeat makes the data long format."""
+    candidates = [
+        c
+        for c in frame.columns
+        if c not in exclude
+        and c != time
+        and not _looks_numeric(frame[c])
+        and frame[c].nunique(dropna=True) < len(frame)
+    ]
+    if len(candidates) == 1 and frame[time].duplicated().any():
+        return str(candidates[0])
+    return None
+
+
+_COMMA_NUMBER = r"^[+-]?\d+(?:[.,\s]\d{3})*,\d+$|^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$"
+
+
+def _comma_numbers(frame: pd.DataFrame, exclude: set[str | None]) -> tuple[str, str] | None:
+    """A column of numbers written with decimal commas or thousands separators, if any."""
+    for column in frame.columns:
+        if column in exclude or pd.api.types.is_numeric_dtype(frame[column]):
+            continue
+        sample = frame[column].dropna().astype(str).str.strip().head(200)
+        matches = sample.str.match(_COMMA_NUMBER)
+        if len(sample) and matches.mean() >= 0.8:
+            return str(column), str(sample[matches].iloc[0])
+    return None
+
+
+def _looks_numeric(column: pd.Series) -> bool:
+    if pd.api.types.is_bool_dtype(column):
+        return False
+    if pd.api.types.is_numeric_dtype(column):
+        return True
+    sample = column.dropna().astype(str).str.strip().head(200)
+    if sample.empty:
+        return False
+    return bool(pd.to_numeric(sample, errors="coerce").notna().mean() >= 0.8)
+
+
+# ---------------------------------------------------------------------------------------
+# Values
+
+
+def parse_numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
+    values = frame[column]
+    if pd.api.types.is_bool_dtype(values):
+        raise DataError(f"target column {column!r} holds true/false values, not numbers")
+    if pd.api.types.is_numeric_dtype(values):
+        numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        text = values.astype("string").str.strip()
+        empty = text.isna() | (text == "")
+        numbers_series = pd.to_numeric(text.where(~empty), errors="coerce")
+        bad = numbers_series.isna() & ~empty
+        if bad.any():
+            example = str(text[bad].iloc[0])
+            hint = _number_hint(example)
+            raise DataError(
+                f"target column {column!r} is not numeric: {example!r} at row(s) {_file_rows(bad)}"
+                f"{hint}"
+            )
+        numbers = numbers_series.to_numpy(dtype=np.float64, na_value=np.nan)
+    infinite = np.isinf(numbers)
+    if infinite.any():
+        raise DataError(
+            f"target column {column!r} holds infinite values at row(s) "
+            f"{_file_rows(pd.Series(infinite, index=frame.index))}; replace them or leave the "
+            "cells empty to have them filled"
+        )
+    magnitude = np.abs(numbers)
+    huge = magnitude > MAX_MAGNITUDE
+    if huge.any():
+        raise DataError(
+            f"target column {column!r} holds values too large to model (above {MAX_MAGNITUDE:g}) "
+            f"at row(s) {_file_rows(pd.Series(huge, index=frame.index))}; rescale the column "
+            "(for example express it in larger units)"
+        )
+    largest = float(np.nanmax(magnitude)) if (~np.isnan(magnitude)).any() else 0.0
+    if 0.0 < largest < MIN_MAGNITUDE:
+        raise DataError(
+            f"target column {column!r} holds only values too small to model (below "
+            f"{MIN_MAGNITUDE:g}); rescale the column (for example express it in smaller units)"
+        )
+    return numbers
+
+
+def _number_hint(example: str) -> str:
+    if "," in example and any(ch.isdigit() for ch in example):
+        return (
+            "; it looks like a decimal comma or a thousands separator: export the file "
+            "with '.' as the decimal point and no thousands separators"
+        )
+    return "; choose numeric targets with --target, or clean the column"
