@@ -255,6 +255,27 @@ def backtest(
     return Backtest(series, origins, forecasts, actuals, times)
 
 
+def backtest_frame(
+    artifact: Artifact, panel: Panel, result: Backtest, others: dict[str, np.ndarray]
+) -> pd.DataFrame:
+    """Every evaluated step as a tidy row: [id,] time, target, actual, model and ``others``
+    (baselines, (N, H, C) each), timestamps in the data's zone with their offset."""
+    schema = artifact.schema
+    n, horizon, channels = result.forecasts.shape
+    repeat = horizon * channels
+    columns: dict[str, object] = {}
+    if schema.id is not None:
+        columns[schema.id] = np.repeat(np.asarray(panel.ids, dtype=object)[result.series], repeat)
+    times = output_times(artifact, result.times)  # (N * H,) window by window
+    columns[schema.time] = times.repeat(channels)
+    columns["target"] = np.tile(np.asarray(schema.targets, dtype=object), n * horizon)
+    columns["actual"] = result.actuals.reshape(-1)
+    columns["model"] = result.forecasts.reshape(-1)
+    for name, values in others.items():
+        columns[name] = values.reshape(-1)
+    return pd.DataFrame(columns)
+
+
 def _warn_if_seen(
     artifact: Artifact, panel: Panel, series: np.ndarray, times: pd.DatetimeIndex, horizon: int
 ) -> None:

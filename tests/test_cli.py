@@ -203,13 +203,20 @@ def test_pipeline_through_a_real_shell(seasonal_csv: Path, tmp_path: Path) -> No
     assert json.loads(lines[1])["date"] == "2020-10-27"
 
 
-def test_closed_pipe_is_not_an_error(trained_model: Path) -> None:
+def test_closed_pipe_is_not_an_error(tmp_path: Path) -> None:
+    """A forecast far larger than a pipe buffer, so that the write really fails."""
+    data = tmp_path / "many.csv"
+    long_frame(lengths=(60,) * 200).to_csv(data, index=False)
+    model = tmp_path / "many.fcst"
+    trained = invoke(["train", str(data), "-o", str(model), "--horizon", "30", *FAST])
+    assert trained.exit_code == 0, trained.stderr
+    assert len(invoke(["predict", "-m", str(model)]).stdout.encode()) > 2 * 65536
     script = (
         f"set -o pipefail; PYTHONPATH={ROOT} {sys.executable} -m forecaster predict "
-        f"-m {trained_model} | head -1"
+        f"-m {model} | head -1"
     )
     done = subprocess.run(["bash", "-c", script], capture_output=True, timeout=120)
-    assert done.stdout.decode().strip() == "date,value"
+    assert done.stdout.decode().strip() == "unique_id,ds,y"
     assert done.stderr.decode() == ""
     assert done.returncode == 0
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -299,18 +300,37 @@ def test_permission_denied_at_save_time(
     assert_untouched(previous_model)
 
 
-@pytest.mark.skipif(
-    not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root writes to read-only dirs"
-)
-def test_read_only_directory_for_real(data_csv: Path, previous_model: Path) -> None:
-    previous_model.parent.chmod(0o555)
+def test_read_only_directory_for_real(tmp_path: Path) -> None:
+    """A directory the process truly cannot write. Root writes anywhere, so as root the
+    command runs without the capability to override file permissions (setpriv), the way
+    a service user would meet a read-only directory."""
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            pytest.skip("root without setpriv cannot be denied a write")
+        prefix = [setpriv, "--bounding-set=-dac_override,-dac_read_search", "--"]
+    data = tmp_path / "data.csv"
+    seasonal_frame(80).to_csv(data, index=False)
+    out_dir = tmp_path / "models"
+    out_dir.mkdir()
+    model = out_dir / "model.fcst"
+    model.write_bytes(PREVIOUS)
+    out_dir.chmod(0o555)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    command = [*prefix, sys.executable, "-m", "forecaster", "train", str(data), "-o", str(model)]
     try:
-        result = invoke(["train", str(data_csv), "-o", str(previous_model), *FAST])
+        done = subprocess.run(
+            [*command, *FAST], capture_output=True, env=env, cwd=tmp_path, timeout=120
+        )
     finally:
-        previous_model.parent.chmod(0o755)
-    assert result.exit_code == 2, result.stderr
-    assert "is not writable" in result.stderr
-    assert_untouched(previous_model)
+        out_dir.chmod(0o755)
+    assert done.returncode == 2, done.stderr.decode()
+    assert done.stderr.decode().strip() == (
+        f"forecaster: error: cannot write {model}: directory {out_dir} is not writable"
+    )
+    assert model.read_bytes() == PREVIOUS
+    assert temp_files(out_dir) == []
 
 
 @pytest.mark.parametrize(

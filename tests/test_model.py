@@ -61,14 +61,29 @@ def test_forecaster_shapes_and_level_invariance() -> None:
 
 
 def test_segmented_lstm_reads_the_window_in_chunks() -> None:
+    """What the LSTM receives is the normalised window, four rows (x 2 targets) per step."""
+    from forecaster.model import window_level_spread
+
     config = ModelConfig(n_targets=2, lookback=12, horizon=3, hidden=8, layers=1, segment=4)
     model = LSTMForecaster(config).eval()
     assert model.lstm.input_size == 8  # 4 steps x 2 targets per LSTM step
     x = torch.randn(5, 12, 2)
-    assert model(x).shape == (5, 3, 2)
-    # The first LSTM step sees exactly the first four rows, targets interleaved per row.
-    steps = x.reshape(5, -1, 8)
-    torch.testing.assert_close(steps[:, 0], x[:, :4].reshape(5, 8))
+    seen: list[torch.Tensor] = []
+    model.lstm.register_forward_pre_hook(lambda module, args: seen.append(args[0]))
+    out = model(x)
+    assert out.shape == (5, 3, 2)
+    level, spread = window_level_spread(x, "last")
+    normalised = (x - level) / spread
+    (steps,) = seen
+    assert steps.shape == (5, 3, 8)  # 12 rows read as 3 recurrent steps
+    torch.testing.assert_close(steps[:, 0], normalised[:, :4].reshape(5, 8))
+    torch.testing.assert_close(steps[:, 2, 6:], normalised[:, 11])  # the last row, both targets
+    # and the forecast is the head on the last hidden state plus the skip, restored
+    hidden, _ = model.lstm(normalised.reshape(5, 3, 8))
+    head = model.head(hidden[:, -1]).view(5, 3, 2)
+    assert model.skip is not None
+    skip = model.skip(normalised.transpose(1, 2)).transpose(1, 2)
+    torch.testing.assert_close(out, (head + skip) * spread + level)
 
 
 def test_lookback_must_be_a_multiple_of_the_segment() -> None:

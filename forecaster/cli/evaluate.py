@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,6 +22,7 @@ from forecaster.cli.options import (
     QuietOption,
     default,
 )
+from forecaster.errors import UsageError
 
 
 @app.command(cls=Command)
@@ -82,6 +84,16 @@ def evaluate(
         ),
     ] = None,
     output: OutputPath = None,
+    forecasts: Annotated[
+        str | None,
+        typer.Option(
+            "--forecasts",
+            metavar="FILE",
+            help="Also write every evaluated step (time, target, actual, model, naive, "
+            "seasonal naive) to FILE: CSV, or JSON / JSON lines by its extension.",
+            rich_help_panel=OUTPUT,
+        ),
+    ] = None,
     decimals: DecimalsOption = None,
     quiet: QuietOption = False,
 ) -> None:
@@ -102,9 +114,13 @@ def evaluate(
         from forecaster.metrics import evaluate as score_backtest
         from forecaster.output import metrics_csv, print_table, write_json, write_text
 
-        target = None
-        if output is not None:
-            target = files.check_output(output, [("the model file", model), ("DATA", data)])
+        inputs: list[tuple[str, str | Path | None]] = [("the model file", model), ("DATA", data)]
+        target = files.check_output(output, inputs) if output is not None else None
+        steps_file = None
+        if forecasts is not None:
+            steps_file = files.check_output(forecasts, [*inputs, ("--output", output)])
+            if output is not None and _same_path(output, forecasts):
+                raise UsageError("--forecasts and --output name the same file; give two")
         fmt = _format(fmt, output)
         artifact = artifact_io.load(model)
         policy = fill.value if fill else artifact.train_config.fill
@@ -118,6 +134,18 @@ def evaluate(
             labels,
         )  # fmt: skip
         report: dict[str, Any] = scores.to_dict()
+        if steps_file is not None:
+            from forecaster.forecast import backtest_frame
+            from forecaster.metrics import naive, seasonal_naive
+            from forecaster.output import frame_to_text
+
+            baselines = {
+                "naive": naive(history, scores.horizon),
+                "seasonal_naive": seasonal_naive(history, scores.horizon, period),
+            }
+            steps = backtest_frame(artifact, panel, result, baselines)
+            kind = {".json": "json", ".jsonl": "jsonl"}.get(Path(forecasts or "").suffix, "csv")
+            write_text(frame_to_text(steps, kind, decimals), steps_file)
         rows = _rows(report, len(artifact.schema.targets))
         if fmt is MetricsFormat.table or (sys.stderr.isatty() and not quiet):
             title = (
@@ -138,10 +166,12 @@ def evaluate(
             write_text(metrics_csv(rows, decimals), target)
 
 
+def _same_path(a: str, b: str) -> bool:
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
 def _format(fmt: MetricsFormat | None, output: str | None) -> MetricsFormat:
     """The output format: as asked, else from the -o file's extension, else the table."""
-    from forecaster.errors import UsageError
-
     if fmt is not None and fmt is not MetricsFormat.table:
         return fmt
     if output is None:
