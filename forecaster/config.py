@@ -12,6 +12,7 @@ import dataclasses
 import datetime
 import functools
 import math
+import re
 import tomllib
 import types
 import typing
@@ -31,8 +32,25 @@ SCHEDULES = ("none", "cosine")
 MAX_LR = 10.0
 # torch.manual_seed takes a 64-bit seed; members use seed, seed + 1, ... (within 2**64 - 1).
 MAX_SEED = 2**63 - 1
+# --max-time: about three years; beyond, perf_counter arithmetic stops meaning anything.
+MAX_SECONDS = 1e8
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*(h|min|m|s)?")
+_UNIT_SECONDS = {"h": 3600.0, "min": 60.0, "m": 60.0, "s": 1.0, None: 1.0}
 # torch.set_num_threads(100000) crashes the process; far more than the cores of any machine.
 MAX_THREADS = 1024
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in a duration such as ``90``, ``90s``, ``10m``, ``1.5h`` or ``1h30m``."""
+    compact = text.strip().lower().replace(" ", "")
+    parts = list(_DURATION_PART.finditer(compact))
+    unitless = len(parts) > 1 and any(p.group(2) is None for p in parts)  # "5s5": 5 what?
+    if not compact or unitless or "".join(p.group(0) for p in parts) != compact:
+        raise UsageError(
+            f"invalid value for --max-time: {text!r}; give a duration such as 90s, 10m, "
+            "1.5h or 1h30m (a plain number is seconds)"
+        )
+    return sum(float(p.group(1)) * _UNIT_SECONDS[p.group(2)] for p in parts)
 
 
 @dataclass
@@ -92,6 +110,7 @@ class TrainConfig:
     max_windows_per_epoch: int = 20_000
     loss: str = "mae"
     schedule: str = "cosine"
+    max_time: float | None = None  # seconds of training (all networks); None: no limit
 
     def validate(self) -> TrainConfig:
         """Refuse values that cannot work, naming the valid range (exit code 2)."""
@@ -121,6 +140,11 @@ class TrainConfig:
             ("max-windows-per-epoch", self.max_windows_per_epoch >= 1, "an integer >= 1"),
             ("loss", self.loss in LOSSES, " | ".join(LOSSES)),
             ("schedule", self.schedule in SCHEDULES, " | ".join(SCHEDULES)),
+            (
+                "max-time",
+                self.max_time is None or 0 < self.max_time <= MAX_SECONDS,
+                f"a duration above 0 and at most {MAX_SECONDS:g} seconds, e.g. 90s, 10m, 2h",
+            ),
         ]
         for name, ok, valid in checks:
             if not ok:
@@ -292,6 +316,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         target = values.pop("target")  # one target, or several
         values["targets"] = [target] if isinstance(target, str) else target
         names["targets"] = "target"
+    if isinstance(values.get("max_time"), str):  # max-time = "10m", as on the command line
+        values["max_time"] = parse_duration(values["max_time"])
     known = {f.name for f in dataclasses.fields(TrainConfig)}
     unknown = sorted(set(values) - known)
     if unknown:

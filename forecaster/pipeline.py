@@ -174,6 +174,7 @@ def fit(
         else None
     )
     members, results = [], []
+    deadline = started + config.max_time if config.max_time else None
     for k in range(config.ensemble):
         seed_everything(config.seed + k)  # each member draws its weights and batches from its own
         member = LSTMForecaster(model_config)
@@ -181,7 +182,11 @@ def fit(
             with torch.no_grad():
                 member.skip.weight.copy_(skip[0])
                 member.skip.bias.copy_(skip[1])
-        report = None if on_epoch is None else _member_reports(on_epoch, k, config.ensemble)
+        what = (
+            f"{panel.n_series:,} series, {len(windows.train_starts):,} windows, "
+            f"{config.layers} x {config.hidden} LSTM"
+        )
+        report = None if on_epoch is None else _member_reports(on_epoch, k, config.ensemble, what)
         results.append(
             train_model(
                 member,
@@ -196,6 +201,7 @@ def fit(
                 loss=config.loss,
                 schedule=config.schedule,
                 on_epoch=report,
+                deadline=_member_deadline(deadline, k, config.ensemble),
             )
         )
         members.append(member)
@@ -223,6 +229,7 @@ def fit(
             "best_val_loss": result.best_val_loss,
             "best_train_loss": result.best_train_loss,
             "stopped_early": result.stopped_early,
+            "stopped_by_time": result.stopped_by_time,
             "training_seconds": round(result.seconds, 3),
             "series": panel.n_series,
             "rows": int(panel.lengths.sum()),
@@ -238,6 +245,7 @@ def fit(
                     "best_epoch": r.best_epoch,
                     "best_val_loss": r.best_val_loss,
                     "stopped_early": r.stopped_early,
+                    "stopped_by_time": r.stopped_by_time,
                 }
                 for k, r in enumerate(results)
             ],
@@ -298,11 +306,20 @@ def validation_scores(artifact: Artifact, panel: Panel, split: Split) -> dict[st
     return report
 
 
+def _member_deadline(deadline: float | None, member: int, members: int) -> float | None:
+    """Each network's share of what is left of --max-time: an equal part of the rest, so a
+    network that stops early leaves its time to the next ones."""
+    if deadline is None:
+        return None
+    now = time.perf_counter()
+    return now + max(0.0, deadline - now) / (members - member)
+
+
 def _member_reports(
-    on_epoch: Callable[[EpochReport], None], member: int, members: int
+    on_epoch: Callable[[EpochReport], None], member: int, members: int, what: str
 ) -> Callable[[EpochReport], None]:
     def report(epoch: EpochReport) -> None:
-        on_epoch(dataclasses.replace(epoch, member=member, members=members))
+        on_epoch(dataclasses.replace(epoch, member=member, members=members, what=what))
 
     return report
 
@@ -326,4 +343,5 @@ def _ensemble_result(
         best_train_loss=None if val_loss is not None else results[0].best_train_loss,
         seconds=sum(r.seconds for r in results),
         stopped_early=all(r.stopped_early for r in results),
+        stopped_by_time=any(r.stopped_by_time for r in results),
     )

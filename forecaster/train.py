@@ -32,14 +32,19 @@ LOSSES: dict[str, type[nn.Module]] = {"mse": nn.MSELoss, "mae": nn.L1Loss, "hube
 
 @dataclass
 class EpochReport:
+    """Progress at a validation check (several per epoch on big data sets)."""
+
     epoch: int
     epochs: int
     train_loss: float
     val_loss: float | None
-    seconds: float
+    seconds: float  # since this network's training began
     best: bool
     member: int = 0  # which network of an ensemble (see pipeline.fit)
     members: int = 1
+    windows: int = 0  # training windows this network has seen so far
+    budget: int = 0  # the most it will see (epochs x windows per epoch)
+    what: str = ""  # what is being trained, for a progress line
 
 
 @dataclass
@@ -51,6 +56,7 @@ class TrainResult:
     best_train_loss: float | None = None  # None: the starting weights were best
     seconds: float = 0.0
     stopped_early: bool = False
+    stopped_by_time: bool = False  # the --max-time budget ran out first
 
 
 def seed_everything(seed: int) -> None:
@@ -92,8 +98,14 @@ def train_model(
     loss: str = "mse",
     schedule: str = "cosine",
     on_epoch: Callable[[EpochReport], None] | None = None,
+    deadline: float | None = None,
 ) -> TrainResult:
-    """Train ``model`` in place on ``windows`` and leave it holding the best weights."""
+    """Train ``model`` in place on ``windows`` and leave it holding the best weights.
+
+    ``deadline`` (a `time.perf_counter` value): stop at the first batch that ends after it,
+    check validation once more, and keep the best weights seen (the starting ones if the
+    time was up before any step). ``on_epoch`` is called at every validation check.
+    """
     device = windows.series.device
     model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
@@ -131,11 +143,18 @@ def train_model(
         best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         result.best_val_loss = best_score
 
+    def out_of_time() -> bool:
+        return deadline is not None and time.perf_counter() >= deadline
+
+    seen = 0
     for epoch in range(1, epochs + 1):
+        if out_of_time():
+            result.stopped_by_time = True
+            break
         epoch_start = time.perf_counter()
         order = _epoch_sample(n_train, per_epoch, generator).to(device)
         total = torch.zeros((), device=device)  # summed on device: no sync per step
-        improved, val_loss, done = False, None, 0
+        val_loss, done = None, 0
         for bound in bounds:
             model.train()
             for first in range(done, bound, batch_size):
@@ -150,7 +169,11 @@ def train_model(
                 nn.utils.clip_grad_norm_(model.parameters(), CLIP_NORM)
                 optimizer.step()
                 total += batch_loss.detach() * len(starts)
-            done = bound
+                done = first + len(starts)
+                if out_of_time():
+                    result.stopped_by_time = True
+                    break
+            seen = (epoch - 1) * per_epoch + done
             train_loss = float(total.item()) / done
             if not math.isfinite(train_loss):
                 raise TrainingDiverged(
@@ -163,13 +186,22 @@ def train_model(
                 else None
             )
             score = val_loss if val_loss is not None else train_loss
-            if score < best_score:
-                best_score, stale, result.best_epoch, improved = score, 0, epoch, True
+            best = score < best_score
+            if best:
+                best_score, stale, result.best_epoch = score, 0, epoch
                 best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
                 result.best_val_loss, result.best_train_loss = val_loss, train_loss
             else:
                 stale += 1
-            if stale >= patience * checks:
+            if on_epoch is not None:
+                elapsed = time.perf_counter() - started
+                on_epoch(
+                    EpochReport(
+                        epoch, epochs, train_loss, val_loss, elapsed, best,
+                        windows=seen, budget=epochs * per_epoch,
+                    )
+                )  # fmt: skip
+            if stale >= patience * checks or result.stopped_by_time:
                 break
         if scheduler is not None:
             scheduler.step()
@@ -178,8 +210,8 @@ def train_model(
             {"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss, "seconds": seconds}
         )
         result.epochs_run = epoch
-        if on_epoch is not None:
-            on_epoch(EpochReport(epoch, epochs, train_loss, val_loss, seconds, improved))
+        if result.stopped_by_time:
+            break
         if stale >= patience * checks:
             result.stopped_early = True
             break

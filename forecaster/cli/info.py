@@ -82,6 +82,7 @@ def _text(description: dict[str, Any]) -> list[str]:
             f"  {label:22}{member.get('epochs_run')} epochs, best at {member.get('best_epoch')}"
             + (f", validation loss {best:.4g}" if best is not None else "")
             + (", stopped early" if member.get("stopped_early") else "")
+            + (", stopped at --max-time" if member.get("stopped_by_time") else "")
         )
     validation = training.get("validation")
     if validation:

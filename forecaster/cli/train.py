@@ -268,6 +268,16 @@ def train(
             rich_help_panel=TRAINING,
         ),
     ] = None,
+    max_time: Annotated[
+        str | None,
+        typer.Option(
+            "--max-time",
+            metavar="DURATION",
+            help="Stop training when this much time has passed (90s, 10m, 1h30m), keeping "
+            "the best weights so far." + default("no limit"),
+            rich_help_panel=TRAINING,
+        ),
+    ] = None,
     config_file: Annotated[
         Path | None,
         typer.Option(
@@ -293,7 +303,7 @@ def train(
     setup_logging(quiet)
     with errors_to_exit_codes():
         from forecaster import files
-        from forecaster.config import load_config
+        from forecaster.config import load_config, parse_duration
         from forecaster.threads import threads_from_env
 
         target_file = files.check_output(
@@ -323,6 +333,7 @@ def train(
                 "threads": threads,
                 "device": device.value if device else None,
                 "precision": precision.value if precision else None,
+                "max_time": parse_duration(max_time) if max_time is not None else None,
             },
         )
         if not config.threads:
@@ -338,7 +349,7 @@ def train(
             data, config.time, config.targets, config.id, config.freq, config.fill, order
         )
         panel = drop_last(panel, holdout)
-        with _progress(quiet, config.epochs) as on_epoch:
+        with _progress(quiet) as on_epoch:
             model, _ = fit(panel, config, on_epoch=on_epoch)
         check_interrupted()  # never save a model from a run the user interrupted
         summary = _summary(output, model.summary, model)
@@ -392,6 +403,7 @@ def _summary(output: str, summary: dict[str, Any], model: Any) -> dict[str, Any]
         "networks": cfg.members,
         "members": summary["members"],
         "validation": summary.get("validation"),
+        "stopped_by_time": summary.get("stopped_by_time", False),
         "seconds": summary["seconds"],
     }
 
@@ -418,15 +430,18 @@ def _summary_line(output: str, summary: dict[str, Any], epochs: int) -> str:
             f"validation MASE {text(mase['model'])} (naive {text(mase.get('naive'))}, "
             f"seasonal naive {text(mase.get('seasonal_naive'))})"
         )
+    if summary.get("stopped_by_time"):
+        parts.append("stopped at --max-time, with the best weights so far")
     parts.append(f"{summary['seconds']:.1f} s")
     return f"forecaster: wrote {output} ({'; '.join(parts)})"
 
 
 @contextmanager
-def _progress(quiet: bool, epochs: int) -> Iterator[Callable[[EpochReport], None] | None]:
-    """A rich progress bar on stderr when it is a terminal; nothing otherwise.
+def _progress(quiet: bool) -> Iterator[Callable[[EpochReport], None] | None]:
+    """A progress line on stderr when it is a terminal (what is trained, losses, time
+    left from the first check on); nothing otherwise.
 
-    Either way the callback ends training at the next epoch after an interrupt that library
+    Either way the callback ends training at the next check after an interrupt that library
     code swallowed.
     """
     if quiet or not sys.stderr.isatty():
@@ -436,26 +451,26 @@ def _progress(quiet: bool, epochs: int) -> Iterator[Callable[[EpochReport], None
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     columns = (
-        TextColumn("{task.fields[network]}epoch {task.fields[epoch]}/{task.fields[epochs]}"),
+        TextColumn("{task.fields[network]}"),
         BarColumn(),
         TextColumn("{task.fields[losses]}"),
         TimeRemainingColumn(),
     )
     with Progress(*columns, console=Console(stderr=True), transient=False) as bar:
-        task = bar.add_task("train", total=epochs, network="", epoch=0, epochs=epochs, losses="")
+        task = bar.add_task("train", total=None, network="training", losses="")
 
         def on_epoch(report: EpochReport) -> None:
             check_interrupted()
             val = f" val {report.val_loss:.4f}" if report.val_loss is not None else ""
-            # The bar spans every member's epoch budget; a member that stops early skips ahead.
+            network = (
+                f"network {report.member + 1}/{report.members}: " if report.members > 1 else ""
+            )
+            # The bar spans every network's window budget; one that stops early skips ahead.
             bar.update(
                 task,
-                total=report.epochs * report.members,
-                completed=report.member * report.epochs + report.epoch,
-                network=f"network {report.member + 1}/{report.members} "
-                if report.members > 1
-                else "",
-                epoch=report.epoch,
+                total=report.budget * report.members,
+                completed=report.member * report.budget + report.windows,
+                network=f"{network}{report.what}, epoch {report.epoch}/{report.epochs}",
                 losses=f"train {report.train_loss:.4f}{val}{' *' if report.best else ''}",
             )
 

@@ -1,0 +1,139 @@
+"""Time spent training: --max-time, and the defaults' budget scaled to the data."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from forecaster import artifact as artifact_io
+from forecaster.config import TrainConfig, parse_duration
+from forecaster.errors import UsageError
+from forecaster.forecast import predict
+from forecaster.model import LSTMForecaster
+from forecaster.train import train_model
+from forecaster.windows import make_windows
+from tests.conftest import FAST, invoke, seasonal_frame
+from tests.test_training import panel_of, small_config
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("90", 90), ("90s", 90), ("10m", 600), ("10min", 600), ("1.5h", 5400),
+     ("1h30m", 5400), ("2h 5m 3s", 7503), (".5s", 0.5), ("0.25", 0.25)],
+)  # fmt: skip
+def test_durations_in_seconds_minutes_and_hours(text: str, seconds: float) -> None:
+    assert parse_duration(text) == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize("text", ["", "s", "ten minutes", "10x", "-5s", "1h-", "5s5", "1e3"])
+def test_what_is_not_a_duration_is_refused_naming_the_forms(text: str) -> None:
+    with pytest.raises(UsageError, match="90s, 10m"):
+        parse_duration(text)
+
+
+@given(hours=st.integers(0, 99), minutes=st.integers(0, 59), seconds=st.integers(0, 59))
+def test_any_hours_minutes_seconds_adds_up(hours: int, minutes: int, seconds: int) -> None:
+    text = f"{hours}h{minutes}m{seconds}s"
+    assert parse_duration(text) == 3600 * hours + 60 * minutes + seconds
+
+
+@pytest.mark.parametrize("value", ["0", "0s", "abc", "9999999999h"])
+def test_train_refuses_a_bad_max_time_before_reading_data(value: str, tmp_path: Path) -> None:
+    model = tmp_path / "m.fcst"
+    result = invoke(["train", str(tmp_path / "missing.csv"), "-o", str(model),
+                     "--max-time", value])  # fmt: skip
+    assert result.exit_code == 2
+    assert "--max-time" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not model.exists()
+
+
+def test_a_deadline_in_the_past_keeps_the_starting_weights() -> None:
+    """Out of time before any step: the best weights are the ones training started from
+    (they were checked on validation first), and the result says why it stopped."""
+    panel = panel_of(seasonal_frame(200))
+    config = small_config()
+    from forecaster.windows import fit_scaler, split_series
+
+    split = split_series(panel.lengths, 7, 28, 0.2)
+    windows = make_windows(panel, fit_scaler(panel, split), split, 28, 7, torch.device("cpu"))
+    torch.manual_seed(0)
+    from forecaster.config import ModelConfig
+
+    model = LSTMForecaster(ModelConfig(n_targets=1, lookback=28, horizon=7, hidden=8))
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    result = train_model(model, windows, epochs=50, batch_size=32, lr=1e-2, patience=50,
+                         deadline=time.perf_counter() - 1)  # fmt: skip
+    assert result.stopped_by_time and not result.stopped_early
+    assert result.epochs_run == 0
+    for name, tensor in model.state_dict().items():
+        assert torch.equal(tensor, before[name]), name
+    del config
+
+
+def test_max_time_stops_training_and_says_so(tmp_path: Path) -> None:
+    """A budget far below what the epochs would take: training ends within about the
+    budget, the model is complete and forecasts, and both the summary and info say why."""
+    data = tmp_path / "data.csv"
+    seasonal_frame(600).to_csv(data, index=False)
+    model = tmp_path / "m.fcst"
+    args = ["train", str(data), "-o", str(model), "--horizon", "7", "--hidden", "16",
+            "--epochs", "500", "--patience", "500", "--ensemble", "2", "--quiet"]  # fmt: skip
+    started = time.perf_counter()
+    result = invoke([*args, "--max-time", "1.5s", "--format", "json"])
+    elapsed = time.perf_counter() - started
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["stopped_by_time"] is True
+    assert all(m["stopped_by_time"] for m in summary["members"])
+    assert all(m["epochs_run"] < 500 for m in summary["members"])
+    assert elapsed < 15  # 500 epochs would take minutes
+    artifact = artifact_io.load(model)
+    assert artifact.summary["stopped_by_time"] is True
+    frame = predict(artifact)
+    assert len(frame) == 7 and frame["value"].notna().all()
+    info = invoke(["info", str(model)])
+    assert "stopped at --max-time" in info.stdout
+
+    text = invoke([*args[:-1], "--max-time", "1s"])
+    assert text.exit_code == 0, text.stderr
+    assert "stopped at --max-time, with the best weights so far" in text.stderr
+
+
+def test_a_generous_max_time_changes_nothing(tmp_path: Path) -> None:
+    """Same seed, a deadline never reached: the same weights as without one."""
+    data = tmp_path / "data.csv"
+    seasonal_frame().to_csv(data, index=False)
+    models = []
+    for extra in ([], ["--max-time", "1h"]):
+        model = tmp_path / f"m{len(extra)}.fcst"
+        result = invoke(["train", str(data), "-o", str(model), "--horizon", "7", *FAST, *extra])
+        assert result.exit_code == 0, result.stderr
+        models.append(artifact_io.load(model))
+    for name, tensor in models[0].weights.items():
+        assert (tensor == models[1].weights[name]).all(), name
+    assert models[1].summary["stopped_by_time"] is False
+
+
+def test_max_time_is_a_config_key(tmp_path: Path) -> None:
+    assert TrainConfig(max_time=90.0).validate().max_time == 90.0
+    with pytest.raises(UsageError, match="--max-time"):
+        TrainConfig(max_time=0.0).validate()
+
+
+def test_a_config_file_takes_max_time_as_a_duration_or_seconds(tmp_path: Path) -> None:
+    from forecaster.config import load_config
+
+    for text, seconds in (('max-time = "10m"', 600.0), ("max-time = 90", 90.0)):
+        path = tmp_path / "c.toml"
+        path.write_text(text + "\n")
+        assert load_config(path, {}).max_time == seconds
+    path.write_text('max-time = "soon"\n')
+    with pytest.raises(UsageError, match="--max-time"):
+        load_config(path, {})
