@@ -96,6 +96,7 @@ def apply_patch(spec: str) -> None:
     no-start-check   do not count the starting weights as a validation check
     check-every=N    check validation every N training windows (default 2,000)
     max-val-windows=N  validation windows per check (default 3,000)
+    patience-checks=N  early stopping waits at most N checks (default train.PATIENCE_MAX_CHECKS)
     """
     from forecaster import model as model_module
     from forecaster import train as train_module
@@ -142,6 +143,8 @@ def apply_patch(spec: str) -> None:
                 super().__init__(params, lr=lr, weight_decay=decay)
 
         train_module.torch.optim.Adam = AdamW  # type: ignore[misc]
+    elif name == "patience-checks":
+        train_module.PATIENCE_MAX_CHECKS = int(value)
     elif name == "check-every":
         train_module.WINDOWS_PER_CHECK = int(value)
     elif name == "max-val-windows":

@@ -37,6 +37,7 @@ TESTS = [
     "tests/test_properties.py",
     "tests/test_output_safety.py",
     "tests/test_docs.py",
+    "tests/test_faults.py",
 ]
 
 

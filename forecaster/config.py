@@ -101,7 +101,7 @@ class TrainConfig:
     epochs: int = 60
     batch_size: int = 64
     lr: float = 3e-3
-    patience: int = 8
+    patience: int = 0  # epochs; 0: automatic (see train.PATIENCE_MAX_CHECKS)
     val_fraction: float = 0.1
     seed: int = 0
     threads: int = 0  # 0: one, unless OMP_NUM_THREADS says otherwise (see train.set_threads)
@@ -126,7 +126,7 @@ class TrainConfig:
             ("epochs", self.epochs >= 1, "an integer >= 1"),
             ("batch-size", self.batch_size >= 1, "an integer >= 1"),
             ("lr", 0 < self.lr <= MAX_LR, f"a number in (0, {MAX_LR:g}]"),
-            ("patience", self.patience >= 1, "an integer >= 1"),
+            ("patience", self.patience >= 0, "an integer >= 1 (0: automatic)"),
             ("seed", 0 <= self.seed <= MAX_SEED, f"an integer in [0, {MAX_SEED}]"),
             (
                 "threads",

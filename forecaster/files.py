@@ -43,18 +43,21 @@ class Output:
 
 
 def check_output(
-    given: str | os.PathLike[str], inputs: Sequence[tuple[str, str | os.PathLike[str] | None]] = ()
+    given: str | os.PathLike[str],
+    inputs: Sequence[tuple[str, str | os.PathLike[str] | None]] = (),
+    option: str = "--output",
 ) -> Output:
     """Refuse an output path that cannot be written or that is one of ``inputs``.
 
     ``inputs`` are (what it is, path) pairs such as ("the training data", "data.csv");
-    ``-`` and ``None`` are skipped. Raises `UsageError` (exit code 2).
+    ``-`` and ``None`` are skipped; ``option`` is the flag that gave the path, for the
+    messages. Raises `UsageError` (exit code 2).
     """
     text = os.fspath(given)
     if not text:
-        raise UsageError("--output is empty; give a file name")
+        raise UsageError(f"{option} is empty; give a file name")
     if text.endswith(("/", os.sep)) or os.path.basename(text) in (".", ".."):
-        raise UsageError(f"--output {text} names a directory; give a file name inside it")
+        raise UsageError(f"{option} {text} names a directory; give a file name inside it")
     name = os.fsencode(os.path.basename(text))
     if len(name) > _name_max(Path(os.path.dirname(text) or ".")):
         raise _too_long(text, len(name), _name_max(Path(os.path.dirname(text) or ".")))
@@ -65,7 +68,7 @@ def check_output(
     except OSError as exc:
         raise UsageError(f"cannot write {text}: {exc.strerror or exc}") from None
     if info is not None and stat.S_ISDIR(info.st_mode):
-        raise UsageError(f"--output {text} is a directory; give a file name")
+        raise UsageError(f"{option} {text} is a directory; give a file name")
     if info is not None and (not stat.S_ISREG(info.st_mode) or _under_special_root(text)):
         if not os.access(text, os.W_OK):
             raise UsageError(f"cannot write {text}: permission denied")
@@ -88,7 +91,7 @@ def check_output(
                 other = os.stat(source)
                 if (other.st_dev, other.st_ino) == (info.st_dev, info.st_ino):
                     raise UsageError(
-                        f"--output {text} is {role} ({os.fspath(source)}); writing there would "
+                        f"{option} {text} is {role} ({os.fspath(source)}); writing there would "
                         "destroy it: choose another output file"
                     )
     return Output(text, path, special=False)

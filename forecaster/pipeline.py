@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -73,13 +74,22 @@ def resolve_sizes(panel: Panel, config: TrainConfig) -> tuple[int, int]:
     return horizon, lookback
 
 
+# The most recurrent steps an automatic segment leaves the LSTM. Backpropagation through
+# time costs in proportion to them: half-hourly data read 96 rows one by one, weekly data
+# 104, and ETTh1 at h = 720 60 segments of a day, and took minutes where 16 steps take
+# seconds (benchmarks/README.md, "Time to forecast").
+MAX_LSTM_STEPS = 16
+
+
 def resolve_segment(requested: int, lookback: int, season: int) -> tuple[int, int]:
     """Steps per LSTM input and the lookback rounded down to a multiple of it.
 
-    Automatic (0): one seasonal cycle per step when the window holds at least four cycles,
-    else one time step per LSTM step.
+    Automatic (0): whole seasonal cycles per step when the window holds at least four
+    cycles (one cycle, or as many as keep the LSTM within `MAX_LSTM_STEPS` steps), else
+    as few time steps per LSTM step as keep it within `MAX_LSTM_STEPS`.
     """
-    segment = requested or (season if season > 1 and lookback >= 4 * season else 1)
+    unit = season if season > 1 and lookback >= 4 * season else 1
+    segment = requested or unit * math.ceil(lookback / (unit * MAX_LSTM_STEPS))
     if segment > lookback:
         segment = 1
     return segment, lookback - lookback % segment

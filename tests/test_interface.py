@@ -80,13 +80,19 @@ def test_help_defaults_come_from_the_config() -> None:
         ("--hidden", defaults.hidden),
         ("--ensemble", defaults.ensemble),
         ("--epochs", defaults.epochs),
-        ("--patience", defaults.patience),
         ("--lr", defaults.lr),
         ("--fill", defaults.fill),
         ("--loss", defaults.loss),
     ]:
         after = text[text.index(flag) :]
         assert f"[default: {value}]" in after[:260], flag
+    from forecaster.train import DEFAULT_PATIENCE, PATIENCE_MAX_CHECKS, WINDOWS_PER_CHECK
+
+    after = text[text.index("--patience") :]
+    assert (
+        f"[default: {DEFAULT_PATIENCE}; at most {PATIENCE_MAX_CHECKS} checks "
+        f"({PATIENCE_MAX_CHECKS * WINDOWS_PER_CHECK:,} windows)"
+    ) in after[:300]
     for command in ("predict", "evaluate"):
         assert "[default: the fill the model was trained with]" in flat(
             invoke([command, "--help"]).stdout

@@ -54,3 +54,16 @@ def test_seasonal_naive_is_perfect_on_a_pure_cycle() -> None:
     assert report["baselines"]["seasonal_naive"]["mae"] == 0.0
     assert report["baselines"]["naive"]["mae"] > 0
     assert report["metrics"]["mase"] == 0.0
+
+
+def test_mase_leaves_out_forecasts_whose_history_has_no_variation() -> None:
+    """A flat history has a seasonal-naive error of 0: its MASE would be infinite, so it is
+    left out of the mean and counted, and with nothing else left MASE is undefined."""
+    forecast = np.array([[1.0, 2.0], [5.0, 5.0]])
+    actual = np.array([[2.0, 2.0], [4.0, 4.0]])
+    scores = score(forecast, actual, np.array([2.0, 0.0]))
+    assert scores.values["mase"] == pytest.approx(0.5 / 2.0)
+    assert scores.mase_skipped == 1
+    flat = score(forecast, actual, np.zeros(2))
+    assert np.isnan(flat.values["mase"]) and flat.mase_skipped == 2
+    assert "no variation" in flat.undefined()["mase"]

@@ -126,6 +126,30 @@ def test_predict_and_evaluate_refuse_to_write_over_their_data(
     _assert_refused_as_input(result, model_copy, model_before)
 
 
+@pytest.mark.parametrize("case", ["new", "exists", "hard-link"])
+def test_evaluate_refuses_one_file_for_both_outputs(
+    case: str, model_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--forecasts and -o naming one file (new or not, spelt differently, a hard link):
+    one would overwrite the other, so neither is written."""
+    recent = tmp_path / "recent.csv"
+    seasonal_frame(350).to_csv(recent, index=False)
+    out = tmp_path / "both.json"
+    exists = case != "new"
+    if exists:
+        out.write_text("keep me\n")
+    steps = "./both.json"
+    if case == "hard-link":
+        os.link(out, tmp_path / "link.json")
+        steps = "link.json"
+    monkeypatch.chdir(tmp_path)
+    result = invoke(["evaluate", "-m", str(model_copy), str(recent), "-o", str(out),
+                     "--forecasts", steps])  # fmt: skip
+    assert result.exit_code == 2
+    assert "name the same file" in result.stderr
+    assert (out.read_text() == "keep me\n") if exists else not out.exists()
+
+
 def test_train_refuses_to_write_over_its_config_file(data_csv: Path, tmp_path: Path) -> None:
     config = tmp_path / "c.toml"
     config.write_text("hidden = 4\n")

@@ -77,6 +77,39 @@ def test_a_deadline_in_the_past_keeps_the_starting_weights() -> None:
     del config
 
 
+def _small_windows():  # type: ignore[no-untyped-def]
+    from forecaster.windows import fit_scaler, split_series
+
+    panel = panel_of(seasonal_frame(4000))
+    split = split_series(panel.lengths, 7, 28, 0.2)
+    return make_windows(panel, fit_scaler(panel, split), split, 28, 7, torch.device("cpu"))
+
+
+@pytest.mark.parametrize(
+    ("patience", "per_epoch", "epochs_run"),
+    [
+        (0, None, 5),  # automatic, every epoch sees every window: 10 checks, 2 per epoch
+        (3, None, 3),  # as given: 3 epochs, even though each revisits every window
+        (0, 1000, 8),  # automatic, epochs sample the windows: 8 epochs (a check each)
+    ],
+)
+def test_patience_on_windows_already_seen_is_short_unless_asked(
+    patience: int, per_epoch: int | None, epochs_run: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A validation loss that never improves: how many epochs training waits."""
+    from forecaster import train as train_module
+    from forecaster.config import ModelConfig
+
+    monkeypatch.setattr(train_module, "evaluate_loss", lambda *args: 1.0)
+    windows = _small_windows()
+    assert train_module.validation_checks(len(windows.train_starts), 1) == 2
+    torch.manual_seed(0)
+    model = LSTMForecaster(ModelConfig(n_targets=1, lookback=28, horizon=7, hidden=4))
+    result = train_model(model, windows, epochs=50, batch_size=256, lr=1e-3, patience=patience,
+                         max_windows_per_epoch=per_epoch)  # fmt: skip
+    assert result.stopped_early and result.epochs_run == epochs_run
+
+
 def test_max_time_stops_training_and_says_so(tmp_path: Path) -> None:
     """A budget far below what the epochs would take: training ends within about the
     budget, the model is complete and forecasts, and both the summary and info say why."""

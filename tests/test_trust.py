@@ -219,6 +219,30 @@ def test_fewer_rows_than_a_season_are_refused(weekly_model: Path, tmp_path: Path
     assert not (tmp_path / "f").exists()
 
 
+@pytest.mark.parametrize(("rows", "code"), [(6, 3), (7, 0)])
+def test_one_season_of_rows_is_the_least_predict_accepts(
+    rows: int, code: int, weekly_model: Path, tmp_path: Path
+) -> None:
+    recent = tmp_path / "r.csv"
+    seasonal_frame(300).tail(rows).to_csv(recent, index=False)
+    result = invoke(["predict", "-m", str(weekly_model), str(recent)])
+    assert result.exit_code == code, result.stderr
+
+
+def test_evaluate_leaves_out_windows_with_less_than_a_season_before_them(
+    weekly_model: Path, tmp_path: Path
+) -> None:
+    """30 rows, horizon 7, stride 7: origins at rows 23, 16, 9 and 2; the one with 2 rows
+    of history before it (fewer than the season of 7) is left out, and said."""
+    recent = tmp_path / "r.csv"
+    seasonal_frame(300).tail(30).to_csv(recent, index=False)
+    result = invoke(["evaluate", "-m", str(weekly_model), str(recent), "--windows", "4",
+                     "--format", "json"])  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["forecasts"] == 3
+    assert "1 window(s) left out: fewer than 7 rows of history" in result.stderr
+
+
 def test_fewer_rows_than_the_lookback_warn_with_the_counts(
     weekly_model: Path, tmp_path: Path
 ) -> None:
@@ -279,3 +303,16 @@ def test_a_model_worse_than_naive_is_warned_about(
     stderr = _train(data, tmp_path / "m.fcst", "--horizon", "7", quiet=False)
     assert "validation windows the model (MASE" in stderr
     assert "is worse than seasonal naive" in stderr or "is worse than naive" in stderr
+
+
+def test_evaluate_counts_exactly_the_steps_inside_the_training_range(
+    weekly_model: Path, tmp_path: Path
+) -> None:
+    """The model was trained on the first 300 days. Data of 302 days evaluated with horizon
+    7 scores days 296-302: 296-300 were trained on (5 of 7), the last training day
+    included."""
+    data = tmp_path / "d.csv"
+    seasonal_frame(302).to_csv(data, index=False)
+    result = invoke(["evaluate", "-m", str(weekly_model), str(data), "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    assert "5 of 7 evaluated steps fall inside the model's training range" in result.stderr

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 
 from forecaster.data import Panel, Schema
 from forecaster.windows import (
@@ -135,6 +137,24 @@ def test_segment_choice() -> None:
     from forecaster.pipeline import resolve_segment
 
     assert resolve_segment(0, 96, 24) == (24, 96)  # four daily cycles: one day per step
-    assert resolve_segment(0, 36, 12) == (1, 36)  # under four cycles: step by step
+    assert resolve_segment(0, 16, 12) == (1, 16)  # under four cycles, 16 rows: step by step
+    assert resolve_segment(0, 36, 12) == (3, 36)  # 36 rows: 3 per step, 12 steps
+    assert resolve_segment(0, 104, 52) == (7, 98)  # weekly: 14 steps of 7 weeks
+    assert resolve_segment(0, 168, 24) == (24, 168)  # a week of hours: 7 days
+    assert resolve_segment(0, 1440, 24) == (96, 1440)  # 60 days: 15 steps of 4 days
     assert resolve_segment(7, 30, 12) == (7, 28)  # a given segment rounds the lookback down
     assert resolve_segment(50, 30, 12) == (1, 30)
+
+
+@given(lookback=st.integers(1, 5000), season=st.integers(1, 400))
+def test_an_automatic_segment_keeps_the_lstm_short_and_most_of_the_window(
+    lookback: int, season: int
+) -> None:
+    from forecaster.pipeline import MAX_LSTM_STEPS, resolve_segment
+
+    segment, rows = resolve_segment(0, lookback, season)
+    assert 1 <= segment <= lookback and rows % segment == 0
+    assert rows // segment <= MAX_LSTM_STEPS
+    assert lookback - segment < rows <= lookback  # only the remainder is dropped
+    if season > 1 and lookback >= 4 * season:
+        assert segment % season == 0  # whole cycles per step

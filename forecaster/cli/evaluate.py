@@ -118,9 +118,9 @@ def evaluate(
         target = files.check_output(output, inputs) if output is not None else None
         steps_file = None
         if forecasts is not None:
-            steps_file = files.check_output(forecasts, [*inputs, ("--output", output)])
             if output is not None and _same_path(output, forecasts):
                 raise UsageError("--forecasts and --output name the same file; give two")
+            steps_file = files.check_output(forecasts, inputs, "--forecasts")
         fmt = _format(fmt, output)
         artifact = artifact_io.load(model)
         policy = fill.value if fill else artifact.train_config.fill
@@ -167,7 +167,13 @@ def evaluate(
 
 
 def _same_path(a: str, b: str) -> bool:
-    return os.path.realpath(a) == os.path.realpath(b)
+    """One file under two names: the same resolved path, or (both existing) the same inode."""
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def _format(fmt: MetricsFormat | None, output: str | None) -> MetricsFormat:

@@ -218,8 +218,8 @@ def train(
             "--patience",
             min=1,
             metavar="N",
-            help="Epochs without validation improvement before stopping."
-            + default(DEFAULTS.patience),
+            help="Epochs without validation improvement before stopping. \\[default: 8; at "
+            "most 10 checks (20,000 windows) when every epoch revisits all the windows]",
             rich_help_panel=TRAINING,
         ),
     ] = None,
