@@ -10,7 +10,7 @@ says which the reason column claims, and benchmarks/README.md keeps the last run
 Run by hand (minutes: every survivor costs a run of the selected tests):
 
     .venv/bin/python benchmarks/mutation.py            # every mutant
-    .venv/bin/python benchmarks/mutation.py -k stride  # those whose name contains "stride"
+    .venv/bin/python benchmarks/mutation.py -k stride season  # names containing either
 """
 
 from __future__ import annotations
@@ -162,9 +162,11 @@ def run_tests(copy: Path) -> tuple[bool, str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("-k", default="", help="only mutants whose name contains this")
+    parser.add_argument(
+        "-k", nargs="*", default=[""], help="only mutants whose name contains one of these"
+    )
     args = parser.parse_args()
-    chosen = [m for m in MUTANTS if args.k.lower() in m.name.lower()]
+    chosen = [m for m in MUTANTS if any(k.lower() in m.name.lower() for k in args.k)]
     with tempfile.TemporaryDirectory(prefix="forecaster-mutants-") as tmp:
         copy = Path(tmp)
         copy_project(copy)

@@ -84,7 +84,7 @@ def test_help_defaults_come_from_the_config() -> None:
         ("--fill", defaults.fill),
         ("--loss", defaults.loss),
     ]:
-        after = text[text.index(flag) :]
+        after = text[text.index(flag, text.index("Arguments")) :]  # the option, not the prose
         assert f"[default: {value}]" in after[:260], flag
     from forecaster.train import DEFAULT_PATIENCE, PATIENCE_MAX_CHECKS, WINDOWS_PER_CHECK
 
@@ -311,3 +311,13 @@ def test_mape_skips_zero_actuals_and_says_how_many(tmp_path: Path) -> None:
     result = invoke(["evaluate", "-m", str(model), str(data)])
     assert result.exit_code == 0
     assert "forecaster: MAPE skips 3 zero actual(s)" in result.stderr
+
+
+def test_help_paragraphs_are_reflowed_and_train_says_how_long_it_takes() -> None:
+    from forecaster.cli.core import Command
+
+    command = Command("x", help="First line\n    goes on.\n\n    Second\n    paragraph.")
+    assert command.help == "First line goes on.\n\nSecond paragraph."
+    text = flat(invoke(["train", "--help"]).stdout)
+    assert "How long the defaults take, in CPU seconds on one core" in text
+    assert "M4 Hourly" in text and "--max-time caps it" in text

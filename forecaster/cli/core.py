@@ -8,6 +8,7 @@ several lines), interrupts (130). Heavy libraries are imported inside commands, 
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 import signal
@@ -39,6 +40,12 @@ def _plain_help(option: Any) -> Any:
 class Command(TyperCommand):
     """A command whose help lists ``--help`` like every other flag and whose usage line
     names its arguments plainly."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.help:  # docstring paragraphs reflowed: rich keeps every line break
+            paragraphs = inspect.cleandoc(self.help).split("\n\n")
+            self.help = "\n\n".join(" ".join(p.split()) for p in paragraphs)
 
     def get_help_option(self, ctx: Any) -> Any:
         return _plain_help(super().get_help_option(ctx))
