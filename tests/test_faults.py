@@ -144,6 +144,28 @@ def test_swallowed_interrupt_still_stops_training_and_saves_nothing(
     assert_untouched(previous_model)
 
 
+def test_interrupt_swallowed_after_the_last_check_saves_nothing(
+    data_csv: Path, previous_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Swallowed after training's last callback (while the ensemble is put together): the
+    run still ends with 130 before the model file is put in place."""
+    from forecaster import pipeline
+
+    fit = pipeline.fit
+
+    def fit_then_interrupted(*args: object, **kwargs: object) -> object:
+        result = fit(*args, **kwargs)  # type: ignore[arg-type]
+        cli._state["interrupted"] = True
+        return result
+
+    monkeypatch.setitem(cli._state, "interrupted", False)
+    monkeypatch.setattr(pipeline, "fit", fit_then_interrupted)
+    args = ["-o", str(previous_model), "--horizon", "7", *FAST]
+    result = invoke(["train", str(data_csv), *args])
+    assert result.exit_code == EXIT_INTERRUPTED, result.stderr
+    assert_untouched(previous_model)
+
+
 def test_interrupt_raised_in_a_weakref_callback_is_remembered(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

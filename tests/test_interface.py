@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 from pathlib import Path
 
@@ -321,3 +322,33 @@ def test_help_paragraphs_are_reflowed_and_train_says_how_long_it_takes() -> None
     text = flat(invoke(["train", "--help"]).stdout)
     assert "How long the defaults take, in CPU seconds on one core" in text
     assert "M4 Hourly" in text and "--max-time caps it" in text
+
+
+def test_headerless_input_is_named_and_the_readme_pipeline_works(
+    trained_model: Path, tmp_path: Path
+) -> None:
+    """`tail -n 5 data.csv | forecaster predict -` drops the header: exit 3 with the fix in
+    the message; the README's `(head -n 1; tail -n 500)` form forecasts."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT, seasonal_frame
+
+    data = tmp_path / "latest.csv"
+    seasonal_frame(800).to_csv(data, index=False)  # longer than the 500 rows kept
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    forecaster = f"{sys.executable} -m forecaster"
+    tail = subprocess.run(
+        f"tail -n 100 {data} | {forecaster} predict -m {trained_model} -",
+        shell=True, capture_output=True, text=True, env=env, check=False,
+    )  # fmt: skip
+    assert tail.returncode == 3
+    assert "looks like data, not a header" in tail.stderr
+    assert "(head -n 1 data.csv; tail -n 500 data.csv)" in tail.stderr
+    both = subprocess.run(
+        f"(head -n 1 {data}; tail -n 500 {data}) | {forecaster} predict -m {trained_model} - "
+        "--format jsonl",
+        shell=True, capture_output=True, text=True, env=env, check=False,
+    )  # fmt: skip
+    assert both.returncode == 0, both.stderr
+    assert len(both.stdout.splitlines()) == 7

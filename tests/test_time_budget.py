@@ -170,3 +170,43 @@ def test_a_config_file_takes_max_time_as_a_duration_or_seconds(tmp_path: Path) -
     path.write_text('max-time = "soon"\n')
     with pytest.raises(UsageError, match="--max-time"):
         load_config(path, {})
+
+
+def test_a_terminal_sees_what_is_trained_and_the_time_left(tmp_path: Path) -> None:
+    """stderr on a terminal: a progress line naming the network, the data and the LSTM,
+    the epoch, the losses and an estimate of the time left (rich's h:mm:ss)."""
+    import os
+    import pty
+    import re
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    data = tmp_path / "data.csv"
+    seasonal_frame().to_csv(data, index=False)
+    leader, follower = pty.openpty()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200", "TERM": "xterm"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "forecaster", "train", str(data), "-o", str(tmp_path / "m.fcst"),
+         "--horizon", "7", "--epochs", "3", "--hidden", "8", "--ensemble", "2"],
+        stderr=follower, stdout=subprocess.DEVNULL, env=env,
+    )  # fmt: skip
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    assert proc.wait(timeout=120) == 0
+    os.close(leader)
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", b"".join(chunks).decode(errors="replace"))
+    assert "network 2/2: 1 series" in text
+    assert re.search(r"\d+ windows, 2 x 8 LSTM, epoch \d/3", text), text[-500:]
+    assert re.search(r"train \d+\.\d{4} val \d+\.\d{4}", text)
+    assert re.search(r"\d+:\d\d:\d\d", text)  # time remaining
+    assert "forecaster: wrote" in text
