@@ -185,6 +185,10 @@ def fit(
     )
     members, results = [], []
     deadline = started + config.max_time if config.max_time else None
+    what = (  # for the progress line
+        f"{panel.n_series:,} series, {len(windows.train_starts):,} windows, "
+        f"{config.layers} x {config.hidden} LSTM"
+    )
     for k in range(config.ensemble):
         seed_everything(config.seed + k)  # each member draws its weights and batches from its own
         member = LSTMForecaster(model_config)
@@ -192,10 +196,6 @@ def fit(
             with torch.no_grad():
                 member.skip.weight.copy_(skip[0])
                 member.skip.bias.copy_(skip[1])
-        what = (
-            f"{panel.n_series:,} series, {len(windows.train_starts):,} windows, "
-            f"{config.layers} x {config.hidden} LSTM"
-        )
         report = None if on_epoch is None else _member_reports(on_epoch, k, config.ensemble, what)
         results.append(
             train_model(
