@@ -9,7 +9,7 @@ Run by hand (not in CI), from the repository root:
     python benchmarks/accuracy.py --patch check-every=8000 --variant coarse   # not a config key
 
 It drives the same library code as `forecaster train` (data.build_panel, pipeline.fit,
-forecast.run_model). Only the horizon and the data split come from the protocol; every other
+forecast.run_ensemble). Only the horizon and the data split come from the protocol; every other
 setting is the default a user gets, unless `--set` overrides it for an ablation.
 
 ETTh1 (univariate, target OT; DLinear/PatchTST protocol): rows [0, 8640) train,
@@ -20,6 +20,12 @@ reach back before the test border).
 M4 Hourly: 414 series, horizon 48, one global model; sMAPE and MASE as in the M4
 competition (MASE scaled by each series' in-sample seasonal-naive error, m = 24), and
 OWA = (sMAPE / 18.383 + MASE / 2.395) / 2 against Naive2's published hourly scores.
+
+Intervals (the model's stored calibration, `forecaster.intervals`): on M4 Hourly the 95%
+interval's MSIS and ACD = |coverage - 0.95| as in the competition, beside its official
+rows, and the Naive row recomputed here (last value +- 1.96 sigma sqrt(step), sigma the RMS
+of the in-sample one-step changes) to check the scoring; on ETTh1 the coverage of the 80%
+and 95% intervals over every test window and the scaled pinball loss.
 
 Each run appends a JSON line to benchmarks/results/accuracy.jsonl.
 """
@@ -42,10 +48,18 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import git_commit  # noqa: E402
+from forecaster.artifact import Artifact  # noqa: E402
+from forecaster.artifact import save as save_model  # noqa: E402
 from forecaster.config import TrainConfig  # noqa: E402
 from forecaster.data import Panel, Schema, build_panel, detect_schema, read_table  # noqa: E402
-from forecaster.forecast import run_model  # noqa: E402
-from forecaster.metrics import mase_scale, score, seasonal_naive  # noqa: E402
+from forecaster.forecast import model_bounds, run_ensemble  # noqa: E402
+from forecaster.metrics import (  # noqa: E402
+    interval_scores,
+    mase_scale,
+    score,
+    scoring_probabilities,
+    seasonal_naive,
+)
 from forecaster.pipeline import fit  # noqa: E402
 from forecaster.windows import context_windows  # noqa: E402
 
@@ -75,6 +89,15 @@ PUBLISHED_ETTH1: dict[str, dict[int, tuple[float, float]]] = {
     },
     "Informer": {24: (0.098, 0.247), 48: (0.158, 0.319)},
 }
+# 95% intervals on M4 Hourly, MSIS / ACD, from the M4 "Evaluation and Ranks" workbook.
+PUBLISHED_M4_INTERVALS = {
+    "Naive": (71.245, 0.011),
+    "ETS": (17.487, 0.001),
+    "ARIMA": (7.538, 0.001),
+    "ES-RNN (Smyl)": (7.928, 0.040),
+    "Doornik et al. (best)": (6.139, 0.002),
+}
+LEVELS = [80.0, 95.0]
 PUBLISHED_M4 = {
     "seasonal naive": (13.912, 1.193, 0.627),
     "M4 RNN benchmark": (14.698, 3.048, 1.036),
@@ -194,7 +217,12 @@ def truncate(panel: Panel, rows: int) -> Panel:
 
 
 def run_etth1(
-    panel: Panel, horizon: int, seed: int, overrides: dict[str, Any], quick: bool
+    panel: Panel,
+    horizon: int,
+    seed: int,
+    overrides: dict[str, Any],
+    quick: bool,
+    save_dir: Path | None = None,
 ) -> dict[str, Any]:
     train_rows = ETT_VAL if not quick else 3000
     test_end = ETT_TEST if not quick else 3600
@@ -206,16 +234,32 @@ def run_etth1(
     started = time.perf_counter()
     artifact, result = fit(truncate(panel, train_rows), config)
     train_seconds = time.perf_counter() - started
+    if save_dir is not None:
+        save_model(artifact, save_dir / f"etth1-h{horizon}-seed{seed}.fcst")
     lookback = artifact.model_config.lookback
     origins = np.arange(train_rows, test_end - horizon + 1)
     contexts = context_windows(
         panel, artifact.scaler, lookback, np.zeros(len(origins), int), origins
     )
-    forecasts = run_model(artifact, contexts)[..., 0].astype(np.float64)
+    scaled_forecasts, spread = run_ensemble(artifact, contexts)
+    forecasts = scaled_forecasts[..., 0].astype(np.float64)
     scaled = artifact.scaler.transform(panel.series(0), 0)[:, 0]
     actuals = np.stack([scaled[o : o + horizon] for o in origins])
     mse = float(np.mean((forecasts - actuals) ** 2))
     mae = float(np.mean(np.abs(forecasts - actuals)))
+    intervals = None
+    if artifact.intervals is not None:  # in data units, scaled as MASE (m = 24)
+        std, mean = artifact.scaler.std[0, 0], artifact.scaler.mean[0, 0]
+        raw = panel.series(0)[:, 0]
+        history = [raw[:o, None] for o in origins]
+        intervals = interval_figures(
+            artifact,
+            forecasts * std + mean,
+            spread[..., 0] * std,
+            np.stack([raw[o : o + horizon] for o in origins]),
+            np.zeros(len(origins), int),
+            mase_scale(history, 24)[:, 0],
+        )
     # Seasonal naive (m = 24) on the same windows and scale.
     snaive = np.stack([scaled[o - 24 : o][np.arange(horizon) % 24] for o in origins])
     return {
@@ -233,7 +277,54 @@ def run_etth1(
         "seconds": round(time.perf_counter() - started, 1),
         "train_seconds": round(train_seconds, 1),
         "test_windows": len(origins),
+        "intervals": intervals,
     }
+
+
+def interval_figures(
+    artifact: Artifact,
+    forecasts: np.ndarray,
+    spread: np.ndarray,
+    actuals: np.ndarray,
+    series: np.ndarray,
+    scale: np.ndarray,
+) -> dict[str, float]:
+    """Coverage, MSIS, ACD and pinball of the model's intervals: forecasts, the members'
+    spread and actuals (N, H) in data units, ``series`` (N,) in the model, MASE's
+    ``scale`` (N,)."""
+    assert artifact.intervals is not None
+    probabilities = scoring_probabilities(LEVELS)
+    bounds = model_bounds(
+        artifact,
+        forecasts[..., None],
+        spread[..., None],
+        artifact.intervals.scale[series],
+        probabilities,
+    )[..., 0]
+    scores = interval_scores(bounds, actuals, scale, LEVELS)
+    return {
+        "coverage_80": scores.coverage["80"],
+        "coverage_95": scores.coverage["95"],
+        "msis_95": scores.msis["95"],
+        "msis_80": scores.msis["80"],
+        "acd_95": abs(scores.coverage["95"] - 0.95),
+        "pinball": scores.pinball,
+    }
+
+
+def m4_naive_intervals(panel: Panel, actuals: np.ndarray) -> dict[str, float]:
+    """The competition's Naive row, to check the scoring: last value +- 1.96 sigma sqrt(k)."""
+    history = [panel.series(i)[:, 0] for i in range(panel.n_series)]
+    last = np.array([h[-1] for h in history])[:, None]
+    sigma = np.array([np.sqrt(np.mean(np.diff(h) ** 2)) for h in history])[:, None]
+    width = 1.959964 * sigma * np.sqrt(np.arange(1, actuals.shape[1] + 1))[None, :]
+    probabilities = scoring_probabilities([95.0])
+    bounds = np.repeat(last[:, :, None], len(probabilities), axis=2).repeat(actuals.shape[1], 1)
+    bounds[:, :, 0] -= width
+    bounds[:, :, 1] += width
+    scale = mase_scale([h[:, None] for h in history], 24)[:, 0]
+    scores = interval_scores(bounds, actuals, scale, [95.0])
+    return {"msis_95": scores.msis["95"], "coverage_95": scores.coverage["95"]}
 
 
 # ---------------------------------------------------------------------------------------
@@ -274,7 +365,12 @@ def m4_scores(forecasts: np.ndarray, actuals: np.ndarray, panel: Panel) -> dict[
 
 
 def run_m4(
-    panel: Panel, actuals: np.ndarray, seed: int, overrides: dict[str, Any], quick: bool
+    panel: Panel,
+    actuals: np.ndarray,
+    seed: int,
+    overrides: dict[str, Any],
+    quick: bool,
+    save_dir: Path | None = None,
 ) -> dict[str, Any]:
     config = TrainConfig(horizon=48, seed=seed, **overrides)
     if quick:
@@ -283,10 +379,19 @@ def run_m4(
     artifact, result = fit(panel, config)
     train_seconds = time.perf_counter() - started
     contexts = context_windows(panel, artifact.scaler, artifact.model_config.lookback)
-    scaled = run_model(artifact, contexts).astype(np.float64)
-    forecasts = artifact.scaler.inverse(scaled, np.arange(panel.n_series))[..., 0]
+    scaled, spread = run_ensemble(artifact, contexts)
+    forecasts = artifact.scaler.inverse(scaled.astype(np.float64), np.arange(panel.n_series))
+    forecasts, spread = forecasts[..., 0], spread[..., 0] * artifact.scaler.std[:, :1]
     history = [panel.series(i) for i in range(panel.n_series)]
     snaive = seasonal_naive(history, 48, 24)[..., 0]
+    intervals = None
+    if artifact.intervals is not None:
+        series = np.arange(panel.n_series)
+        intervals = interval_figures(
+            artifact, forecasts, spread, actuals, series, mase_scale(history, 24)[:, 0]
+        )
+    if save_dir is not None:
+        save_model(artifact, save_dir / f"m4-seed{seed}.fcst")
     return {
         "dataset": "M4 Hourly",
         "horizon": 48,
@@ -299,6 +404,7 @@ def run_m4(
         "seconds": round(time.perf_counter() - started, 1),
         "train_seconds": round(train_seconds, 1),
         "series": panel.n_series,
+        "intervals": intervals,
     }
 
 
@@ -355,6 +461,35 @@ def print_m4(runs: list[dict[str, Any]]) -> None:
         print(f"{name} (published) | {smape:.3f} | {mase:.3f} | {owa:.3f}")
 
 
+def interval_summary(runs: list[dict[str, Any]], key: str) -> str:
+    values = [r["intervals"][key] for r in runs if r.get("intervals")]
+    if not values:
+        return "-"
+    med = statistics.median(values)
+    return f"{med:.3f}" + (f" ({min(values):.3f}-{max(values):.3f})" if len(values) > 1 else "")
+
+
+def print_m4_intervals(runs: list[dict[str, Any]], naive: dict[str, float]) -> None:
+    print("\nM4 Hourly 95% intervals: MSIS / ACD (coverage), median of seeds (range)")
+    print(
+        f"ours | {interval_summary(runs, 'msis_95')} | {interval_summary(runs, 'acd_95')} "
+        f"({interval_summary(runs, 'coverage_95')})"
+    )
+    acd = abs(naive["coverage_95"] - 0.95)
+    print(f"Naive (this harness) | {naive['msis_95']:.3f} | {acd:.3f} ({naive['coverage_95']:.4f})")
+    for name, (msis, acd) in PUBLISHED_M4_INTERVALS.items():
+        print(f"{name} (official) | {msis:.3f} | {acd:.3f}")
+
+
+def print_etth1_intervals(results: dict[int, list[dict[str, Any]]]) -> None:
+    print("\nETTh1 intervals over every test window: coverage 80% / 95%, scaled pinball")
+    for horizon, runs in sorted(results.items()):
+        print(
+            f"{horizon} | {interval_summary(runs, 'coverage_80')} | "
+            f"{interval_summary(runs, 'coverage_95')} | {interval_summary(runs, 'pinball')}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "data")
@@ -380,6 +515,13 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--quick", action="store_true", help="tiny smoke run")
     parser.add_argument(
+        "--save-models",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="also write each trained model to DIR (for benchmarks/intervals.py)",
+    )
+    parser.add_argument(
         "--out", type=Path, default=ROOT / "benchmarks" / "results" / "accuracy.jsonl"
     )
     args = parser.parse_args()
@@ -393,6 +535,8 @@ def main() -> None:
     if args.quick:
         args.horizons, args.seeds = args.horizons[:1], args.seeds[:1]
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    if args.save_models is not None:
+        args.save_models.mkdir(parents=True, exist_ok=True)
     commit = git_commit()
 
     def record(run: dict[str, Any]) -> None:
@@ -419,18 +563,20 @@ def main() -> None:
         etth1: dict[int, list[dict[str, Any]]] = {}
         for horizon in args.horizons:
             for seed in args.seeds:
-                run = run_etth1(panel, horizon, seed, overrides, args.quick)
+                run = run_etth1(panel, horizon, seed, overrides, args.quick, args.save_models)
                 record(run)
                 etth1.setdefault(horizon, []).append(run)
         print_etth1(etth1)
+        print_etth1_intervals(etth1)
     if args.dataset in ("m4", "all"):
         panel, actuals = load_m4_hourly(args.data_dir / "m4", limit=20 if args.quick else None)
         m4 = []
         for seed in args.seeds:
-            run = run_m4(panel, actuals, seed, overrides, args.quick)
+            run = run_m4(panel, actuals, seed, overrides, args.quick, args.save_models)
             record(run)
             m4.append(run)
         print_m4(m4)
+        print_m4_intervals(m4, m4_naive_intervals(panel, actuals))
     print(
         f"\ncommit {commit}, torch {torch.__version__}, {torch.get_num_threads()} threads; "
         f"JSON lines in {args.out}"

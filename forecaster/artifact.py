@@ -48,6 +48,7 @@ from forecaster.data import Schema
 from forecaster.data.times import DATE_ORDERS, zone_object
 from forecaster.errors import ModelFileError, UsageError
 from forecaster.inference import check_config, weights_mismatch
+from forecaster.intervals import PROBABILITIES, Intervals
 from forecaster.windows import Scaler
 
 if TYPE_CHECKING:
@@ -82,6 +83,8 @@ class Artifact:
     history: list[dict[str, Any]] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)
+    # None: trained without validation windows, or by a forecaster before intervals
+    intervals: Intervals | None = None
 
     def check(self) -> None:
         """The weights must be those of the network the metadata describes."""
@@ -132,6 +135,11 @@ def _tensors(artifact: Artifact) -> dict[str, np.ndarray]:
     tensors = {f"model.{k}": np.ascontiguousarray(v) for k, v in artifact.weights.items()}
     tensors["context.values"] = np.ascontiguousarray(artifact.context)
     tensors["context.real"] = artifact.context_real.astype(np.int64)
+    if artifact.intervals is not None:
+        tensors["intervals.quantiles"] = np.ascontiguousarray(
+            artifact.intervals.quantiles, dtype=np.float64
+        )
+        tensors["intervals.scale"] = np.ascontiguousarray(artifact.intervals.scale, np.float64)
     return tensors
 
 
@@ -195,6 +203,14 @@ def _metadata(artifact: Artifact) -> dict[str, Any]:
         "history": artifact.history,
         "summary": artifact.summary,
         "versions": artifact.versions or versions(),
+        "intervals": None
+        if artifact.intervals is None
+        else {
+            "probabilities": PROBABILITIES.tolist(),
+            "new_series_factor": artifact.intervals.new_series_factor.tolist(),
+            "spread_weight": artifact.intervals.spread_weight,
+            "info": artifact.intervals.info,
+        },
     }
 
 
@@ -387,7 +403,15 @@ _META_KEYS = (
 # Data values beyond 1e100 (data.MAX_MAGNITUDE) are refused when read, so no training run
 # stores a scaler or context beyond this (twice that, for rounding).
 _MAX_SCALE = 2e100
-_TENSOR_DTYPES = {"context.values": np.dtype(np.float64), "context.real": np.dtype(np.int64)}
+# Written since intervals exist; a file without it (an older forecaster's) still loads.
+_OPTIONAL_META_KEYS = ("intervals",)
+_TENSOR_DTYPES = {
+    "context.values": np.dtype(np.float64),
+    "context.real": np.dtype(np.int64),
+    "intervals.quantiles": np.dtype(np.float64),
+    "intervals.scale": np.dtype(np.float64),
+}
+_INTERVAL_TENSORS = ("intervals.quantiles", "intervals.scale")
 
 
 def _bad(field: str, value: Any, expected: str) -> ModelFileError:
@@ -553,7 +577,7 @@ def _zone(schema: dict[str, Any]) -> str | None:
 
 def _from_parts(meta: dict[str, Any], tensors: dict[str, np.ndarray]) -> Artifact:
     """The artifact, once every field has the type, shape and range forecaster writes."""
-    _keys("", meta, _META_KEYS)
+    _keys("", meta, [*_META_KEYS, *(k for k in _OPTIONAL_META_KEYS if k in meta)])
     model_values = _keys(
         "model_config", meta["model_config"], [f.name for f in dataclasses.fields(ModelConfig)]
     )
@@ -587,7 +611,8 @@ def _from_parts(meta: dict[str, Any], tensors: dict[str, np.ndarray]) -> Artifac
     unknown = sorted(
         name for name in tensors if not name.startswith("model.") and name not in _TENSOR_DTYPES
     )
-    if unknown or any(name not in tensors for name in _TENSOR_DTYPES):
+    required = [name for name in _TENSOR_DTYPES if name not in _INTERVAL_TENSORS]
+    if unknown or any(name not in tensors for name in required):
         detail = f"unexpected {unknown[0]!r}" if unknown else "no stored context"
         raise ModelFileError(f"model file's tensors: {detail}; {_EDITED}")
     context = _tensor(tensors, "context.values", (n_series, lookback, channels))
@@ -636,6 +661,7 @@ def _from_parts(meta: dict[str, Any], tensors: dict[str, np.ndarray]) -> Artifac
         if not isinstance(value, str):
             raise _bad("versions", value, "an object of strings")
     weights = {k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")}
+    intervals = _intervals(meta.get("intervals"), tensors, model_config, n_series)
     return Artifact(
         model_config=model_config,
         train_config=train_config,
@@ -658,4 +684,46 @@ def _from_parts(meta: dict[str, Any], tensors: dict[str, np.ndarray]) -> Artifac
         history=history,
         summary=summary,
         versions=versions_,
+        intervals=intervals,
     )
+
+
+def _intervals(
+    value: Any, tensors: dict[str, np.ndarray], config: ModelConfig, n_series: int
+) -> Intervals | None:
+    """The calibration: metadata and both tensors, or none of them."""
+    present = [name for name in _INTERVAL_TENSORS if name in tensors]
+    if value is None:
+        if present:
+            raise ModelFileError(f"model file's tensor {present[0]} has no metadata; {_EDITED}")
+        return None
+    values = _keys(
+        "intervals", value, ("probabilities", "new_series_factor", "spread_weight", "info")
+    )
+    if len(present) != len(_INTERVAL_TENSORS):
+        raise ModelFileError(f"model file's intervals lack their tensors; {_EDITED}")
+    if values["probabilities"] != PROBABILITIES.tolist():
+        raise ModelFileError(
+            f"model metadata intervals.probabilities is not the grid this version reads; {_EDITED}"
+        )
+    channels = config.n_targets
+    factor = _matrix("intervals.new_series_factor", [values["new_series_factor"]],
+                     (1, channels), True)[0]  # fmt: skip
+    weight = values["spread_weight"]
+    if type(weight) not in (int, float) or not 0 <= weight <= _MAX_SCALE:
+        raise _bad("intervals.spread_weight", weight, "a finite number >= 0")
+    if not isinstance(values["info"], dict):
+        raise _bad("intervals.info", values["info"], "an object")
+    quantiles = _tensor(tensors, "intervals.quantiles",
+                        (config.horizon, len(PROBABILITIES), channels))  # fmt: skip
+    scale = _tensor(tensors, "intervals.scale", (n_series, channels))
+    if not (np.all(np.abs(quantiles) <= _MAX_SCALE) and np.all(np.diff(quantiles, axis=1) >= 0)):
+        raise ModelFileError(
+            f"model file's tensor intervals.quantiles is not finite and increasing; {_EDITED}"
+        )
+    if not np.all((scale >= 0) & (scale <= _MAX_SCALE)):
+        raise ModelFileError(
+            f"model file's tensor intervals.scale holds a value that is not finite and >= 0; "
+            f"{_EDITED}"
+        )
+    return Intervals(quantiles, scale, factor, float(weight), values["info"])

@@ -115,6 +115,14 @@ def forward(
     weights: dict[str, np.ndarray], config: ModelConfig, contexts: np.ndarray
 ) -> np.ndarray:
     """`Ensemble.forward` in evaluation mode: contexts (B, L, C) to forecasts (B, H, C)."""
+    return forward_members(weights, config, contexts).mean(axis=0, dtype=np.float32)
+
+
+def forward_members(
+    weights: dict[str, np.ndarray], config: ModelConfig, contexts: np.ndarray
+) -> np.ndarray:
+    """Each ensemble member's forecast (M, B, H, C): their mean is the model's forecast,
+    their spread one measure of its uncertainty (`intervals`)."""
     context = np.asarray(contexts, dtype=np.float32)
     batch, _, channels = context.shape
     norm = config.window_norm
@@ -124,7 +132,7 @@ def forward(
         context = (context - level) / spread
     recent = context[:, context.shape[1] - config.recurrent_rows :]  # (B, R, C)
     steps = recent.reshape(batch, -1, config.segment * channels)  # (B, R/P, P*C)
-    total = np.zeros((batch, config.horizon, config.n_targets), dtype=np.float32)
+    outs = np.empty((config.members, batch, config.horizon, config.n_targets), np.float32)
     for k in range(config.members):
         member = {name: weights[f"members.{k}.{name}"] for name in member_shapes(config)}
         last = _lstm(member, config.layers, steps)
@@ -133,20 +141,27 @@ def forward(
         if config.linear_skip:
             skip = context.transpose(0, 2, 1) @ member["skip.weight"].T + member["skip.bias"]
             out = out + skip.transpose(0, 2, 1)  # (B, H, C)
-        total += out
-    out = total / np.float32(config.members)
+        outs[k] = out
     if norm != "none":
-        out = out * spread + level
-    return out.astype(np.float32, copy=False)
+        outs = outs * spread[None] + level[None]
+    return outs
 
 
 def run(weights: dict[str, np.ndarray], config: ModelConfig, contexts: np.ndarray) -> np.ndarray:
     """Forecasts for any number of contexts (N, L, C), in passes of at most `BATCH` windows."""
+    return run_members(weights, config, contexts).mean(axis=0, dtype=np.float32)
+
+
+def run_members(
+    weights: dict[str, np.ndarray], config: ModelConfig, contexts: np.ndarray
+) -> np.ndarray:
+    """Every member's forecasts (M, N, H, C) for any number of contexts (N, L, C)."""
     if len(contexts) == 0:
-        return np.empty((0, config.horizon, config.n_targets), dtype=np.float32)
+        return np.empty((config.members, 0, config.horizon, config.n_targets), np.float32)
     return np.concatenate(
         [
-            forward(weights, config, contexts[first : first + BATCH])
+            forward_members(weights, config, contexts[first : first + BATCH])
             for first in range(0, len(contexts), BATCH)
-        ]
+        ],
+        axis=1,
     )

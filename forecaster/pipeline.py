@@ -16,8 +16,17 @@ from forecaster.artifact import Artifact, versions
 from forecaster.config import ModelConfig, TrainConfig
 from forecaster.data import Panel
 from forecaster.errors import DataError, UsageError
-from forecaster.forecast import run_model
+from forecaster.forecast import run_ensemble, run_model
 from forecaster.frequency import default_horizon, default_lookback, season_length, weekly_cycle
+from forecaster.intervals import (
+    DIFFICULTY_PRIOR,
+    SPREAD_WEIGHT,
+    Intervals,
+    base_scale,
+    calibration_origins,
+    difficulty_origins,
+    fit_intervals,
+)
 from forecaster.linear import fit_skip
 from forecaster.metrics import evaluate as score_forecasts
 from forecaster.model import Ensemble, LSTMForecaster
@@ -263,6 +272,7 @@ def fit(
         versions=versions(),
     )
     artifact.summary["validation"] = validation_scores(artifact, panel, split)
+    artifact.intervals = calibrate(artifact, panel, split)
     # One measure of time, printed by `train` and stored for `info`: all of the fit.
     artifact.summary["seconds"] = round(time.perf_counter() - started, 3)
     return artifact, result
@@ -314,6 +324,50 @@ def validation_scores(artifact: Artifact, panel: Panel, split: Split) -> dict[st
             finite[best],
         )
     return report
+
+
+def calibrate(
+    artifact: Artifact,
+    panel: Panel,
+    split: Split,
+    prior: float = DIFFICULTY_PRIOR,
+    spread_weight: float = SPREAD_WEIGHT,
+) -> Intervals | None:
+    """Intervals from the trained model's errors on its validation windows (`intervals`).
+
+    None when no series has a validation window: then the model gives point forecasts only.
+    """
+    horizon = artifact.model_config.horizon
+    series, origins = calibration_origins(split.n_train, split.n_val, horizon)
+    if not len(series):
+        return None
+    forecasts, spread = _window_forecasts(artifact, panel, series, origins)
+    tr_series, tr_origins = difficulty_origins(split.n_train, horizon)
+    tr_forecasts, _ = _window_forecasts(artifact, panel, tr_series, tr_origins)
+    training_rows = [panel.series(s)[: int(n)] for s, n in enumerate(split.n_train)]
+    return fit_intervals(
+        (forecasts, spread, _actuals(panel, series, origins, horizon), series),
+        (tr_forecasts, _actuals(panel, tr_series, tr_origins, horizon), tr_series),
+        base_scale(training_rows, season_length(panel.freq)),
+        prior,
+        spread_weight,
+    )
+
+
+def _window_forecasts(
+    artifact: Artifact, panel: Panel, series: np.ndarray, origins: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Forecasts and the members' spread (N, H, C), in data units, of windows of known
+    series (scaled with the training statistics)."""
+    lookback = artifact.model_config.lookback
+    contexts = context_windows(panel, artifact.scaler, lookback, series, origins)
+    scaled, spread = run_ensemble(artifact, contexts)
+    forecasts = artifact.scaler.inverse(scaled.astype(np.float64), series)
+    return forecasts, spread * artifact.scaler.std[series][:, None, :]
+
+
+def _actuals(panel: Panel, series: np.ndarray, origins: np.ndarray, horizon: int) -> np.ndarray:
+    return panel.values[(panel.offsets[series] + origins)[:, None] + np.arange(horizon)]
 
 
 def _member_deadline(deadline: float | None, member: int, members: int) -> float | None:

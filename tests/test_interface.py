@@ -188,7 +188,8 @@ def test_per_series_scores_are_each_series_alone(
         report = json.loads(
             invoke(["evaluate", "-m", str(model), str(alone), "--format", "json"]).stdout
         )
-        assert per_series[series_id]["y"]["model"] == report["metrics"]
+        alone_model = {**report["metrics"], "intervals": report["intervals"]}
+        assert per_series[series_id]["y"]["model"] == {**alone_model, "pinball": report["pinball"]}
         assert per_series[series_id]["y"]["seasonal_naive"] == report["baselines"]["seasonal_naive"]
     table = invoke(["evaluate", "-m", str(model), str(data), "--per-series", "--format", "csv"])
     rows = pd.read_csv(io.StringIO(table.stdout))

@@ -16,6 +16,7 @@ from forecaster.cli.options import (
     DecimalsOption,
     FillOption,
     HorizonOption,
+    LevelOption,
     MetricsFormat,
     ModelPath,
     OutputPath,
@@ -64,6 +65,7 @@ def evaluate(
             rich_help_panel=MODEL,
         ),
     ] = None,
+    level: LevelOption = None,
     fill: FillOption = None,
     per_series: Annotated[
         bool,
@@ -102,15 +104,23 @@ def evaluate(
     Each window is forecast from the rows before it only (its statistics included); the
     metrics are MAE, RMSE, MAPE, sMAPE and MASE (scaled by the in-sample seasonal-naive
     error). Across several targets only sMAPE and MASE are averaged.
+
+    Prediction intervals are scored at each --level (80 and 95 unless given): coverage,
+    the share of actuals inside the interval (0 to 1; it should be near the level); MSIS,
+    the M4 competition's mean scaled interval score, the interval's width plus 2 / alpha
+    times how far an actual falls outside it, scaled as MASE (lower is better; alpha = 1 -
+    level / 100); and pinball, the quantile loss averaged over the quantiles 0.1 to 0.9,
+    scaled as MASE (lower is better). The baselines' intervals come from the empirical
+    quantiles of their in-sample residuals, widened with the horizon as statsforecast does.
     """
     setup_logging(quiet)
     with errors_to_exit_codes():
         from forecaster import artifact as artifact_io
         from forecaster import files
         from forecaster.data import load_panel_like
-        from forecaster.forecast import backtest
+        from forecaster.forecast import backtest, require_intervals
         from forecaster.frequency import season_length
-        from forecaster.metrics import METRICS
+        from forecaster.metrics import DEFAULT_LEVELS, METRICS, level_name, scoring_probabilities
         from forecaster.metrics import evaluate as score_backtest
         from forecaster.output import metrics_csv, print_table, write_json, write_text
 
@@ -123,17 +133,27 @@ def evaluate(
             steps_file = files.check_output(forecasts, inputs, "--forecasts")
         fmt = _format(fmt, output)
         artifact = artifact_io.load(model)
+        levels = list(level or DEFAULT_LEVELS)
+        if level is not None:
+            require_intervals(artifact)  # asked for: a model without them is refused
+        scored = artifact.intervals is not None
         policy = fill.value if fill else artifact.train_config.fill
         panel = load_panel_like(data, artifact.schema, artifact.freq, policy)
-        result = backtest(artifact, panel, horizon, windows, stride)
+        probabilities = scoring_probabilities(levels) if scored else None
+        result = backtest(artifact, panel, horizon, windows, stride, probabilities)
         history = [panel.series(s)[:o] for s, o in zip(result.series, result.origins, strict=True)]
         period = season or season_length(artifact.freq)
         labels = [panel.ids[s] for s in result.series] if per_series else None
         scores = score_backtest(
             result.forecasts, result.actuals, history, artifact.schema.targets, period, windows,
-            labels,
+            labels, result.bounds, levels,
         )  # fmt: skip
         report: dict[str, Any] = scores.to_dict()
+        if not scored:
+            report["notes"].append(
+                "intervals not scored: the model file has none (trained by a forecaster "
+                "before intervals, or without validation windows)"
+            )
         if steps_file is not None:
             from forecaster.forecast import backtest_frame
             from forecaster.metrics import naive, seasonal_naive
@@ -143,6 +163,11 @@ def evaluate(
                 "naive": naive(history, scores.horizon),
                 "seasonal_naive": seasonal_naive(history, scores.horizon, period),
             }
+            if result.bounds is not None:  # the model's bounds, widest lower first
+                for k, value in sorted(enumerate(levels), key=lambda x: -x[1]):
+                    baselines[f"model-lo-{level_name(value)}"] = result.bounds[:, :, 2 * k]
+                for k, value in enumerate(levels):
+                    baselines[f"model-hi-{level_name(value)}"] = result.bounds[:, :, 2 * k + 1]
             steps = backtest_frame(artifact, panel, result, baselines)
             kind = {".json": "json", ".jsonl": "jsonl"}.get(Path(forecasts or "").suffix, "csv")
             write_text(frame_to_text(steps, kind, decimals), steps_file)
@@ -154,6 +179,12 @@ def evaluate(
             columns = ["series", "target", "method"] if per_series else ["target", "method"]
             table = [[r[c] for c in columns] + [r[m] for m in METRICS] for r in rows]
             print_table(title, [*columns, *METRICS], table)
+            if scored:
+                names = [level_name(v) for v in levels]
+                measures = [f"{m}_{n}" for n in names for m in ("coverage", "msis")]
+                measures.append("pinball")
+                table = [[r[c] for c in columns] + [r[m] for m in measures] for r in rows]
+                print_table("prediction intervals", [*columns, *measures], table)
             skipped = report["mape_skipped_zero_actuals"]
             if skipped and not quiet:
                 typer.echo(f"forecaster: MAPE skips {skipped} zero actual(s)", err=True)
@@ -192,22 +223,35 @@ def _format(fmt: MetricsFormat | None, output: str | None) -> MetricsFormat:
     )
 
 
+def _flat(values: dict[str, Any]) -> dict[str, Any]:
+    """One method's scores as one row: intervals as coverage_80, msis_80, ..."""
+    row = {k: v for k, v in values.items() if k != "intervals"}
+    for level, scores in values.get("intervals", {}).items():
+        row[f"coverage_{level}"] = scores["coverage"]
+        row[f"msis_{level}"] = scores["msis"]
+    if "pinball" in row:
+        row["pinball"] = row.pop("pinball")  # last, after the levels
+    return row
+
+
 def _rows(report: dict[str, Any], n_targets: int) -> list[dict[str, Any]]:
     """Table and CSV rows: per target and method, "(all)" for several targets (scale-free
     metrics only), and per series when asked."""
     rows: list[dict[str, Any]] = []
     for target, by_method in report["per_target"].items():
         for method, values in by_method.items():
-            rows.append({"series": "(all)", "target": target, "method": method, **values})
+            rows.append({"series": "(all)", "target": target, "method": method, **_flat(values)})
     if n_targets > 1:
-        overall = {"model": report["metrics"], **report["baselines"]}
+        model = {k: report[k] for k in ("intervals", "pinball") if k in report}
+        overall = {"model": {**report["metrics"], **model}, **report["baselines"]}
         rows += [
-            {"series": "(all)", "target": "(all)", "method": m, **v} for m, v in overall.items()
+            {"series": "(all)", "target": "(all)", "method": m, **_flat(v)}
+            for m, v in overall.items()
         ]
     for series, by_target in report.get("per_series", {}).items():
         for target, by_method in by_target.items():
             for method, values in by_method.items():
-                rows.append({"series": series, "target": target, "method": method, **values})
+                rows.append({"series": series, "target": target, "method": method, **_flat(values)})
     if "per_series" not in report:
         for row in rows:
             del row["series"]

@@ -117,3 +117,44 @@ DecimalsOption = Annotated[
         rich_help_panel=OUTPUT,
     ),
 ]
+
+
+def _levels(values: list[float] | None) -> list[float] | None:
+    for value in values or []:
+        if not 0 < value < 100:
+            raise typer.BadParameter(
+                f"{value:g} is not a level: give a percentage between 0 and 100, such as 80 or 95"
+            )
+    return sorted(set(values)) if values else values
+
+
+def _quantiles(values: list[float] | None) -> list[float] | None:
+    for value in values or []:
+        if not 0 < value < 1:
+            raise typer.BadParameter(
+                f"{value:g} is not a quantile: give a probability between 0 and 1, such as 0.9"
+            )
+    return sorted(set(values)) if values else values
+
+
+LevelOption = Annotated[
+    list[float] | None,
+    typer.Option(
+        "--level",
+        metavar="PCT",
+        callback=_levels,
+        help="Add the central prediction interval that holds PCT% of outcomes, as columns "
+        "<target>-lo-PCT and <target>-hi-PCT (repeatable: --level 80 --level 95).",
+        rich_help_panel=OUTPUT,
+    ),
+]
+QuantileOption = Annotated[
+    list[float] | None,
+    typer.Option(
+        "--quantile",
+        metavar="Q",
+        callback=_quantiles,
+        help="Add the forecast's Q quantile (0 < Q < 1), as column <target>-q-Q (repeatable).",
+        rich_help_panel=OUTPUT,
+    ),
+]

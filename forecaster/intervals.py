@@ -1,0 +1,261 @@
+"""Prediction intervals: the forecast's own errors on held-out windows, as quantiles.
+
+Split conformal calibration, normalised; chosen against the alternatives in
+benchmarks/README.md ("Intervals"). After training, the ensemble forecasts windows whose
+targets lie in each series' validation rows (rows no weight was fit on). Each error is
+divided by how uncertain that forecast was expected to be:
+
+    spread of the ensemble members at that step + SPREAD_WEIGHT x the series' error scale
+
+where the error scale is the series' in-sample seasonal-naive MAE (the scale of MASE)
+times its *difficulty*: the model's MAE on the last training windows in those units,
+shrunk toward the median series. Difficulty comes from training windows, not validation
+ones, so the validation errors stay an honest sample (estimating it on them made the 95%
+interval cover 93% on M4 Hourly). Per horizon step and target, the quantiles of these
+normalised, signed errors are stored on a fixed grid of probabilities, so any level or
+quantile can be asked for at prediction time without retraining:
+
+    bound(p) = forecast + (spread + SPREAD_WEIGHT x error scale) x quantile of step k at p
+
+Signed errors keep a bias the network has (a lower bound closer than the upper one); the
+grid quantiles carry the finite-sample correction of split conformal prediction, so that a
+bound at p covers at least p of exchangeable errors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from forecaster.metrics import level_name, mase_scale
+
+# Probabilities whose error quantiles a model stores; others are interpolated. Levels
+# beyond 99.8% need quantiles the grid (and a few thousand windows) cannot resolve.
+PROBABILITIES = np.array(
+    [0.001, 0.0025, 0.005, *np.round(np.arange(0.01, 0.995, 0.01), 2), 0.995, 0.9975, 0.999]
+)
+# Validation windows forecast for calibration: spread over the series, evenly within each.
+CALIBRATION_WINDOWS = 4000
+# Training windows per series, back from the end of its training rows, whose errors
+# measure its difficulty (4 beat 1 and 2 on M4 Hourly).
+DIFFICULTY_WINDOWS = 4
+# How many windows' worth of weight the median difficulty gets against a series' own.
+DIFFICULTY_PRIOR = 1.0
+# The error scale's weight beside the members' spread (spread alone: MSIS 11.3 on M4).
+SPREAD_WEIGHT = 1.0
+METHOD = (
+    "split conformal on validation errors / (ensemble spread + seasonal-naive MAE x "
+    "difficulty on training windows)"
+)
+
+
+@dataclass
+class Intervals:
+    """What a model stores to put bounds around its forecasts."""
+
+    quantiles: np.ndarray  # (H, P, C) normalised signed errors at `PROBABILITIES`
+    scale: np.ndarray  # (S, C) each training series' error scale, in data units
+    new_series_factor: np.ndarray  # (C,) difficulty of a series the model has not seen
+    spread_weight: float = SPREAD_WEIGHT
+    info: dict[str, Any] = field(default_factory=dict)  # method, windows, coverage reached
+
+    def normaliser(self, spread: np.ndarray, scale: np.ndarray) -> np.ndarray:
+        """How uncertain each forecast step is (N, H, C): members' spread (N, H, C) plus
+        the weighted error scale (N, C), in data units."""
+        value: np.ndarray = spread + self.spread_weight * scale[:, None, :]
+        return value
+
+    def bounds(
+        self,
+        forecasts: np.ndarray,
+        spread: np.ndarray,
+        scale: np.ndarray,
+        probabilities: list[float],
+    ) -> np.ndarray:
+        """Forecasts and members' spread (N, H, C), error scales (N, C) to bounds
+        (N, H, Q, C)."""
+        horizon = forecasts.shape[1]
+        table = quantiles_at(self.quantiles[:horizon], probabilities)  # (H, Q, C)
+        width = self.normaliser(spread, scale)[:, :, None, :]
+        bounds: np.ndarray = forecasts[:, :, None, :] + width * table[None]
+        return bounds
+
+
+def quantiles_at(quantiles: np.ndarray, probabilities: list[float]) -> np.ndarray:
+    """The stored quantiles (H, P, C) interpolated at ``probabilities``: (H, Q, C).
+
+    Monotone in the probability, so quantiles never cross. Outside the grid, its ends.
+    """
+    wanted = np.clip(np.asarray(probabilities, dtype=np.float64), PROBABILITIES[0],
+                     PROBABILITIES[-1])  # fmt: skip
+    position = np.interp(wanted, PROBABILITIES, np.arange(len(PROBABILITIES)))
+    low = np.floor(position).astype(np.int64)
+    high = np.minimum(low + 1, len(PROBABILITIES) - 1)
+    weight = (position - low)[None, :, None]
+    result: np.ndarray = quantiles[:, low] * (1 - weight) + quantiles[:, high] * weight
+    return result
+
+
+def conformal_quantiles(scores: np.ndarray) -> np.ndarray:
+    """Quantiles (H, P, C) of scores (N, H, C) at `PROBABILITIES`, with the split-conformal
+    correction: the bound at p is the ceil((n + 1) p)-th smallest of n scores (the
+    floor((n + 1) p)-th for the lower tail), so it covers at least p of a new score."""
+    n = len(scores)
+    upper = PROBABILITIES > 0.5
+    adjusted = np.where(
+        upper,
+        np.minimum(np.ceil((n + 1) * PROBABILITIES) / n, 1.0),
+        np.maximum(np.floor((n + 1) * PROBABILITIES - 1) / n, 0.0),
+    )
+    adjusted = np.where(np.isclose(PROBABILITIES, 0.5), 0.5, adjusted)
+    values = np.quantile(scores, adjusted, axis=0)  # (P, H, C)
+    return np.ascontiguousarray(np.moveaxis(values, 0, 1))
+
+
+def base_scale(history: list[np.ndarray], season: int) -> np.ndarray:
+    """In-sample seasonal-naive MAE of each history (N, C); where it is 0 (a flat history),
+    the MAE of lag-1 changes, and 0 only when the history never moves."""
+    scale = mase_scale(history, season)
+    flat = ~(scale > 0)
+    if flat.any():
+        scale = np.where(flat, mase_scale(history, 1), scale)
+    return scale
+
+
+def calibration_origins(
+    n_train: np.ndarray, n_val: np.ndarray, horizon: int, budget: int = CALIBRATION_WINDOWS
+) -> tuple[np.ndarray, np.ndarray]:
+    """Series and origins of the windows whose targets lie in the validation rows: up to
+    an equal share of ``budget`` per series, evenly spaced, the last one at the end."""
+    eligible = np.flatnonzero(n_val >= horizon)
+    if not len(eligible):
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    if len(eligible) > budget:
+        rng = np.random.default_rng(0)
+        eligible = np.sort(rng.choice(eligible, budget, replace=False))
+    share = max(1, budget // len(eligible))
+    series, origins = [], []
+    for s in eligible:
+        first, last = int(n_train[s]), int(n_train[s] + n_val[s] - horizon)
+        count = min(share, last - first + 1)
+        picks = np.unique(np.round(np.linspace(last, first, count)).astype(np.int64))
+        series.append(np.full(len(picks), s))
+        origins.append(picks)
+    return np.concatenate(series), np.concatenate(origins)
+
+
+def difficulty(
+    errors: np.ndarray, base: np.ndarray, series: np.ndarray, weight: np.ndarray,
+    n_series: int, prior: float = DIFFICULTY_PRIOR,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Each series' MAE over its windows' ``errors`` (N, H, C) in units of its base scale:
+    (S, C), shrunk toward the median series with ``prior`` windows' weight against its own
+    ``weight`` (S,) (how many windows it has); and that median (C,)."""
+    channels = errors.shape[2]
+    per_window = np.abs(errors).mean(axis=1)  # (N, C)
+    usable = base[series] > 0
+    ratio = np.divide(per_window, base[series], out=np.zeros_like(per_window), where=usable)
+    own = np.full((n_series, channels), np.nan)
+    for c in range(channels):
+        total = np.bincount(
+            series, weights=np.where(usable[:, c], ratio[:, c], 0), minlength=n_series
+        )
+        count = np.bincount(series, weights=usable[:, c], minlength=n_series)
+        seen = count > 0
+        own[seen, c] = total[seen] / count[seen]
+    median = np.nanmedian(own, axis=0) if np.isfinite(own).any() else np.ones(channels)
+    median = np.where(np.isfinite(median) & (median > 0), median, 1.0)
+    if np.isinf(prior):  # every series as difficult as the median one
+        return np.broadcast_to(median, own.shape).copy(), median
+    w = weight[:, None].astype(np.float64)
+    shrunk = np.where(np.isfinite(own), (w * own + prior * median) / (w + prior), median)
+    return shrunk, median
+
+
+def difficulty_origins(n_train: np.ndarray, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+    """Series and origins of the last `DIFFICULTY_WINDOWS` non-overlapping training
+    windows of each series (as many as its training rows hold)."""
+    series, origins = [], []
+    for k in range(DIFFICULTY_WINDOWS):
+        origin = n_train - horizon * (k + 1)
+        keep = np.flatnonzero(origin >= 1)
+        series.append(keep)
+        origins.append(origin[keep])
+    return np.concatenate(series), np.concatenate(origins)
+
+
+def fit_intervals(
+    validation: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    training: tuple[np.ndarray, np.ndarray, np.ndarray],
+    base: np.ndarray,
+    prior: float = DIFFICULTY_PRIOR,
+    spread_weight: float = SPREAD_WEIGHT,
+) -> Intervals | None:
+    """Intervals from the model's forecasts on its validation and last training windows.
+
+    ``validation``: forecasts, members' spread and actuals (N, H, C) and the series (N,)
+    of each window; ``training``: forecasts and actuals (M, H, C) and series (M,) of the
+    windows that measure difficulty; ``base`` (S, C): each series' seasonal-naive MAE.
+    None without a usable validation window.
+    """
+    forecasts, spread, actuals, series = validation
+    tr_forecasts, tr_actuals, tr_series = training
+    n_series = len(base)
+    counts = np.bincount(tr_series, minlength=n_series).astype(np.float64)
+    factor, median = difficulty(tr_actuals - tr_forecasts, base, tr_series, counts, n_series, prior)
+    scale = base * factor  # (S, C)
+    normaliser = spread + spread_weight * scale[series][:, None, :]
+    usable = (normaliser > 0).all(axis=(1, 2))
+    if not usable.any():
+        return None
+    scores = (actuals - forecasts)[usable] / normaliser[usable]
+    info = {
+        "method": METHOD,
+        "windows": int(usable.sum()),
+        "series": len(np.unique(series[usable])),
+        "difficulty_windows": len(tr_series),
+        "coverage": held_out_coverage(scores, series[usable]),
+    }
+    return Intervals(conformal_quantiles(scores), scale, median, spread_weight, info)
+
+
+def held_out_coverage(scores: np.ndarray, series: np.ndarray) -> dict[str, float]:
+    """Coverage of the 80% and 95% intervals on windows the quantiles were not fit on:
+    windows split in two (alternate series, or alternate windows of one series), each
+    half's quantiles scored on the other half."""
+    key = series if len(np.unique(series)) > 1 else np.arange(len(series))
+    halves = [np.flatnonzero(key % 2 == 0), np.flatnonzero(key % 2 == 1)]
+    if min(len(h) for h in halves) == 0:
+        return {}
+    coverage = {}
+    for level in (80, 95):
+        alpha = 1 - level / 100
+        covered = []
+        for fit_on, score_on in (halves, halves[::-1]):
+            table = quantiles_at(conformal_quantiles(scores[fit_on]), [alpha / 2, 1 - alpha / 2])
+            inside = (scores[score_on] >= table[None, :, 0]) & (
+                scores[score_on] <= table[None, :, 1]
+            )
+            covered.append(inside.mean())
+        coverage[str(level)] = round(float(np.mean(covered)), 4)
+    return coverage
+
+
+def unresolved(levels: list[float], quantiles: list[float]) -> list[str]:
+    """Levels and quantiles beyond the stored grid, which get the grid's outermost bound."""
+    low, high = PROBABILITIES[0], PROBABILITIES[-1]
+    out = [f"level {level_name(v)}" for v in levels if (1 - v / 100) / 2 < low - 1e-12]
+    out += [f"quantile {q:g}" for q in quantiles if not low - 1e-12 <= q <= high + 1e-12]
+    return out
+
+
+def describe(info: dict[str, Any]) -> str:
+    """One line for `train` and `info`: how the intervals were calibrated."""
+    coverage = info.get("coverage") or {}
+    reached = ", ".join(f"{k}% covered {100 * v:.1f}%" for k, v in coverage.items())
+    return (
+        f"intervals calibrated on {info.get('windows', 0):,} validation windows of "
+        f"{info.get('series', 0):,} series" + (f" (held out: {reached})" if reached else "")
+    )
