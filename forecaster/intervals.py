@@ -100,17 +100,18 @@ def quantiles_at(quantiles: np.ndarray, probabilities: list[float]) -> np.ndarra
 
 def conformal_quantiles(scores: np.ndarray) -> np.ndarray:
     """Quantiles (H, P, C) of scores (N, H, C) at `PROBABILITIES`, with the split-conformal
-    correction: the bound at p is the ceil((n + 1) p)-th smallest of n scores (the
-    floor((n + 1) p)-th for the lower tail), so it covers at least p of a new score."""
+    correction: the bound at p > 0.5 is the ceil((n + 1) p)-th smallest of the n scores,
+    at p < 0.5 the floor((n + 1) p)-th, so that each covers at least its share of a new
+    exchangeable score (the plain quantile covers a little less); the median is the median.
+    """
     n = len(scores)
-    upper = PROBABILITIES > 0.5
-    adjusted = np.where(
-        upper,
-        np.minimum(np.ceil((n + 1) * PROBABILITIES) / n, 1.0),
-        np.maximum(np.floor((n + 1) * PROBABILITIES - 1) / n, 0.0),
-    )
-    adjusted = np.where(np.isclose(PROBABILITIES, 0.5), 0.5, adjusted)
-    values = np.quantile(scores, adjusted, axis=0)  # (P, H, C)
+    ranks = np.round((n + 1) * PROBABILITIES, 9)  # 20 x 0.9 is 18.000000000000004
+    upper = np.minimum(np.ceil(ranks), n)
+    lower = np.maximum(np.floor(ranks), 1)
+    index = (np.where(PROBABILITIES > 0.5, upper, lower) - 1).astype(np.int64)
+    ordered = np.sort(scores, axis=0)
+    values = ordered[index]  # (P, H, C)
+    values[np.isclose(PROBABILITIES, 0.5)] = np.median(scores, axis=0)
     return np.ascontiguousarray(np.moveaxis(values, 0, 1))
 
 

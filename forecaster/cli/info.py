@@ -45,6 +45,7 @@ def info(
             "dropout": cfg.dropout,
             "parameters": int(sum(w.size for w in artifact.weights.values())),
             "training": artifact.summary,
+            "intervals": None if artifact.intervals is None else artifact.intervals.info,
             "last_timestamp": str(max(artifact.series_end)),
             "versions": artifact.versions,
         }
@@ -59,7 +60,7 @@ def _text(description: dict[str, Any]) -> list[str]:
     """A readable listing: one line a field, the training summary as a small table."""
     lines = []
     for key, value in description.items():
-        if key in ("training", "versions"):
+        if key in ("training", "versions", "intervals"):
             continue
         if key == "schema":
             value = ", ".join(f"{k}={v}" for k, v in value.items() if v is not None)
@@ -98,6 +99,25 @@ def _text(description: dict[str, Any]) -> list[str]:
             f"  {'linear skip:':22}lookbacks {skip.get('lookbacks')}"
             + (f", validation MSE {skip['val_mse']:.4g}" if skip.get("val_mse") else "")
         )
+    intervals = description["intervals"]
+    lines.append(
+        "intervals:      "
+        + (
+            "none (the model was trained before intervals, or without validation windows)"
+            if intervals is None
+            else _intervals_text(intervals)
+        )
+    )
     versions = description["versions"]
     lines.append("versions:       " + ", ".join(f"{k} {v}" for k, v in versions.items()))
     return lines
+
+
+def _intervals_text(intervals: dict[str, Any]) -> str:
+    coverage = intervals.get("coverage") or {}
+    reached = "; ".join(f"{k}% interval covered {100 * v:.1f}%" for k, v in coverage.items())
+    return (
+        f"{intervals.get('method')}; {intervals.get('windows')} validation windows of "
+        f"{intervals.get('series')} series"
+        + (f"; on validation windows the quantiles were not fit on, {reached}" if reached else "")
+    )

@@ -408,6 +408,7 @@ def _summary(output: str, summary: dict[str, Any], model: Any) -> dict[str, Any]
         "networks": cfg.members,
         "members": summary["members"],
         "validation": summary.get("validation"),
+        "intervals": None if model.intervals is None else model.intervals.info,
         "stopped_by_time": summary.get("stopped_by_time", False),
         "seconds": summary["seconds"],
     }
