@@ -140,6 +140,9 @@ def _tensors(artifact: Artifact) -> dict[str, np.ndarray]:
             artifact.intervals.quantiles, dtype=np.float64
         )
         tensors["intervals.scale"] = np.ascontiguousarray(artifact.intervals.scale, np.float64)
+        tensors["intervals.difficulty"] = np.ascontiguousarray(
+            artifact.intervals.difficulty, np.float64
+        )
     return tensors
 
 
@@ -410,8 +413,9 @@ _TENSOR_DTYPES = {
     "context.real": np.dtype(np.int64),
     "intervals.quantiles": np.dtype(np.float64),
     "intervals.scale": np.dtype(np.float64),
+    "intervals.difficulty": np.dtype(np.float64),
 }
-_INTERVAL_TENSORS = ("intervals.quantiles", "intervals.scale")
+_INTERVAL_TENSORS = ("intervals.quantiles", "intervals.scale", "intervals.difficulty")
 
 
 def _bad(field: str, value: Any, expected: str) -> ModelFileError:
@@ -717,13 +721,15 @@ def _intervals(
     quantiles = _tensor(tensors, "intervals.quantiles",
                         (config.horizon, len(PROBABILITIES), channels))  # fmt: skip
     scale = _tensor(tensors, "intervals.scale", (n_series, channels))
+    difficulty = _tensor(tensors, "intervals.difficulty", (n_series, channels))
     if not (np.all(np.abs(quantiles) <= _MAX_SCALE) and np.all(np.diff(quantiles, axis=1) >= 0)):
         raise ModelFileError(
             f"model file's tensor intervals.quantiles is not finite and increasing; {_EDITED}"
         )
-    if not np.all((scale >= 0) & (scale <= _MAX_SCALE)):
-        raise ModelFileError(
-            f"model file's tensor intervals.scale holds a value that is not finite and >= 0; "
-            f"{_EDITED}"
-        )
-    return Intervals(quantiles, scale, factor, float(weight), values["info"])
+    for name, array in (("scale", scale), ("difficulty", difficulty)):
+        if not np.all((array >= 0) & (array <= _MAX_SCALE)):
+            raise ModelFileError(
+                f"model file's tensor intervals.{name} holds a value that is not finite and "
+                f">= 0; {_EDITED}"
+            )
+    return Intervals(quantiles, difficulty, scale, factor, float(weight), values["info"])

@@ -173,23 +173,21 @@ class Uncertainty:
 def error_scales(
     artifact: Artifact, panel: Panel | None, series: np.ndarray, origins: np.ndarray
 ) -> np.ndarray:
-    """The error scale (N, C) of each window's forecast, in data units: the stored one of
-    a series the model was trained on; for a new series, the in-sample seasonal-naive MAE
-    of its rows before the origin times the difficulty of a typical training series."""
+    """The error scale (N, C) of each window's forecast, in data units: the recent
+    seasonal-naive MAE of the rows before its origin (`intervals.base_scale`) times the
+    series' difficulty, or a typical training series' for a series the model has not
+    seen. From the stored history (no ``panel``), the scale stored at its end."""
     intervals = require_intervals(artifact)
     if panel is None:
         return intervals.scale[series]
     position = {series_id: k for k, series_id in enumerate(artifact.ids)}
-    scale = np.empty((len(series), len(artifact.schema.targets)))
-    season = season_length(artifact.freq)
-    for k, (s, origin) in enumerate(zip(series, origins, strict=True)):
-        known = position.get(panel.ids[s])
-        if known is not None:
-            scale[k] = intervals.scale[known]
-        else:
-            rows = panel.series(int(s))[: int(origin)]
-            scale[k] = base_scale([rows], season)[0] * intervals.new_series_factor
-    return scale
+    known = np.array([position.get(panel.ids[s], -1) for s in series], dtype=np.int64)
+    factor = np.where(
+        (known >= 0)[:, None], intervals.difficulty[np.maximum(known, 0)],
+        intervals.new_series_factor[None, :],
+    )  # fmt: skip
+    rows = [panel.series(int(s))[: int(o)] for s, o in zip(series, origins, strict=True)]
+    return factor * base_scale(rows, season_length(artifact.freq))
 
 
 def model_bounds(

@@ -272,7 +272,9 @@ def fit(
         versions=versions(),
     )
     artifact.summary["validation"] = validation_scores(artifact, panel, split)
+    calibration_started = time.perf_counter()
     artifact.intervals = calibrate(artifact, panel, split)
+    artifact.summary["calibration_seconds"] = round(time.perf_counter() - calibration_started, 3)
     # One measure of time, printed by `train` and stored for `info`: all of the fit.
     artifact.summary["seconds"] = round(time.perf_counter() - started, 3)
     return artifact, result
@@ -338,20 +340,28 @@ def calibrate(
     None when no series has a validation window: then the model gives point forecasts only.
     """
     horizon = artifact.model_config.horizon
+    season = season_length(panel.freq)
     series, origins = calibration_origins(split.n_train, split.n_val, horizon)
     if not len(series):
         return None
+
+    def recent(series: np.ndarray, origins: np.ndarray) -> np.ndarray:
+        rows = [panel.series(int(s))[: int(o)] for s, o in zip(series, origins, strict=True)]
+        return base_scale(rows, season)
+
     forecasts, spread = _window_forecasts(artifact, panel, series, origins)
     tr_series, tr_origins = difficulty_origins(split.n_train, horizon)
     tr_forecasts, _ = _window_forecasts(artifact, panel, tr_series, tr_origins)
-    training_rows = [panel.series(s)[: int(n)] for s, n in enumerate(split.n_train)]
+    everyone = np.arange(panel.n_series)
     return fit_intervals(
-        (forecasts, spread, _actuals(panel, series, origins, horizon), series),
-        (tr_forecasts, _actuals(panel, tr_series, tr_origins, horizon), tr_series),
-        base_scale(training_rows, season_length(panel.freq)),
+        (forecasts, spread, _actuals(panel, series, origins, horizon), series,
+         recent(series, origins)),
+        (tr_forecasts, _actuals(panel, tr_series, tr_origins, horizon), tr_series,
+         recent(tr_series, tr_origins)),
+        recent(everyone, panel.lengths),
         prior,
         spread_weight,
-    )
+    )  # fmt: skip
 
 
 def _window_forecasts(

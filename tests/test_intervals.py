@@ -45,9 +45,10 @@ def test_gaussian_errors_give_the_normal_quantiles() -> None:
     errors = sigma * rng.standard_normal((windows, horizon, 1))
     train_errors = sigma * rng.standard_normal((400 * n_series, horizon, 1))
     zeros = np.zeros_like(errors)
+    tr_series = np.arange(400 * n_series) % n_series
     fitted = fit_intervals(
-        (zeros, zeros, errors, series),
-        (np.zeros_like(train_errors), train_errors, np.arange(400 * n_series) % n_series),
+        (zeros, zeros, errors, series, base[series]),
+        (np.zeros_like(train_errors), train_errors, tr_series, base[tr_series]),
         base,
     )
     assert fitted is not None
@@ -75,9 +76,10 @@ def test_harder_series_get_wider_intervals() -> None:
         (400, horizon, 1)
     )
     zeros = np.zeros_like(errors)
+    ones = np.ones((len(errors), 1))
     fitted = fit_intervals(
-        (zeros, zeros, errors, series),
-        (np.zeros_like(tr_errors), tr_errors, tr_series),
+        (zeros, zeros, errors, series, ones),
+        (np.zeros_like(tr_errors), tr_errors, tr_series, np.ones((len(tr_errors), 1))),
         np.ones((n_series, 1)),
         prior=0.0,
     )
@@ -298,6 +300,7 @@ def without_intervals(good: bytes) -> bytes:
     def strip(tensors: dict[str, np.ndarray]) -> None:
         tensors.pop("intervals.quantiles")
         tensors.pop("intervals.scale")
+        tensors.pop("intervals.difficulty")
 
     stripped = rebuilt(good, strip)
     return tamper(stripped, "new", meta=drop("intervals"))
@@ -318,7 +321,8 @@ def test_a_model_without_intervals_is_refused_when_asked_for_them(
         assert not out.exists()
     # without the flags it forecasts as before
     plain = invoke(["predict", "-m", str(old)])
-    assert plain.exit_code == 0 and plain.stdout == invoke(["predict", "-m", str(trained_model)]).stdout
+    assert plain.exit_code == 0
+    assert plain.stdout == invoke(["predict", "-m", str(trained_model)]).stdout
     data = tmp_path / "data.csv"
     seasonal_frame().to_csv(data, index=False)
     asked = invoke(["evaluate", "-m", str(old), str(data), "--level", "90", "--format", "json"])
@@ -422,3 +426,26 @@ def test_crossing_stored_quantiles_are_refused(trained_model: Path, tmp_path: Pa
     result = invoke(["predict", "-m", str(bad), "--level", "80"])
     assert result.exit_code == 4
     assert "not finite and increasing" in result.stderr
+
+
+def test_intervals_narrow_when_a_series_calms_down(
+    sine: tuple[Path, Path, float], tmp_path: Path
+) -> None:
+    """The error scale is that of the last 28 seasonal cycles before the origin: the same
+    series with the noise of its last four weeks cut to a fifth gets narrower bounds."""
+    model, data, _ = sine
+    frame = pd.read_csv(data)
+    t = np.arange(len(frame))
+    clean = 10 + 3 * np.sin(2 * np.pi * t / 24)
+    calm = frame.copy()
+    last = slice(len(frame) - 28 * 24, None)
+    calm.loc[calm.index[last], "y"] = clean[last] + 0.2 * (frame["y"] - clean)[last]
+    calm_path = tmp_path / "calm.csv"
+    calm.to_csv(calm_path, index=False)
+    widths = []
+    for path in (data, calm_path):
+        out = invoke(["predict", "-m", str(model), str(path), "--level", "80", "-q"])
+        assert out.exit_code == 0, out.stderr
+        bounds = pd.read_csv(io.StringIO(out.stdout))
+        widths.append((bounds["y-hi-80"] - bounds["y-lo-80"]).mean())
+    assert widths[1] < 0.6 * widths[0]
