@@ -16,11 +16,11 @@ from forecaster.cli.options import (
     DecimalsOption,
     FillOption,
     HorizonOption,
-    LevelOption,
     MetricsFormat,
     ModelPath,
     OutputPath,
     QuietOption,
+    ScoredLevelOption,
     default,
 )
 from forecaster.errors import UsageError
@@ -65,7 +65,7 @@ def evaluate(
             rich_help_panel=MODEL,
         ),
     ] = None,
-    level: LevelOption = None,
+    level: ScoredLevelOption = None,
     fill: FillOption = None,
     per_series: Annotated[
         bool,

@@ -148,6 +148,17 @@ LevelOption = Annotated[
         rich_help_panel=OUTPUT,
     ),
 ]
+ScoredLevelOption = Annotated[
+    list[float] | None,
+    typer.Option(
+        "--level",
+        metavar="PCT",
+        callback=_levels,
+        help="Score the central prediction interval that should hold PCT% of outcomes "
+        "(repeatable)." + default("80 and 95"),
+        rich_help_panel=OUTPUT,
+    ),
+]
 QuantileOption = Annotated[
     list[float] | None,
     typer.Option(

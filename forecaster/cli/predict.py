@@ -47,10 +47,12 @@ def predict(
 ) -> None:
     """Forecast the next steps of every series.
 
-    With --level and --quantile, also the bounds of prediction intervals and quantiles:
-    calibrated at training time on the model's own errors over its validation windows,
-    step by step and scaled to each series, so that the 80% interval held 80% of the
-    outcomes it was not fit on (`forecaster info` shows the coverage reached).
+    With --level and --quantile, also the bounds of prediction intervals and quantiles,
+    calibrated at training time on the model's own errors over its validation windows
+    (split conformal prediction), step by step, and scaled to how much each series moved
+    over its last 28 seasonal cycles and how hard it was to forecast: the 80% interval
+    should hold 80% of outcomes (`forecaster info` shows the coverage reached on
+    validation windows the calibration was not fit on).
     """
     setup_logging(quiet)
     with errors_to_exit_codes():
