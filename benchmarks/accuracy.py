@@ -55,6 +55,7 @@ from forecaster.config import TrainConfig  # noqa: E402
 from forecaster.data import Panel, Schema, build_panel, detect_schema, read_table  # noqa: E402
 from forecaster.forecast import error_scales, model_bounds, run_ensemble  # noqa: E402
 from forecaster.metrics import (  # noqa: E402
+    baseline_bounds,
     interval_scores,
     mase_scale,
     score,
@@ -372,7 +373,15 @@ def m4_naive_intervals(panel: Panel, actuals: np.ndarray) -> dict[str, float]:
     bounds[:, :, 1] += width
     scale = mase_scale([h[:, None] for h in history], 24)[:, 0]
     scores = interval_scores(bounds, actuals, scale, [95.0])
-    return {"msis_95": scores.msis["95"], "coverage_95": scores.coverage["95"]}
+    figures = {"msis_95": scores.msis["95"], "coverage_95": scores.coverage["95"]}
+    # forecaster evaluate's baselines: empirical quantiles of the in-sample residuals
+    columns = [h[:, None] for h in history]
+    for name, lag in (("naive", 1), ("seasonal_naive", 24)):
+        bounds = baseline_bounds(columns, actuals.shape[1], 24, probabilities, lag)[..., 0]
+        scores = interval_scores(bounds, actuals, scale, [95.0])
+        figures[f"{name}_msis_95"] = scores.msis["95"]
+        figures[f"{name}_coverage_95"] = scores.coverage["95"]
+    return figures
 
 
 # ---------------------------------------------------------------------------------------
@@ -523,6 +532,10 @@ def print_m4_intervals(runs: list[dict[str, Any]], naive: dict[str, float]) -> N
     )
     acd = abs(naive["coverage_95"] - 0.95)
     print(f"Naive (this harness) | {naive['msis_95']:.3f} | {acd:.3f} ({naive['coverage_95']:.4f})")
+    for name in ("naive", "seasonal_naive"):
+        msis, coverage = naive[f"{name}_msis_95"], naive[f"{name}_coverage_95"]
+        label = f"{name.replace('_', ' ')}, empirical residual quantiles (forecaster evaluate)"
+        print(f"{label} | {msis:.3f} | {abs(coverage - 0.95):.3f} ({coverage:.4f})")
     for name, (msis, acd) in PUBLISHED_M4_INTERVALS.items():
         print(f"{name} (official) | {msis:.3f} | {acd:.3f}")
 
