@@ -67,6 +67,21 @@ from forecaster.pipeline import calibrate  # noqa: E402
 from forecaster.windows import Split, context_windows, split_series  # noqa: E402
 
 
+def weighted_quantiles(
+    scores: np.ndarray, weights: np.ndarray, probabilities: list[float]
+) -> np.ndarray:
+    """Quantiles (H, Q, C) of scores (N, H, C) whose windows weigh ``weights`` (N,): the
+    smallest score whose cumulative weight reaches p (no finite-sample correction)."""
+    order = np.argsort(scores, axis=0)
+    ordered = np.take_along_axis(scores, order, axis=0)
+    cumulative = np.cumsum(weights[order], axis=0) / weights.sum()
+    columns = []
+    for p in probabilities:
+        index = (cumulative >= p - 1e-12).argmax(axis=0)
+        columns.append(np.take_along_axis(ordered, index[None], axis=0)[0])
+    return np.stack(columns, axis=1)
+
+
 def score(
     bounds: np.ndarray, points: np.ndarray, actuals: np.ndarray, scale: np.ndarray
 ) -> dict[str, float]:
@@ -161,7 +176,8 @@ def run(case: Case) -> dict[str, dict[str, float]]:
             ]
         return out
 
-    val = windows(*calibration_origins(split.n_train, split.n_val, horizon))
+    val_series, val_origins = calibration_origins(split.n_train, split.n_val, horizon)
+    val = windows(val_series, val_origins)
     test = windows(case.test_series, case.test_origins)
     test["actual"] = case.test_actuals
     base = seasonal_mae([panel.series(s)[: int(n)] for s, n in enumerate(split.n_train)], season)
@@ -171,7 +187,7 @@ def run(case: Case) -> dict[str, dict[str, float]]:
 
     def conformal(
         name: str, val_scale: np.ndarray, test_scale: np.ndarray, weight: float | None = None,
-        symmetric: bool = False,
+        symmetric: bool = False, recency: float | None = None,
     ) -> None:  # fmt: skip
         """Normaliser: the windows' scale (N, C), or the spread + ``weight`` x it."""
         val_norm = np.broadcast_to(val_scale[:, None, :], val_errors.shape)
@@ -181,7 +197,13 @@ def run(case: Case) -> dict[str, dict[str, float]]:
             test_norm = test["spread"] + weight * test_norm
         ok = (val_norm > 0).all(axis=(1, 2))
         scores = val_errors[ok] / val_norm[ok]
-        if symmetric:
+        if recency is not None:  # weights exp(-age / (recency x the series' validation rows))
+            last = np.zeros(n_series)
+            np.maximum.at(last, val["series"], val_origins)
+            age = last[val["series"]] - val_origins
+            weights = np.exp(-age / (recency * split.n_val[val["series"]]))[ok]
+            table = weighted_quantiles(scores, weights, probabilities)
+        elif symmetric:
             table = quantiles_at(conformal_quantiles(np.abs(scores)),
                                  [abs(2 * p - 1) for p in probabilities])  # fmt: skip
             table = table * np.where(np.asarray(probabilities) < 0.5, -1.0, 1.0)[None, :, None]
@@ -240,6 +262,14 @@ def run(case: Case) -> dict[str, dict[str, float]]:
                 conformal(f"{label}recent scale ({what}) x training difficulty{default}",
                           val[key] * rho[val["series"]], test[key] * rho[test["series"]],
                           weight)  # fmt: skip
+
+    rho = shrunk(errors, train["local28"], series, 1.0)
+    conformal("default, symmetric (quantiles of |error|)", val["local28"] * rho[val["series"]],
+              test["local28"] * rho[test["series"]], 1.0, symmetric=True)  # fmt: skip
+    for recency in (1.0, 0.5):
+        conformal(f"default, validation windows weighted by recency (tau = {recency:g} x "
+                  "validation rows)", val["local28"] * rho[val["series"]],
+                  test["local28"] * rho[test["series"]], 1.0, recency=recency)  # fmt: skip
 
     # forecaster's own calibration and bounds, which the default row must reproduce
     artifact.intervals = calibrate(artifact, panel, split)

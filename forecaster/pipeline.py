@@ -26,6 +26,7 @@ from forecaster.intervals import (
     calibration_origins,
     difficulty_origins,
     fit_intervals,
+    recency_weights,
 )
 from forecaster.linear import fit_skip
 from forecaster.metrics import evaluate as score_forecasts
@@ -355,7 +356,7 @@ def calibrate(
     everyone = np.arange(panel.n_series)
     return fit_intervals(
         (forecasts, spread, _actuals(panel, series, origins, horizon), series,
-         recent(series, origins)),
+         recent(series, origins), recency_weights(series, origins, split.n_val)),
         (tr_forecasts, _actuals(panel, tr_series, tr_origins, horizon), tr_series,
          recent(tr_series, tr_origins)),
         recent(everyone, panel.lengths),

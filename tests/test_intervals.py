@@ -47,7 +47,7 @@ def test_gaussian_errors_give_the_normal_quantiles() -> None:
     zeros = np.zeros_like(errors)
     tr_series = np.arange(400 * n_series) % n_series
     fitted = fit_intervals(
-        (zeros, zeros, errors, series, base[series]),
+        (zeros, zeros, errors, series, base[series], np.ones(windows)),
         (np.zeros_like(train_errors), train_errors, tr_series, base[tr_series]),
         base,
     )
@@ -78,7 +78,7 @@ def test_harder_series_get_wider_intervals() -> None:
     zeros = np.zeros_like(errors)
     ones = np.ones((len(errors), 1))
     fitted = fit_intervals(
-        (zeros, zeros, errors, series, ones),
+        (zeros, zeros, errors, series, ones, np.ones(len(errors))),
         (np.zeros_like(tr_errors), tr_errors, tr_series, np.ones((len(tr_errors), 1))),
         np.ones((n_series, 1)),
         prior=0.0,
@@ -101,6 +101,24 @@ def test_the_conformal_bound_covers_at_least_its_level() -> None:
     assert at[0.5] == 10.0
     assert at[0.05] == 1.0
     assert np.all(np.diff(table) >= 0)
+
+
+def test_weighted_calibration_follows_the_recent_windows() -> None:
+    """Old windows with errors four times as large weigh little: the bounds come out near
+    the recent windows' spread; with equal weights, between the two."""
+    rng = np.random.default_rng(2)
+    old, recent = 4.0 * rng.standard_normal((3000, 1, 1)), rng.standard_normal((3000, 1, 1))
+    scores = np.concatenate([old, recent])
+    weights = np.concatenate([np.full(3000, 0.01), np.ones(3000)])
+    at = {round(p, 4): k for k, p in enumerate(PROBABILITIES)}
+    weighted = conformal_quantiles(scores, weights)[0, :, 0]
+    plain = conformal_quantiles(scores)[0, :, 0]
+    assert weighted[at[0.9]] == pytest.approx(Z80, rel=0.12)
+    assert weighted[at[0.1]] == pytest.approx(-Z80, rel=0.12)
+    assert plain[at[0.9]] > 1.8 * Z80
+    assert np.all(np.diff(weighted) >= 0)
+    # equal weights are the plain rule
+    assert np.array_equal(conformal_quantiles(scores, np.ones(6000)), conformal_quantiles(scores))
 
 
 @settings(max_examples=60, deadline=None)
