@@ -96,6 +96,17 @@ def evaluate(
             rich_help_panel=OUTPUT,
         ),
     ] = None,
+    plot: Annotated[
+        str | None,
+        typer.Option(
+            "--plot",
+            metavar="FILE",
+            help="Also draw the backtest to FILE (.png, .svg or .pdf; - for PNG on standard "
+            "output): actuals, the model's forecasts and bands, seasonal naive; one panel per "
+            "series, at most 12.",
+            rich_help_panel=OUTPUT,
+        ),
+    ] = None,
     decimals: DecimalsOption = None,
     quiet: QuietOption = False,
 ) -> None:
@@ -132,6 +143,21 @@ def evaluate(
                 raise UsageError("--forecasts and --output name the same file; give two")
             steps_file = files.check_output(forecasts, inputs, "--forecasts")
         fmt = _format(fmt, output)
+        picture = None
+        if plot is not None:
+            from forecaster.plot import image_format
+
+            image_kind = image_format(plot)
+            if plot == "-" and (output is None and fmt is not MetricsFormat.table):
+                raise UsageError(
+                    "--plot - and the report both go to standard output; give -o FILE for "
+                    "the report, or --plot FILE"
+                )
+            for other, option in ((output, "--output"), (forecasts, "--forecasts")):
+                if plot != "-" and other is not None and _same_path(other, plot):
+                    raise UsageError(f"--plot and {option} name the same file; give two")
+            if plot != "-":
+                picture = files.check_output(plot, inputs, "--plot")
         artifact = artifact_io.load(model)
         levels = list(level or DEFAULT_LEVELS)
         if level is not None:
@@ -171,6 +197,20 @@ def evaluate(
             steps = backtest_frame(artifact, panel, result, baselines)
             kind = {".json": "json", ".jsonl": "jsonl"}.get(Path(forecasts or "").suffix, "csv")
             write_text(frame_to_text(steps, kind, decimals), steps_file)
+        if plot is not None:
+            from forecaster.metrics import seasonal_naive as snaive_forecast
+            from forecaster.plot import backtest_figure
+
+            snaive = snaive_forecast(history, scores.horizon, period)
+            image = backtest_figure(
+                artifact, panel, result, snaive, period, levels if scored else [], None,
+                image_kind,
+            )  # fmt: skip
+            if picture is None:
+                sys.stdout.buffer.write(image)
+                sys.stdout.flush()
+            else:
+                files.write(picture, image)
         rows = _rows(report, len(artifact.schema.targets))
         if fmt is MetricsFormat.table or (sys.stderr.isatty() and not quiet):
             title = (
