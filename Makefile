@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 TORCH ?= torch==2.13.0
 SAMPLE := sample_data/us_meat_production_monthly_long.csv
 
-.PHONY: install demo test lint bench-accuracy bench-throughput bench-scale bench-startup clean
+.PHONY: install demo test figures lint bench-accuracy bench-throughput bench-scale bench-startup clean
 
 install: $(VENV)/.installed
 
@@ -27,6 +27,16 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest -q
+
+# The README's pictures (docs/): a forecast, a backtest and a look inside the LSTM, from the
+# bundled sample data.
+figures: install
+	mkdir -p docs
+	$(BIN)/forecaster train $(SAMPLE) --holdout 18 -o docs/sample.fcst -q
+	$(BIN)/forecaster plot -m docs/sample.fcst $(SAMPLE) -o docs/forecast.png --series beef --series pork --series broilers --series veal
+	$(BIN)/forecaster evaluate -m docs/sample.fcst $(SAMPLE) --plot docs/backtest.png --format json -o docs/backtest.json -q
+	$(BIN)/forecaster inspect -m docs/sample.fcst $(SAMPLE) --series beef --plot docs/inspect.png -o docs/inspect.csv 2> docs/inspect.txt
+	rm -f docs/sample.fcst docs/inspect.csv docs/backtest.json
 
 lint: install
 	$(BIN)/ruff check forecaster tests benchmarks

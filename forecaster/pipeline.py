@@ -273,6 +273,7 @@ def fit(
         versions=versions(),
     )
     artifact.summary["validation"] = validation_scores(artifact, panel, split)
+    artifact.summary["gates"] = gate_summary(artifact, ensemble, panel, split)
     calibration_started = time.perf_counter()
     artifact.intervals = calibrate(artifact, panel, split)
     artifact.summary["calibration_seconds"] = round(time.perf_counter() - calibration_started, 3)
@@ -327,6 +328,29 @@ def validation_scores(artifact: Artifact, panel: Panel, split: Split) -> dict[st
             finite[best],
         )
     return report
+
+
+# Validation windows whose gates `forecaster info` summarises.
+GATE_SUMMARY_WINDOWS = 64
+
+
+def gate_summary(
+    artifact: Artifact, ensemble: Ensemble, panel: Panel, split: Split
+) -> dict[str, Any] | None:
+    """Mean forget gate and memory span per layer and the LSTM's share of the forecast, on
+    up to `GATE_SUMMARY_WINDOWS` validation windows (`gates.model_summary`)."""
+    from forecaster.gates import model_summary
+
+    horizon, lookback = artifact.model_config.horizon, artifact.model_config.lookback
+    series, origins = calibration_origins(split.n_train, split.n_val, horizon,
+                                          GATE_SUMMARY_WINDOWS)  # fmt: skip
+    if not len(series):
+        return None
+    contexts = context_windows(panel, artifact.scaler, lookback, series, origins)
+    first = panel.index(0)
+    step = (first[1] - first[0]).total_seconds() if len(first) > 1 else 0.0
+    ensemble.eval()
+    return model_summary(ensemble, contexts, step * artifact.model_config.segment)
 
 
 def calibrate(

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from forecaster.artifact import Artifact
     from forecaster.data import Panel as DataPanel
     from forecaster.forecast import Backtest
+    from forecaster.gates import Inspection
 
 log = logging.getLogger("forecaster")
 
@@ -295,3 +296,70 @@ def backtest_figure(
     windows = len(result.series)
     title = f"backtest: {windows} window(s) of {horizon} steps over {len(ids)} series"
     return render(charts, title, schema.time, fmt)
+
+
+def inspect_figure(inspection: Inspection, series: str, fmt: str) -> bytes:
+    """The first network's gates as heat maps (units by step, a row per layer), the cell
+    states of its most active units, and the lag attributions of both paths."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    traces = [t for t in inspection.traces if t.member == 0]
+    rows = len(traces) + 1
+    figure, axes = plt.subplots(
+        rows, 4, figsize=(4 * PANEL_WIDTH * 0.75, PANEL_HEIGHT * rows + 0.6),
+        squeeze=False, layout="constrained",
+    )  # fmt: skip
+    steps = len(inspection.step_times)
+    for row, trace in zip(axes, traces, strict=False):
+        for ax, gate in zip(row[:3], ("forget", "input", "output"), strict=True):
+            units = trace.values[gate].shape[1]
+            image = ax.imshow(
+                trace.values[gate].T, aspect="auto", cmap="viridis", vmin=0, vmax=1,
+                interpolation="nearest", extent=(0.5, steps + 0.5, units + 0.5, 0.5),
+            )  # fmt: skip
+            ax.set_title(f"layer {trace.layer + 1}: {gate} gate", fontsize=10, loc="left")
+            ax.set_xlabel("LSTM step (oldest to newest)", fontsize=9)
+            ax.set_ylabel("unit", fontsize=9)
+            ax.tick_params(labelsize=8)
+        figure.colorbar(image, ax=row[2], fraction=0.05)
+        cell = trace.values["cell"]
+        active = np.argsort(-cell.std(axis=0))[:5]
+        for unit in active:
+            row[3].plot(np.arange(1, steps + 1), cell[:, unit], linewidth=1.0,
+                        label=f"unit {unit + 1}")  # fmt: skip
+        row[3].set_title(f"layer {trace.layer + 1}: cell state, most active units", fontsize=10,
+                         loc="left")  # fmt: skip
+        row[3].set_xlabel("LSTM step", fontsize=9)
+        row[3].set_ylabel("c", fontsize=9)
+        row[3].legend(fontsize=7, frameon=False)
+        row[3].tick_params(labelsize=8)
+        row[3].grid(True, linewidth=0.3, alpha=0.5)
+    bottom = axes[-1]
+    lags = len(inspection.lag_times)
+    for ax, (name, label) in zip(bottom[:2], (("lstm", "LSTM"), ("skip", "linear skip")),
+                                 strict=True):  # fmt: skip
+        values = inspection.attribution[name].sum(axis=1)
+        shown = lags
+        lag = np.arange(shown, 0, -1)
+        if shown <= 200:
+            ax.bar(lag, values[-shown:], width=1.0, color=COLOURS["model"])
+        else:  # thousands of bars take seconds to draw; the same shape as one filled area
+            ax.fill_between(lag, 0, values[-shown:], step="mid", color=COLOURS["model"])
+        ax.invert_xaxis()
+        ax.set_title(f"{label} attribution ({100 * inspection.share[name]:.0f}% of the forecast)",
+                     fontsize=10, loc="left")  # fmt: skip
+        ax.set_xlabel("lag (rows before the forecast)", fontsize=9)
+        ax.set_ylabel("gradient x input", fontsize=9)
+        ax.tick_params(labelsize=8)
+        ax.grid(True, linewidth=0.3, alpha=0.5)
+    for ax in bottom[2:]:
+        ax.set_visible(False)
+    figure.suptitle(f"inside the LSTM: {series}, window ending {inspection.lag_times[-1]}",
+                    fontsize=11)  # fmt: skip
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=fmt, dpi=DPI)
+    plt.close(figure)
+    return buffer.getvalue()

@@ -99,6 +99,19 @@ def _text(description: dict[str, Any]) -> list[str]:
             f"  {'linear skip:':22}lookbacks {skip.get('lookbacks')}"
             + (f", validation MSE {skip['val_mse']:.4g}" if skip.get("val_mse") else "")
         )
+    gates = training.get("gates")
+    if gates:
+        for layer in gates.get("layers", []):
+            lines.append(
+                f"  {'layer ' + str(layer['layer']) + ' gates:':22}mean forget gate "
+                f"{layer['forget']:.2f}, median memory span {layer['span_median']} "
+                f"({layer['span_median_steps']:.3g} LSTM steps)"
+            )
+        lines.append(
+            f"  {'LSTM share:':22}{100 * gates['lstm_share']:.0f}% of the forecast's departure "
+            f"from the window's level ({gates['windows']} validation windows; the linear "
+            "skip the rest)"
+        )
     intervals = description["intervals"]
     lines.append(
         "intervals:      "

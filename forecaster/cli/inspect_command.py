@@ -1,0 +1,160 @@
+"""`forecaster inspect -m MODEL [DATA] --series ID`: what the LSTM's gates did on one window."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from forecaster.cli.core import Command, app, errors_to_exit_codes, setup_logging
+from forecaster.cli.options import (
+    DATA,
+    OUTPUT,
+    DecimalsOption,
+    FillOption,
+    ModelPath,
+    OutputPath,
+    QuietOption,
+    TableFormat,
+)
+
+
+@app.command(name="inspect", cls=Command)
+def inspect_gates(
+    model: ModelPath = Path("model.fcst"),
+    data: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="DATA",
+            help="History as CSV, or - for standard input. \\[default: the history stored "
+            "in the model]",
+            show_default=False,
+        ),
+    ] = None,
+    series: Annotated[
+        str | None,
+        typer.Option(
+            "--series",
+            metavar="ID",
+            help="The series to inspect. \\[default: the only one, when there is one]",
+            rich_help_panel=DATA,
+        ),
+    ] = None,
+    origin: Annotated[
+        str | None,
+        typer.Option(
+            "--origin",
+            metavar="TIMESTAMP",
+            help="The window's last timestamp. \\[default: the end of the history]",
+            rich_help_panel=DATA,
+        ),
+    ] = None,
+    fill: FillOption = None,
+    fmt: Annotated[
+        TableFormat, typer.Option("--format", help="Table format.", rich_help_panel=OUTPUT)
+    ] = TableFormat.csv,
+    output: OutputPath = None,
+    plot: Annotated[
+        str | None,
+        typer.Option(
+            "--plot",
+            metavar="FILE",
+            help="Also draw the gates (heat maps of units by step, per layer), the cell states "
+            "of the most active units and the lag attributions: .png, .svg or .pdf.",
+            rich_help_panel=OUTPUT,
+        ),
+    ] = None,
+    decimals: DecimalsOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Run the model on one window through the gate equations and show what the LSTM did.
+
+    Each LSTM step reads the previous hidden state h and the input x (several time steps of
+    the data at once when the model reads segments): the forget gate f (0 to 1) says how much
+    of the cell state c to keep, the input gate i how much of the candidate g (-1 to 1) to
+    write, and the output gate o how much of the cell to show as the hidden state:
+    c = f * c_prev + i * g and h = o * tanh(c). Standard output gets one row per member,
+    layer, step and unit with all six values. Standard error gets, per member and layer,
+    the mean gates; the share of saturated gates (below 0.05: shut; above 0.95: wide open);
+    the memory span of the units, tau = -1 / ln(f), the time after which a unit keeps 1/e
+    of what its cell held when its forget gate stays at f (f = 0.9: 9.5 steps), in the data's
+    time units; which lags drive the forecast (gradient x input through backpropagation in
+    time: how much each input row moved the mean forecast), for the LSTM path and the linear
+    skip separately; and each path's share of the forecast's departure from the window's
+    level.
+    """
+    setup_logging(quiet)
+    with errors_to_exit_codes():
+        from forecaster import artifact as artifact_io
+        from forecaster import files
+        from forecaster.data import load_panel_like
+        from forecaster.errors import UsageError
+        from forecaster.output import frame_to_text, write_text
+
+        inputs: list[tuple[str, str | Path | None]] = [("the model file", model), ("DATA", data)]
+        target = files.check_output(output, inputs) if output is not None else None
+        picture = image_kind = None
+        if plot is not None:
+            from forecaster.plot import image_format
+
+            image_kind = image_format(plot)
+            if plot == "-":
+                raise UsageError("--plot -: the table goes to standard output; give a file")
+            picture = files.check_output(plot, inputs, "--plot")
+        artifact = artifact_io.load(model)
+        panel = None
+        if data is not None:
+            policy = fill.value if fill else artifact.train_config.fill
+            panel = load_panel_like(data, artifact.schema, artifact.freq, policy)
+        ids = artifact.ids if panel is None else panel.ids
+        if series is None:
+            if len(ids) != 1:
+                raise UsageError(
+                    f"--series is needed: there are {len(ids)} series ({', '.join(ids[:3])}"
+                    f"{', ...' if len(ids) > 3 else ''})"
+                )
+            series = ids[0]
+        from forecaster.gates import inspect_window
+
+        inspection = inspect_window(artifact, panel, series, origin)
+        if not quiet:
+            for line in summary_lines(inspection, series):
+                typer.echo(line, err=True)
+        if picture is not None and image_kind is not None:
+            from forecaster.plot import inspect_figure
+
+            files.write(picture, inspect_figure(inspection, series, image_kind))
+        table = inspection.table()
+        write_text(frame_to_text(table, fmt.value, decimals), target)
+        sys.stdout.flush()
+
+
+def summary_lines(inspection: object, series: str) -> list[str]:
+    """The summary on stderr: gates and spans per member and layer, lags, paths' shares."""
+    from forecaster.gates import Inspection, human
+
+    assert isinstance(inspection, Inspection)
+    lines = [f"forecaster: inspect {series!r}, window ending {inspection.lag_times[-1]}"]
+    for row in inspection.summary():
+        lines.append(
+            f"  network {row['member']} layer {row['layer']}: forget {row['forget']:.2f}, "
+            f"input {row['input']:.2f}, output {row['output']:.2f}; saturated "
+            f"{100 * row['saturated']:.0f}%; memory span median "
+            f"{human(row['span_median_seconds'])} ({row['span_median_steps']:.3g} steps), "
+            f"longest {human(row['span_max_seconds'])}"
+        )
+    share = inspection.share
+    lines.append(
+        f"  share of the forecast's departure from the window's level: LSTM "
+        f"{100 * share['lstm']:.0f}%, linear skip {100 * share['skip']:.0f}%"
+    )
+    for name, label in (("lstm", "LSTM"), ("skip", "linear skip")):
+        values = inspection.attribution[name].sum(axis=1)
+        top = sorted(range(len(values)), key=lambda k: -abs(values[k]))[:5]
+        lags = ", ".join(
+            f"lag {len(values) - k} ({inspection.lag_times[k]}) {values[k]:+.3g}" for k in top
+        )
+        lines.append(f"  lags that drive the {label}: {lags}")
+    return lines

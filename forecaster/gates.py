@@ -1,0 +1,336 @@
+"""What the LSTM did on one window: its gates, cell states, memory spans and attributions.
+
+The network's own weights run through the gate equations of DESIGN.md one step at a time
+(`model.explicit_lstm`), so every quantity below is the one the trained `nn.LSTM`
+computed (tests hold the two together). For one window of one series:
+
+- gates: forget f, input i and output o (0 to 1), the candidate g (-1 to 1), the cell
+  state c and the hidden state h of every unit at every recurrent step of every layer;
+- memory span of a unit: tau = -1 / ln(f), the number of recurrent steps after which
+  what its cell holds has decayed to 1/e when its forget gate stays at f (f = 0.9: 9.49
+  steps), times the time one step reads (`segment` rows of the data's frequency);
+- attribution: how much each input row (lag) moved the forecast, gradient x input,
+  through backpropagation over the whole window; separately for the LSTM path (head of
+  the last hidden state) and the linear skip (exactly its weights times the inputs);
+- each path's share of the forecast's departure from the window's level.
+
+Values are in the window's normalised units (centred on its last value or mean and divided
+by its spread, as the network reads them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import torch
+
+from forecaster.errors import DataError, UsageError
+from forecaster.model import Ensemble, LSTMForecaster, explicit_lstm, window_level_spread
+
+if TYPE_CHECKING:
+    from forecaster.artifact import Artifact
+    from forecaster.data import Panel as DataPanel
+
+GATES = ("forget", "input", "output", "candidate", "cell", "hidden")
+SATURATED = (0.05, 0.95)  # a gate below or above is shut or wide open
+
+
+@dataclass
+class LayerTrace:
+    """One member's layer over the window: each quantity (T, hidden)."""
+
+    member: int
+    layer: int
+    values: dict[str, np.ndarray]  # GATES -> (T, hidden)
+
+
+@dataclass
+class Inspection:
+    traces: list[LayerTrace]
+    step_times: pd.DatetimeIndex  # (T,) the time each recurrent step ends at
+    lag_times: pd.DatetimeIndex  # (L,) the time of each input row
+    attribution: dict[str, np.ndarray]  # "lstm" / "skip" -> (L, C) gradient x input
+    share: dict[str, float]  # "lstm" / "skip" -> share of the forecast's departure
+    step_seconds: float  # the time one recurrent step reads, in seconds
+
+    def table(self) -> pd.DataFrame:
+        """Tidy rows: member, layer, step, time, unit, and every quantity."""
+        frames = []
+        for trace in self.traces:
+            steps, units = trace.values["forget"].shape
+            frame = pd.DataFrame(
+                {
+                    "member": trace.member + 1,
+                    "layer": trace.layer + 1,
+                    "step": np.repeat(np.arange(1, steps + 1), units),
+                    "time": np.repeat(self.step_times, units),
+                    "unit": np.tile(np.arange(1, units + 1), steps),
+                    **{name: trace.values[name].reshape(-1) for name in GATES},
+                }
+            )
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True)
+
+    def summary(self) -> list[dict[str, float | int]]:
+        """Per member and layer: mean gates, saturated share, memory spans."""
+        out = []
+        for trace in self.traces:
+            gates = np.stack([trace.values[g] for g in ("forget", "input", "output")])
+            low, high = SATURATED
+            tau = memory_span(trace.values["forget"].mean(axis=0))  # (hidden,) in steps
+            out.append(
+                {
+                    "member": trace.member + 1,
+                    "layer": trace.layer + 1,
+                    "forget": float(trace.values["forget"].mean()),
+                    "input": float(trace.values["input"].mean()),
+                    "output": float(trace.values["output"].mean()),
+                    "saturated": float(((gates < low) | (gates > high)).mean()),
+                    "span_median_steps": float(np.median(tau)),
+                    "span_max_steps": float(np.max(tau)),
+                    "span_median_seconds": float(np.median(tau)) * self.step_seconds,
+                    "span_max_seconds": float(np.max(tau)) * self.step_seconds,
+                }
+            )
+        return out
+
+
+def memory_span(forget: np.ndarray) -> np.ndarray:
+    """tau = -1 / ln(f) recurrent steps: how long a unit whose forget gate stays at f keeps
+    1/e of what its cell holds (f = 0.9: 9.49 steps; f -> 1: forever, capped at 1e6)."""
+    f = np.clip(np.asarray(forget, dtype=np.float64), 1e-12, 1 - 1e-12)
+    result: np.ndarray = np.minimum(-1.0 / np.log(f), 1e6)
+    return result
+
+
+def trace_member(member: LSTMForecaster, context: torch.Tensor) -> list[dict[str, np.ndarray]]:
+    """Every layer's gates, cell and hidden states over the window (B = 1)."""
+    config = member.config
+    norm = config.window_norm
+    x = context
+    if norm != "none":
+        level, spread = window_level_spread(x, norm)
+        x = (x - level) / spread
+    recent = x[:, x.shape[1] - config.recurrent_rows :]
+    steps = recent.reshape(1, -1, config.segment * x.shape[2])
+    with torch.no_grad():
+        _, layers = explicit_lstm(member.lstm, steps)
+    out = []
+    for gates in layers:
+        f, i, g, o = (gates[k][0].numpy() for k in ("forget", "input", "candidate", "output"))
+        c = np.zeros_like(f)
+        previous = np.zeros(f.shape[1], dtype=f.dtype)
+        for t in range(len(f)):
+            previous = f[t] * previous + i[t] * g[t]  # c_t = f_t * c_{t-1} + i_t * g_t
+            c[t] = previous
+        h = o * np.tanh(c)  # h_t = o_t * tanh(c_t)
+        out.append({"forget": f, "input": i, "output": o, "candidate": g, "cell": c, "hidden": h})
+    return out
+
+
+def paths(member: LSTMForecaster, context: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The LSTM path's and the linear skip's outputs (B, H, C), in normalised units, from
+    normalised windows (B, L, C) (so their sum, restored, is the member's forecast)."""
+    config = member.config
+    batch = context.shape[0]
+    recent = context[:, context.shape[1] - config.recurrent_rows :]
+    steps = recent.reshape(batch, -1, config.segment * context.shape[2])
+    hidden, _ = member.lstm(steps)
+    lstm = member.head(hidden[:, -1]).view(batch, config.horizon, config.n_targets)
+    skip = (
+        member.skip(context.transpose(1, 2)).transpose(1, 2)
+        if member.skip is not None
+        else torch.zeros_like(lstm)
+    )
+    return lstm, skip
+
+
+def attribute(
+    ensemble: Ensemble, context: np.ndarray
+) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """Gradient x input of the mean forecast over the horizon, per input row and target,
+    for each path, averaged over members; and each path's share of the forecast's
+    departure from the window's level (mean absolute output over the horizon)."""
+    norm = ensemble.config.window_norm
+    raw = torch.from_numpy(np.asarray(context, dtype=np.float32))[None]
+    if norm != "none":
+        level, spread = window_level_spread(raw, norm)
+        x0 = ((raw - level) / spread).detach()
+    else:
+        x0 = raw
+    totals = {"lstm": np.zeros(x0.shape[1:]), "skip": np.zeros(x0.shape[1:])}
+    size = {"lstm": 0.0, "skip": 0.0}
+    for member in ensemble.members:
+        assert isinstance(member, LSTMForecaster)
+        for name in ("lstm", "skip"):
+            x = x0.clone().requires_grad_(True)
+            out = paths(member, x)[0 if name == "lstm" else 1]
+            size[name] += float(out.detach().abs().mean())
+            if out.requires_grad:
+                out.mean().backward()
+                assert x.grad is not None
+                totals[name] += (x.grad * x).detach()[0].numpy()
+    members = len(ensemble.members)
+    attribution = {name: value / members for name, value in totals.items()}
+    whole = size["lstm"] + size["skip"]
+    share = {name: (size[name] / whole if whole > 0 else 0.0) for name in size}
+    return attribution, share
+
+
+def human(seconds: float) -> str:
+    """A duration as people say it: 45 min, 9.5 hours, 3.2 days, 12 weeks, 4.1 months."""
+    units = (
+        ("years", 365.25 * 86400),
+        ("months", 30.44 * 86400),
+        ("weeks", 604800),
+        ("days", 86400),
+        ("hours", 3600),
+        ("min", 60),
+    )
+    for unit, size in units:
+        if seconds >= 2 * size or unit == "min":
+            return f"{seconds / size:.3g} {unit}"
+    return f"{seconds:.3g} s"
+
+
+def inspect_window(
+    artifact: Artifact, panel: DataPanel | None, series_id: str, origin: str | None
+) -> Inspection:
+    """Run the model on the window of ``series_id`` that ends at ``origin`` (its last row;
+    default the end of the history) through the explicit cell; see the module docstring."""
+    from forecaster.forecast import output_times, window_scaler
+
+    config = artifact.model_config
+    lookback = config.lookback
+    if panel is None:
+        position = artifact.series_position(series_id)
+        if position is None:
+            raise UsageError(_unknown(series_id, artifact.ids, "the model"))
+        end = pd.Timestamp(artifact.series_end[position])
+        times = pd.date_range(end=end, periods=lookback, freq=artifact.freq)
+        shown = output_times(artifact, times)
+        if origin is not None and _as_time(origin, shown) != shown[-1]:
+            raise DataError(
+                f"--origin {origin}: the model stores the last {lookback} rows of "
+                f"{series_id!r}, ending {shown[-1]}; give DATA to inspect an earlier origin"
+            )
+        if int(artifact.context_real[position]) < lookback:
+            raise DataError(
+                f"series {series_id!r} has {int(artifact.context_real[position])} stored "
+                f"rows, fewer than the {lookback} of a full window"
+            )
+        scaler = artifact.scaler
+        raw = artifact.context[position]
+        scaled = (raw - scaler.mean[position]) / scaler.std[position]
+    else:
+        if series_id not in panel.ids:
+            raise UsageError(_unknown(series_id, panel.ids, "DATA"))
+        s = panel.ids.index(series_id)
+        shown_all = output_times(artifact, panel.index(s))
+        row = len(shown_all) - 1
+        if origin is not None:
+            wanted = _as_time(origin, shown_all)
+            where = shown_all.get_indexer(pd.DatetimeIndex([wanted]))[0]
+            if where < 0:
+                raise DataError(
+                    f"--origin {origin} is not a timestamp of {series_id!r} in DATA (it runs "
+                    f"from {shown_all[0]} to {shown_all[-1]})"
+                )
+            row = int(where)
+        if row + 1 < lookback:
+            raise DataError(
+                f"--origin {shown_all[row]} is too early: the window ending there has {row + 1} "
+                f"rows of {series_id!r}, the model reads {lookback}"
+            )
+        scaler = window_scaler(artifact, panel, np.array([s]), np.array([row + 1]))
+        raw = panel.series(s)[row + 1 - lookback : row + 1]
+        scaled = (raw - scaler.mean[0]) / scaler.std[0]
+        shown = shown_all[row + 1 - lookback : row + 1]
+    ensemble = artifact.build_model()
+    members = [m for m in ensemble.members if isinstance(m, LSTMForecaster)]
+    context = torch.from_numpy(np.asarray(scaled, dtype=np.float32))[None]
+    traces = [
+        LayerTrace(k, layer, values)
+        for k, member in enumerate(members)
+        for layer, values in enumerate(trace_member(member, context))
+    ]
+    rows, segment = config.recurrent_rows, config.segment
+    ends = np.arange(lookback - rows + segment - 1, lookback, segment)
+    attribution, share = attribute(ensemble, scaled)
+    stamps = shown.to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    step = float(np.median(np.diff(stamps))) / 1e9 if len(shown) > 1 else 0.0
+    return Inspection(
+        traces=traces,
+        step_times=shown[ends],
+        lag_times=shown,
+        attribution=attribution,
+        share=share,
+        step_seconds=step * segment,
+    )
+
+
+def _as_time(text: str, times: pd.DatetimeIndex) -> pd.Timestamp:
+    try:
+        stamp = pd.Timestamp(text)
+    except (ValueError, TypeError):
+        raise UsageError(f"invalid value for --origin: {text!r} is not a timestamp") from None
+    if times.tz is not None and stamp.tzinfo is None:
+        stamp = stamp.tz_localize(times.tz)
+    elif times.tz is None and stamp.tzinfo is not None:
+        stamp = stamp.tz_localize(None)
+    return stamp
+
+
+def _unknown(series_id: str, ids: list[str], where: str) -> str:
+    shown = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
+    return (
+        f"invalid value for --series: {series_id!r} is not in {where} ({len(ids)} series: {shown})"
+    )
+
+
+def model_summary(
+    ensemble: Ensemble, contexts: np.ndarray, step_seconds: float
+) -> dict[str, object]:
+    """What `forecaster info` says about the network, from scaled windows (N, L, C): per
+    layer the mean forget gate and the median memory span of its units (over members),
+    and the LSTM path's share of the forecast's departure from each window's level."""
+    config = ensemble.config
+    raw = torch.from_numpy(np.asarray(contexts, dtype=np.float32))
+    x = raw
+    if config.window_norm != "none":
+        level, spread = window_level_spread(raw, config.window_norm)
+        x = (raw - level) / spread
+    recent = x[:, x.shape[1] - config.recurrent_rows :]
+    steps = recent.reshape(len(x), -1, config.segment * x.shape[2])
+    forget: list[list[np.ndarray]] = [[] for _ in range(config.layers)]
+    sizes = {"lstm": 0.0, "skip": 0.0}
+    with torch.no_grad():
+        for member in ensemble.members:
+            assert isinstance(member, LSTMForecaster)
+            _, layers = explicit_lstm(member.lstm, steps)
+            for k, gates in enumerate(layers):
+                forget[k].append(gates["forget"].numpy())  # (N, T, hidden)
+            lstm, skip = paths(member, x)
+            sizes["lstm"] += float(lstm.abs().mean())
+            sizes["skip"] += float(skip.abs().mean())
+    layers_out = []
+    for k, values in enumerate(forget):
+        stacked = np.stack(values)  # (M, N, T, hidden)
+        spans = memory_span(stacked.mean(axis=(1, 2)))  # (M, hidden): each unit's mean f
+        layers_out.append(
+            {
+                "layer": k + 1,
+                "forget": round(float(stacked.mean()), 4),
+                "span_median_steps": round(float(np.median(spans)), 3),
+                "span_median": human(float(np.median(spans)) * step_seconds),
+            }
+        )
+    whole = sizes["lstm"] + sizes["skip"]
+    return {
+        "windows": len(contexts),
+        "layers": layers_out,
+        "lstm_share": round(sizes["lstm"] / whole, 4) if whole > 0 else 0.0,
+    }
