@@ -120,6 +120,14 @@ def test_the_lstm_attribution_matches_finite_differences() -> None:
             slope = (paths(double, up)[0].mean() - paths(double, down)[0].mean()) / (2 * eps)
         expected = float(slope) * float(x0[0, lag, 0])
         assert attribution["lstm"][lag, 0] == pytest.approx(expected, rel=1e-3, abs=1e-6)
+        # the whole model (both paths) against differences of its full output
+        with torch.no_grad():
+            both = sum(p.mean() for p in paths(double, up)) - sum(
+                p.mean() for p in paths(double, down)
+            )
+        whole = float(both) / (2 * eps) * float(x0[0, lag, 0])
+        total = attribution["lstm"][lag, 0] + attribution["skip"][lag, 0]
+        assert total == pytest.approx(whole, rel=1e-3, abs=1e-6)
 
 
 def test_inspect_writes_the_tidy_table(two_layer_model: tuple[Path, Path], tmp_path: Path) -> None:
