@@ -209,3 +209,15 @@ def test_info_summarises_the_gates(two_layer_model: tuple[Path, Path]) -> None:
     gates = described["training"]["gates"]
     assert [layer["layer"] for layer in gates["layers"]] == [1, 2]
     assert 0 <= gates["lstm_share"] <= 1
+
+
+def test_the_table_and_the_picture_cannot_share_a_file(
+    two_layer_model: tuple[Path, Path], tmp_path: Path
+) -> None:
+    same = tmp_path / "same.png"
+    same.write_text("precious\n")
+    result = invoke(
+        ["inspect", "-m", str(two_layer_model[0]), "-o", str(same), "--plot", str(same)]
+    )
+    assert result.exit_code == 2 and "--plot and --output name the same file" in result.stderr
+    assert same.read_text() == "precious\n"

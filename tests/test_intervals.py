@@ -467,3 +467,26 @@ def test_intervals_narrow_when_a_series_calms_down(
         bounds = pd.read_csv(io.StringIO(out.stdout))
         widths.append((bounds["y-hi-80"] - bounds["y-lo-80"]).mean())
     assert widths[1] < 0.6 * widths[0]
+
+
+def test_several_targets_get_bounds_each_and_averaged_scores(tmp_path: Path) -> None:
+    frame = seasonal_frame(300)
+    frame["other"] = 100 + 10 * frame["value"]
+    data = tmp_path / "two.csv"
+    frame.to_csv(data, index=False)
+    model = tmp_path / "m.fcst"
+    assert invoke(["train", str(data), "-o", str(model), "--horizon", "7", *FAST]).exit_code == 0
+    out = pd.read_csv(io.StringIO(invoke(["predict", "-m", str(model), "--level", "80"]).stdout))
+    assert list(out.columns) == ["date", "value", "value-lo-80", "value-hi-80", "other",
+                                 "other-lo-80", "other-hi-80"]  # fmt: skip
+    report = json.loads(
+        invoke(["evaluate", "-m", str(model), str(data), "--format", "json"]).stdout
+    )
+    per = report["per_target"]
+    for level in ("80", "95"):
+        mean = np.mean([per[t]["model"]["intervals"][level]["msis"] for t in ("value", "other")])
+        assert report["intervals"][level]["msis"] == pytest.approx(mean, rel=1e-4)
+    rows = pd.read_csv(io.StringIO(invoke(["evaluate", "-m", str(model), str(data),
+                                           "--format", "csv", "-q"]).stdout))  # fmt: skip
+    overall = rows[(rows["target"] == "(all)") & (rows["method"] == "model")]
+    assert len(overall) == 1 and overall["coverage_95"].between(0, 1).all()

@@ -9,7 +9,7 @@ import importlib
 from forecaster.cli.core import app, main
 
 # Each module adds its command; imported in the order `forecaster --help` lists them.
-for _command in ("train", "predict", "evaluate", "plot", "inspect_command", "info"):
+for _command in ("train", "predict", "evaluate", "plot", "inspect", "info"):
     importlib.import_module(f"forecaster.cli.{_command}")
 
 __all__ = ["app", "main"]

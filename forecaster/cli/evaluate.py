@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -139,7 +138,7 @@ def evaluate(
         target = files.check_output(output, inputs) if output is not None else None
         steps_file = None
         if forecasts is not None:
-            if output is not None and _same_path(output, forecasts):
+            if output is not None and files.same_file(output, forecasts):
                 raise UsageError("--forecasts and --output name the same file; give two")
             steps_file = files.check_output(forecasts, inputs, "--forecasts")
         fmt = _format(fmt, output)
@@ -154,7 +153,7 @@ def evaluate(
                     "the report, or --plot FILE"
                 )
             for other, option in ((output, "--output"), (forecasts, "--forecasts")):
-                if plot != "-" and other is not None and _same_path(other, plot):
+                if plot != "-" and other is not None and files.same_file(other, plot):
                     raise UsageError(f"--plot and {option} name the same file; give two")
             if plot != "-":
                 picture = files.check_output(plot, inputs, "--plot")
@@ -235,16 +234,6 @@ def evaluate(
             write_json(report, target, decimals)
         elif fmt is MetricsFormat.csv:
             write_text(metrics_csv(rows, decimals), target)
-
-
-def _same_path(a: str, b: str) -> bool:
-    """One file under two names: the same resolved path, or (both existing) the same inode."""
-    if os.path.realpath(a) == os.path.realpath(b):
-        return True
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
 
 
 def _format(fmt: MetricsFormat | None, output: str | None) -> MetricsFormat:

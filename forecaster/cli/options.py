@@ -81,6 +81,15 @@ OutputPath = Annotated[
         rich_help_panel=OUTPUT,
     ),
 ]
+HistoryArgument = Annotated[
+    str | None,
+    typer.Argument(
+        metavar="DATA",
+        help="Recent history as CSV, or - for standard input. \\[default: the history "
+        "stored in the model]",
+        show_default=False,
+    ),
+]
 HorizonOption = Annotated[
     int | None,
     typer.Option(

@@ -13,6 +13,7 @@ from forecaster.cli.options import (
     DATA,
     OUTPUT,
     FillOption,
+    HistoryArgument,
     ModelPath,
     QuietOption,
     ScoredLevelOption,
@@ -42,15 +43,7 @@ def plot(
         ),
     ],
     model: ModelPath = Path("model.fcst"),
-    data: Annotated[
-        str | None,
-        typer.Argument(
-            metavar="DATA",
-            help="Recent history as CSV, or - for standard input. \\[default: the history "
-            "stored in the model]",
-            show_default=False,
-        ),
-    ] = None,
+    data: HistoryArgument = None,
     series: SeriesOption = None,
     history: Annotated[
         int | None,

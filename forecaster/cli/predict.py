@@ -12,6 +12,7 @@ from forecaster.cli.options import (
     OUTPUT,
     DecimalsOption,
     FillOption,
+    HistoryArgument,
     HorizonOption,
     LevelOption,
     ModelPath,
@@ -25,15 +26,7 @@ from forecaster.cli.options import (
 @app.command(cls=Command)
 def predict(
     model: ModelPath = Path("model.fcst"),
-    data: Annotated[
-        str | None,
-        typer.Argument(
-            metavar="DATA",
-            help="Recent history as CSV, or - for standard input. \\[default: the history "
-            "stored in the model]",
-            show_default=False,
-        ),
-    ] = None,
+    data: HistoryArgument = None,
     horizon: HorizonOption = None,
     level: LevelOption = None,
     quantile: QuantileOption = None,

@@ -14,6 +14,7 @@ from forecaster.cli.options import (
     OUTPUT,
     DecimalsOption,
     FillOption,
+    HistoryArgument,
     ModelPath,
     OutputPath,
     QuietOption,
@@ -24,15 +25,7 @@ from forecaster.cli.options import (
 @app.command(name="inspect", cls=Command)
 def inspect_gates(
     model: ModelPath = Path("model.fcst"),
-    data: Annotated[
-        str | None,
-        typer.Argument(
-            metavar="DATA",
-            help="History as CSV, or - for standard input. \\[default: the history stored "
-            "in the model]",
-            show_default=False,
-        ),
-    ] = None,
+    data: HistoryArgument = None,
     series: Annotated[
         str | None,
         typer.Option(
@@ -102,6 +95,8 @@ def inspect_gates(
             image_kind = image_format(plot)
             if plot == "-":
                 raise UsageError("--plot -: the table goes to standard output; give a file")
+            if output is not None and files.same_file(output, plot):
+                raise UsageError("--plot and --output name the same file; give two")
             picture = files.check_output(plot, inputs, "--plot")
         artifact = artifact_io.load(model)
         panel = None
