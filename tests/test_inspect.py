@@ -16,6 +16,7 @@ from forecaster import artifact as artifact_io
 from forecaster.config import ModelConfig
 from forecaster.gates import attribute, memory_span, paths, trace_member
 from forecaster.model import Ensemble, LSTMForecaster, window_level_spread
+from forecaster.plot import DPI, PANEL_HEIGHT, PANEL_WIDTH
 from tests.conftest import FAST, invoke, long_frame, seasonal_frame
 from tests.test_plot import read_png
 
@@ -162,6 +163,10 @@ def test_inspect_an_earlier_origin_from_data(
     table = pd.read_csv(io.StringIO(result.stdout))
     assert pd.Timestamp(table["time"].max()) == pd.Timestamp("2020-12-01")
     image = read_png(picture.read_bytes())
+    layers = artifact_io.load(model).model_config.layers
+    # four panels a row (three gates, the cell states), a row per layer and one of lags
+    assert image.shape[:2] == (round((PANEL_HEIGHT * (layers + 1) + 0.6) * DPI),
+                               round(4 * PANEL_WIDTH * 0.75 * DPI))  # fmt: skip
     assert image[..., :3].mean(axis=2).std() > 0.05
 
 
