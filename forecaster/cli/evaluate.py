@@ -128,6 +128,8 @@ def evaluate(
         from forecaster import artifact as artifact_io
         from forecaster import files
         from forecaster.data import load_panel_like
+        from forecaster.data.parquet import SUFFIXES as PARQUET_SUFFIXES
+        from forecaster.data.parquet import write_parquet
         from forecaster.forecast import backtest, require_intervals
         from forecaster.frequency import season_length
         from forecaster.metrics import DEFAULT_LEVELS, METRICS, level_name, scoring_probabilities
@@ -141,7 +143,8 @@ def evaluate(
             if output is not None and files.same_file(output, forecasts):
                 raise UsageError("--forecasts and --output name the same file; give two")
             steps_file = files.check_output(forecasts, inputs, "--forecasts")
-        fmt = _format(fmt, output)
+        parquet_report = output is not None and Path(output).suffix.lower() in PARQUET_SUFFIXES
+        fmt = MetricsFormat.csv if parquet_report else _format(fmt, output)
         picture = None
         if plot is not None:
             from forecaster.plot import image_format
@@ -194,8 +197,12 @@ def evaluate(
                 for k, value in enumerate(levels):
                     baselines[f"model-hi-{level_name(value)}"] = result.bounds[:, :, 2 * k + 1]
             steps = backtest_frame(artifact, panel, result, baselines)
-            kind = {".json": "json", ".jsonl": "jsonl"}.get(Path(forecasts or "").suffix, "csv")
-            write_text(frame_to_text(steps, kind, decimals), steps_file)
+            suffix = Path(forecasts or "").suffix.lower()
+            if suffix in PARQUET_SUFFIXES:
+                files.write(steps_file, write_parquet(steps))
+            else:
+                kind = {".json": "json", ".jsonl": "jsonl"}.get(suffix, "csv")
+                write_text(frame_to_text(steps, kind, decimals), steps_file)
         if plot is not None:
             from forecaster.metrics import seasonal_naive as snaive_forecast
             from forecaster.plot import backtest_figure
@@ -232,6 +239,11 @@ def evaluate(
                     typer.echo(f"forecaster: note: {note}", err=True)
         if fmt is MetricsFormat.json:
             write_json(report, target, decimals)
+        elif fmt is MetricsFormat.csv and parquet_report:
+            import pandas as pd
+
+            assert target is not None
+            files.write(target, write_parquet(pd.DataFrame(rows)))
         elif fmt is MetricsFormat.csv:
             write_text(metrics_csv(rows, decimals), target)
 

@@ -52,6 +52,7 @@ def predict(
         from forecaster import artifact as artifact_io
         from forecaster import files
         from forecaster.data import load_panel_like
+        from forecaster.data.parquet import SUFFIXES as PARQUET_SUFFIXES
         from forecaster.forecast import Uncertainty
         from forecaster.forecast import predict as run_predict
         from forecaster.output import frame_to_text, write_text
@@ -67,4 +68,10 @@ def predict(
             policy = fill.value if fill else artifact.train_config.fill
             panel = load_panel_like(data, artifact.schema, artifact.freq, policy)
         frame = run_predict(artifact, panel, horizon, asked)
+        if output is not None and Path(output).suffix.lower() in PARQUET_SUFFIXES:
+            from forecaster.data.parquet import write_parquet
+
+            assert target is not None
+            files.write(target, write_parquet(frame))
+            return
         write_text(frame_to_text(frame, fmt.value, decimals), target)

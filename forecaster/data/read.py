@@ -41,13 +41,21 @@ def name_of(source: str | Path) -> str:
 
 
 def read_table(source: str | Path, text_columns: Sequence[str] = ()) -> pd.DataFrame:
-    """Read a CSV from a path or ``-`` (stdin); gzip and the delimiter are detected.
+    """Read a CSV from a path or ``-`` (stdin); gzip and the delimiter are detected, and a
+    Parquet file or directory (by content, extension or being a directory) goes to
+    `parquet.read_parquet`.
 
     ``text_columns`` (series ids) are read as written, never as numbers: ids "01" and "1"
     are two series, and "7" is not "7.0".
     """
+    from forecaster.data.parquet import is_parquet, read_parquet
+
+    if str(source) != "-" and is_parquet(source):
+        return read_parquet(source, text_columns)
     raw = _open_bytes(source)
     head = _read(raw, _SNIFF_BYTES, source)
+    if is_parquet(source, head):
+        return read_parquet(source, text_columns, head + _read(raw, -1, source))
     if head[:2] == _GZIP_MAGIC:
         raw = gzip.GzipFile(fileobj=_Chain(head, raw))  # type: ignore[assignment]
         try:

@@ -1,0 +1,145 @@
+"""Parquet in and out: the same data gives the same model and forecasts as its CSV."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.conftest import FAST, invoke, long_frame, run_forecaster, seasonal_frame
+
+
+def forecasts(args: list[str]) -> pd.DataFrame:
+    result = invoke(args)
+    assert result.exit_code == 0, result.stderr
+    return pd.read_csv(io.StringIO(result.stdout))
+
+
+def train(data: Path, model: Path) -> None:
+    result = invoke(["train", str(data), "-o", str(model), "--horizon", "7", *FAST])
+    assert result.exit_code == 0, result.stderr
+
+
+@pytest.fixture
+def long_data(tmp_path: Path) -> tuple[pd.DataFrame, Path, Path]:
+    frame = long_frame()
+    frame["ds"] = pd.to_datetime(frame["ds"])
+    csv, parquet = tmp_path / "long.csv", tmp_path / "long.parquet"
+    frame.to_csv(csv, index=False)
+    frame.to_parquet(parquet, index=False)
+    return frame, csv, parquet
+
+
+def test_parquet_trains_and_forecasts_as_its_csv(
+    long_data: tuple[pd.DataFrame, Path, Path], tmp_path: Path
+) -> None:
+    _, csv, parquet = long_data
+    train(csv, tmp_path / "csv.fcst")
+    train(parquet, tmp_path / "parquet.fcst")
+    a = forecasts(["predict", "-m", str(tmp_path / "csv.fcst")])
+    b = forecasts(["predict", "-m", str(tmp_path / "parquet.fcst")])
+    pd.testing.assert_frame_equal(a, b)
+    from_data = forecasts(["predict", "-m", str(tmp_path / "csv.fcst"), str(parquet)])
+    pd.testing.assert_frame_equal(a, from_data)
+
+
+def test_a_directory_of_parquet_files_is_one_data_set(
+    long_data: tuple[pd.DataFrame, Path, Path], tmp_path: Path
+) -> None:
+    frame, csv, _ = long_data
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    for k, (_, part) in enumerate(frame.groupby("unique_id")):
+        part.to_parquet(parts / f"part-{k}.parquet", index=False)
+    train(csv, tmp_path / "m.fcst")
+    whole = forecasts(["predict", "-m", str(tmp_path / "m.fcst"), str(csv)])
+    from_parts = forecasts(["predict", "-m", str(tmp_path / "m.fcst"), str(parts)])
+    pd.testing.assert_frame_equal(whole, from_parts)
+
+
+def test_parquet_on_standard_input(
+    long_data: tuple[pd.DataFrame, Path, Path], tmp_path: Path
+) -> None:
+    _, csv, parquet = long_data
+    train(csv, tmp_path / "m.fcst")
+    result = run_forecaster(["predict", "-m", str(tmp_path / "m.fcst"), "-"],
+                            input=parquet.read_bytes())  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    expected = forecasts(["predict", "-m", str(tmp_path / "m.fcst"), str(csv)])
+    pd.testing.assert_frame_equal(pd.read_csv(io.BytesIO(result.stdout)), expected)
+
+
+def test_ids_keep_their_text_and_integer_ids_become_text(tmp_path: Path) -> None:
+    frame = long_frame((120, 120))
+    frame["unique_id"] = frame["unique_id"].map({"s0": "01", "s1": "1"})
+    frame.to_parquet(tmp_path / "text.parquet", index=False)
+    train(tmp_path / "text.parquet", tmp_path / "m.fcst")
+    text = invoke(["predict", "-m", str(tmp_path / "m.fcst")]).stdout
+    assert set(pd.read_csv(io.StringIO(text), dtype={"unique_id": str})["unique_id"]) == {"01", "1"}
+    numbers = long_frame((120, 120))
+    numbers["unique_id"] = numbers["unique_id"].map({"s0": 7, "s1": 8})
+    numbers.to_parquet(tmp_path / "ints.parquet", index=False)
+    train(tmp_path / "ints.parquet", tmp_path / "ints.fcst")
+    out = pd.read_csv(io.StringIO(invoke(["predict", "-m", str(tmp_path / "ints.fcst")]).stdout),
+                      dtype={"unique_id": str})  # fmt: skip
+    assert set(out["unique_id"]) == {"7", "8"}
+
+
+def test_zone_aware_timestamps_keep_their_zone(tmp_path: Path) -> None:
+    frame = seasonal_frame(300, freq="h", period=24)
+    frame["date"] = frame["date"].dt.tz_localize("UTC").dt.tz_convert("Europe/Berlin")
+    frame.to_parquet(tmp_path / "berlin.parquet", index=False)
+    csv = tmp_path / "berlin.csv"
+    frame.assign(date=frame["date"].map(lambda t: t.isoformat(sep=" "))).to_csv(csv, index=False)
+    train(tmp_path / "berlin.parquet", tmp_path / "p.fcst")
+    train(csv, tmp_path / "c.fcst")
+    a = forecasts(["predict", "-m", str(tmp_path / "p.fcst")])
+    b = forecasts(["predict", "-m", str(tmp_path / "c.fcst")])
+    pd.testing.assert_frame_equal(a, b)
+    out = tmp_path / "forecast.parquet"
+    assert invoke(["predict", "-m", str(tmp_path / "p.fcst"), "-o", str(out)]).exit_code == 0
+    back = pd.read_parquet(out)
+    assert back["date"].dt.tz is not None
+    assert list(back["date"].map(lambda t: t.isoformat())) == list(a["date"])
+
+
+def test_predict_and_evaluate_write_parquet(
+    long_data: tuple[pd.DataFrame, Path, Path], tmp_path: Path
+) -> None:
+    _, csv, _ = long_data
+    train(csv, tmp_path / "m.fcst")
+    out = tmp_path / "forecast.parquet"
+    args = ["predict", "-m", str(tmp_path / "m.fcst"), "--level", "80"]
+    assert invoke([*args, "-o", str(out)]).exit_code == 0
+    back = pd.read_parquet(out)
+    as_csv = forecasts(args)
+    assert list(back.columns) == list(as_csv.columns)
+    assert pd.api.types.is_datetime64_any_dtype(back["ds"])
+    assert back["y"].round(4).tolist() == as_csv["y"].round(4).tolist()
+    report, steps = tmp_path / "report.parquet", tmp_path / "steps.parquet"
+    result = invoke(["evaluate", "-m", str(tmp_path / "m.fcst"), str(csv), "-o", str(report),
+                     "--forecasts", str(steps), "-q"])  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    rows = pd.read_parquet(report)
+    assert {"target", "method", "mase", "coverage_80"} <= set(rows.columns)
+    assert set(rows["method"]) == {"model", "naive", "seasonal_naive"}
+    assert {"actual", "model", "seasonal_naive"} <= set(pd.read_parquet(steps).columns)
+
+
+@pytest.mark.parametrize("kind", ["truncated", "empty directory"])
+def test_unreadable_parquet_is_one_line(tmp_path: Path, kind: str) -> None:
+    if kind == "truncated":
+        bad = tmp_path / "bad.parquet"
+        seasonal_frame().to_parquet(bad)
+        bad.write_bytes(bad.read_bytes()[:100])
+        phrase = "cannot read"
+    else:
+        bad = tmp_path / "nothing"
+        bad.mkdir()
+        phrase = "without Parquet files"
+    result = invoke(["train", str(bad), "-o", str(tmp_path / "m.fcst"), *FAST])
+    assert result.exit_code == 3
+    assert phrase in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "m.fcst").exists()
