@@ -21,7 +21,7 @@ from forecaster.data import Panel, grid_timestamps
 from forecaster.data.times import aware_times
 from forecaster.errors import DataError, ModelFileError, UsageError
 from forecaster.frequency import season_length
-from forecaster.intervals import Intervals, base_scale, unresolved
+from forecaster.intervals import LOCAL_SEASONS, Intervals, base_scale, unresolved
 from forecaster.metrics import hold_forecast, level_name, level_probabilities
 from forecaster.windows import Scaler, context_windows
 
@@ -209,8 +209,10 @@ def uncertainty_columns(
     spread: np.ndarray,
     scale: np.ndarray,
     asked: Uncertainty,
+    ids: list[str],
 ) -> dict[str, np.ndarray]:
-    """Bounds and quantiles (N, H, C) by column suffix: ``lo-95`` ... ``hi-95``, ``q-0.9``.
+    """Bounds and quantiles (N, H, C) of the series ``ids`` by column suffix: ``lo-95`` ...
+    ``hi-95``, ``q-0.9``.
 
     Lower bounds from the widest level in, then upper bounds outward (the order of the
     Nixtla libraries), so a row reads from low to high; an interval always holds its
@@ -219,6 +221,15 @@ def uncertainty_columns(
     if not asked:
         return {}
     bounds = model_bounds(artifact, forecasts, spread, scale, asked.probabilities())
+    flat = np.flatnonzero(((scale <= 0)[:, None, :] & (spread <= 0)).any(axis=(1, 2)))
+    if len(flat):
+        log.warning(
+            "%d series did not move over their last %d seasonal cycles and the networks "
+            "agree on them, so their intervals have zero width: %s",
+            len(flat),
+            LOCAL_SEASONS,
+            _shown([ids[k] for k in flat]),
+        )
     columns: dict[str, np.ndarray] = {}
     n_levels = len(asked.levels)
     for k, level in sorted(enumerate(asked.levels), key=lambda x: -x[1]):
@@ -272,7 +283,7 @@ def predict(
         spread = spread[:, :horizon] * scaler.std[:, None, :]
         ends_at = everyone if panel is None else panel.lengths
         scale = error_scales(artifact, panel, everyone, ends_at)
-        extra = uncertainty_columns(artifact, values, spread, scale, asked)
+        extra = uncertainty_columns(artifact, values, spread, scale, asked, list(ids))
     return forecast_frame(artifact, ids, ends, values, extra)
 
 

@@ -490,3 +490,22 @@ def test_several_targets_get_bounds_each_and_averaged_scores(tmp_path: Path) -> 
                                            "--format", "csv", "-q"]).stdout))  # fmt: skip
     overall = rows[(rows["target"] == "(all)") & (rows["method"] == "model")]
     assert len(overall) == 1 and overall["coverage_95"].between(0, 1).all()
+
+
+def test_a_series_that_stopped_moving_is_warned_about(tmp_path: Path) -> None:
+    """Zero-width intervals are said, with the series, not shown silently."""
+    frame = long_frame((300, 300))
+    data = tmp_path / "data.csv"
+    frame.to_csv(data, index=False)
+    model = tmp_path / "m.fcst"
+    assert invoke(["train", str(data), "-o", str(model), "--horizon", "7", *FAST]).exit_code == 0
+    flat = frame.copy()
+    flat.loc[flat["unique_id"] == "s1", "y"] = 5.0
+    flat_csv = tmp_path / "flat.csv"
+    flat.to_csv(flat_csv, index=False)
+    result = invoke(["predict", "-m", str(model), str(flat_csv), "--level", "80"])
+    assert result.exit_code == 0
+    assert "1 series did not move" in result.stderr and "s1" in result.stderr
+    out = pd.read_csv(io.StringIO(result.stdout))
+    still = out[out["unique_id"] == "s1"]
+    assert (still["y-hi-80"] == still["y-lo-80"]).all()
