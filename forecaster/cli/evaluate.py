@@ -29,7 +29,9 @@ from forecaster.errors import UsageError
 def evaluate(
     data: Annotated[
         str,
-        typer.Argument(metavar="DATA", help="History followed by actuals (CSV, or - for stdin)."),
+        typer.Argument(
+            metavar="DATA", help="History followed by actuals (CSV or Parquet, or - for stdin)."
+        ),
     ],
     model: ModelPath = Path("model.fcst"),
     horizon: HorizonOption = None,

@@ -85,7 +85,7 @@ HistoryArgument = Annotated[
     str | None,
     typer.Argument(
         metavar="DATA",
-        help="Recent history as CSV, or - for standard input. \\[default: the history "
+        help="Recent history (CSV or Parquet), or - for standard input. \\[default: the history "
         "stored in the model]",
         show_default=False,
     ),

@@ -41,7 +41,13 @@ if TYPE_CHECKING:
 
 @app.command(cls=Command)
 def train(
-    data: Annotated[str, typer.Argument(metavar="DATA", help="CSV file, or - for standard input.")],
+    data: Annotated[
+        str,
+        typer.Argument(
+            metavar="DATA",
+            help="CSV or Parquet file (or a directory of Parquet files), or - for standard input.",
+        ),
+    ],
     output: Annotated[
         str,
         typer.Option(
