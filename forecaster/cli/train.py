@@ -375,7 +375,8 @@ def train(
                 except BrokenPipeError:  # a reader that left early: not an error
                     silence_stdout()
         if fmt is SummaryFormat.text and not quiet:
-            typer.echo(_summary_line(output, model.summary, config.epochs), err=True)
+            calibration = None if model.intervals is None else model.intervals.info
+            typer.echo(_summary_line(output, model.summary, config.epochs, calibration), err=True)
 
 
 def _check_stdout() -> None:
@@ -420,7 +421,9 @@ def _summary(output: str, summary: dict[str, Any], model: Any) -> dict[str, Any]
     }
 
 
-def _summary_line(output: str, summary: dict[str, Any], epochs: int) -> str:
+def _summary_line(
+    output: str, summary: dict[str, Any], epochs: int, intervals: dict[str, Any] | None = None
+) -> str:
     """One line: what was written, epochs per network, validation against naive, time."""
     members = summary["members"]
     runs = [str(m["epochs_run"]) for m in members]
@@ -442,6 +445,12 @@ def _summary_line(output: str, summary: dict[str, Any], epochs: int) -> str:
             f"validation MASE {text(mase['model'])} (naive {text(mase.get('naive'))}, "
             f"seasonal naive {text(mase.get('seasonal_naive'))})"
         )
+    coverage = (intervals or {}).get("coverage") or {}
+    if coverage:
+        shown = ", ".join(
+            f"{level}% covered {100 * value:.0f}%" for level, value in coverage.items()
+        )
+        parts.append(f"intervals: {shown} of held-out validation windows")
     if summary.get("stopped_by_time"):
         parts.append("stopped at --max-time, with the best weights so far")
     parts.append(f"{summary['seconds']:.1f} s")
