@@ -38,6 +38,7 @@ TESTS = [
     "tests/test_output_safety.py",
     "tests/test_docs.py",
     "tests/test_faults.py",
+    "tests/test_intervals.py",
 ]
 
 
@@ -53,11 +54,11 @@ class Mutant:
 MUTANTS = [
     # cli/evaluate.py
     Mutant("evaluate ignores --windows", "forecaster/cli/evaluate.py",
-           "backtest(artifact, panel, horizon, windows, stride)",
-           "backtest(artifact, panel, horizon, 1, stride)"),
+           "backtest(artifact, panel, horizon, windows, stride, probabilities)",
+           "backtest(artifact, panel, horizon, 1, stride, probabilities)"),
     Mutant("evaluate ignores --stride", "forecaster/cli/evaluate.py",
-           "backtest(artifact, panel, horizon, windows, stride)",
-           "backtest(artifact, panel, horizon, windows, None)"),
+           "backtest(artifact, panel, horizon, windows, stride, probabilities)",
+           "backtest(artifact, panel, horizon, windows, None, probabilities)"),
     Mutant("evaluate ignores --season", "forecaster/cli/evaluate.py",
            "period = season or season_length(artifact.freq)",
            "period = season_length(artifact.freq)"),
@@ -75,7 +76,7 @@ MUTANTS = [
            "steps = backtest_frame(artifact, panel, result, baselines)",
            "steps = backtest_frame(artifact, panel, result, {})"),
     Mutant("evaluate lets --forecasts overwrite -o", "forecaster/cli/evaluate.py",
-           "if output is not None and _same_path(output, forecasts):", "if False:"),
+           "if output is not None and files.same_file(output, forecasts):", "if False:"),
     # cli/predict.py, cli/train.py
     Mutant("predict ignores the training fill", "forecaster/cli/predict.py",
            "policy = fill.value if fill else artifact.train_config.fill",
@@ -126,7 +127,7 @@ MUTANTS = [
     Mutant("units averaged across targets", "forecaster/metrics.py",
            "if m in SCALE_FREE else None", "if m else None"),
     Mutant("MASE divides by a zero scale", "forecaster/metrics.py",
-           "usable = scale > 0", "usable = scale >= 0"),
+           "usable = scale > 0\n    mase", "usable = scale >= 0\n    mase"),
     Mutant("RMSE computed as the error's spread", "forecaster/metrics.py",
            '"rmse": float(np.sqrt(np.mean(error**2)))', '"rmse": float(np.std(error))'),
     Mutant("MAPE skips not counted", "forecaster/metrics.py",
@@ -134,8 +135,29 @@ MUTANTS = [
     Mutant("MASE of signed errors", "forecaster/metrics.py",
            "absolute[usable].mean(axis=1)", "error[usable].mean(axis=1)"),
     Mutant("per-series scores on every row", "forecaster/metrics.py",
-           "by_method = scores_of(order[bounds[k] : bounds[k + 1]])",
+           "by_method = scores_of(order[edges[k] : edges[k + 1]])",
            "by_method = scores_of(slice(None))"),
+    # prediction intervals: intervals.py, forecast.py, metrics.py, pipeline.py
+    Mutant("intervals lose the conformal correction", "forecaster/intervals.py",
+           "total = w.sum() + 1.0", "total = w.sum()"),
+    Mutant("intervals ignore the series' difficulty", "forecaster/intervals.py",
+           "normaliser = spread + spread_weight * (factor[series] * scale)[:, None, :]",
+           "normaliser = spread + spread_weight * scale[:, None, :]"),
+    Mutant("intervals need not hold the forecast", "forecaster/forecast.py",
+           "return hold_forecast(bounds, forecasts, probabilities)", "return bounds"),
+    Mutant("a new series gets the first series' difficulty", "forecaster/forecast.py",
+           "intervals.new_series_factor[None, :],", "intervals.difficulty[0][None, :],"),
+    Mutant("calibration windows all weigh the same", "forecaster/pipeline.py",
+           "recency_weights(series, origins, split.n_val)", "np.ones(len(series))"),
+    Mutant("baseline intervals do not widen with the horizon", "forecaster/metrics.py",
+           "grow = np.sqrt((steps - 1) // used + 1) if used > 1 else np.sqrt(steps)",
+           "grow = np.ones(horizon)"),
+    Mutant("MSIS penalises misses half as much", "forecaster/metrics.py",
+           "terms = (hi - lo + 2 / alpha * (below + above)).mean(axis=1)",
+           "terms = (hi - lo + 1 / alpha * (below + above)).mean(axis=1)"),
+    Mutant("pinball loss with the quantile's sign flipped", "forecaster/metrics.py",
+           "loss = np.maximum(q * miss, (q - 1) * miss)",
+           "loss = np.maximum((1 - q) * miss, -q * miss)"),
 ]  # fmt: skip
 
 

@@ -101,6 +101,11 @@ def test_the_conformal_bound_covers_at_least_its_level() -> None:
     assert at[0.5] == 10.0
     assert at[0.05] == 1.0
     assert np.all(np.diff(table) >= 0)
+    # where the correction shows: of 10 scores the 90% bound is the largest (the plain
+    # quantile's 9th would cover a new score only 9 times in 11)
+    ten = conformal_quantiles(np.arange(1.0, 11.0)[:, None, None])[0, :, 0]
+    assert ten[list(PROBABILITIES.round(4)).index(0.9)] == 10.0
+    assert ten[list(PROBABILITIES.round(4)).index(0.1)] == 1.0
 
 
 def test_weighted_calibration_follows_the_recent_windows() -> None:
@@ -509,3 +514,50 @@ def test_a_series_that_stopped_moving_is_warned_about(tmp_path: Path) -> None:
     out = pd.read_csv(io.StringIO(result.stdout))
     still = out[out["unique_id"] == "s1"]
     assert (still["y-hi-80"] == still["y-lo-80"]).all()
+
+
+def test_a_new_series_gets_the_median_difficulty(tmp_path: Path) -> None:
+    """The same history under a new id is scaled by the median series' difficulty instead
+    of its own: the widths differ by exactly that ratio (one network: no spread)."""
+    frame = long_frame((300, 300, 300))
+    data = tmp_path / "data.csv"
+    frame.to_csv(data, index=False)
+    model = tmp_path / "m.fcst"
+    assert invoke(["train", str(data), "-o", str(model), "--horizon", "7", *FAST]).exit_code == 0
+    intervals = artifact_io.load(model).intervals
+    assert intervals is not None
+    known = frame[frame["unique_id"] == "s2"]
+    widths = {}
+    for name, part in (("known", known), ("new", known.assign(unique_id="fresh"))):
+        path = tmp_path / f"{name}.csv"
+        part.to_csv(path, index=False)
+        out = pd.read_csv(io.StringIO(
+            invoke(["predict", "-m", str(model), str(path), "--level", "80", "-q"]).stdout
+        ))  # fmt: skip
+        widths[name] = (out["y-hi-80"] - out["y-lo-80"]).to_numpy()
+    ratio = intervals.new_series_factor[0] / intervals.difficulty[2, 0]
+    assert not np.isclose(ratio, 1.0)
+    assert np.allclose(widths["new"], ratio * widths["known"], rtol=1e-3)  # 6 digits printed
+
+
+def test_calibration_weighs_recent_validation_windows_more(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The windows reach the calibration with recency weights: 1 for each series' newest,
+    exp(-age / its validation rows) for older ones."""
+    from forecaster import pipeline
+
+    seen = {}
+    real = pipeline.fit_intervals
+
+    def spy(validation, *args, **kwargs):  # type: ignore[no-untyped-def]
+        seen["series"], seen["weights"] = validation[3], validation[5]
+        return real(validation, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "fit_intervals", spy)
+    data = tmp_path / "data.csv"
+    seasonal_frame(400).to_csv(data, index=False)
+    assert invoke(["train", str(data), "-o", str(tmp_path / "m.fcst"), *FAST]).exit_code == 0
+    weights = seen["weights"]
+    assert weights.max() == 1.0 and weights.min() < 0.9
+    assert np.all(np.diff(np.sort(weights)) >= 0) and len(np.unique(weights)) > 2
