@@ -561,3 +561,31 @@ def test_calibration_weighs_recent_validation_windows_more(
     weights = seen["weights"]
     assert weights.max() == 1.0 and weights.min() < 0.9
     assert np.all(np.diff(np.sort(weights)) >= 0) and len(np.unique(weights)) > 2
+
+
+def test_pinball_weighs_each_quantile_by_its_side() -> None:
+    """Quantile predictions 10 + 10 q against an actual of 12: below the actual a quantile
+    costs q x the miss, above it (1 - q) x the miss; the mean by hand is 8.5 / 9."""
+    q = np.arange(1, 10) / 10
+    bounds = np.concatenate([[11.0, 13.0], 10 + 10 * q])[None, None, :]  # (1, 1, 2 + 9)
+    scores = interval_scores(bounds, np.array([[12.0]]), np.array([1.0]), [80.0])
+    assert scores.pinball == pytest.approx(8.5 / 9)
+
+
+def test_bounds_hold_the_forecast_even_when_every_error_was_positive(
+    trained_model: Path,
+) -> None:
+    """A model that always under-forecast on validation has only positive error quantiles:
+    its lower bounds are the forecast itself, never above it."""
+    from forecaster.forecast import model_bounds
+
+    artifact = artifact_io.load(trained_model)
+    assert artifact.intervals is not None
+    artifact.intervals.quantiles = np.abs(artifact.intervals.quantiles).cumsum(axis=1) + 0.5
+    forecasts = np.full((2, artifact.model_config.horizon, 1), 10.0)
+    probabilities = [0.1, 0.9, 0.3]
+    bounds = model_bounds(
+        artifact, forecasts, np.zeros_like(forecasts), np.ones((2, 1)), probabilities
+    )
+    assert np.all(bounds[:, :, 0] == forecasts) and np.all(bounds[:, :, 2] == forecasts)
+    assert np.all(bounds[:, :, 1] > forecasts)
