@@ -519,13 +519,16 @@ def test_a_series_that_stopped_moving_is_warned_about(tmp_path: Path) -> None:
 def test_a_new_series_gets_the_median_difficulty(tmp_path: Path) -> None:
     """The same history under a new id is scaled by the median series' difficulty instead
     of its own: the widths differ by exactly that ratio (one network: no spread)."""
-    frame = long_frame((300, 300, 300))
+    frame = long_frame((300, 300, 300, 300))  # four: the median is no single series'
     data = tmp_path / "data.csv"
     frame.to_csv(data, index=False)
     model = tmp_path / "m.fcst"
     assert invoke(["train", str(data), "-o", str(model), "--horizon", "7", *FAST]).exit_code == 0
     intervals = artifact_io.load(model).intervals
     assert intervals is not None
+    median = np.median(intervals.difficulty[:, 0])
+    assert intervals.new_series_factor[0] == pytest.approx(median)
+    assert not np.isclose(intervals.difficulty[:, 0], median).any()
     known = frame[frame["unique_id"] == "s2"]
     widths = {}
     for name, part in (("known", known), ("new", known.assign(unique_id="fresh"))):
