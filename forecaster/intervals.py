@@ -302,13 +302,3 @@ def unresolved(levels: list[float], quantiles: list[float]) -> list[str]:
     out = [f"level {level_name(v)}" for v in levels if (1 - v / 100) / 2 < low - 1e-12]
     out += [f"quantile {q:g}" for q in quantiles if not low - 1e-12 <= q <= high + 1e-12]
     return out
-
-
-def describe(info: dict[str, Any]) -> str:
-    """One line for `train` and `info`: how the intervals were calibrated."""
-    coverage = info.get("coverage") or {}
-    reached = ", ".join(f"{k}% covered {100 * v:.1f}%" for k, v in coverage.items())
-    return (
-        f"intervals calibrated on {info.get('windows', 0):,} validation windows of "
-        f"{info.get('series', 0):,} series" + (f" (held out: {reached})" if reached else "")
-    )

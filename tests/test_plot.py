@@ -144,8 +144,7 @@ def test_evaluate_draws_the_backtest(panel_model: tuple[Path, Path], tmp_path: P
 
 
 def test_plot_is_drawn_in_the_data_time_zone(tmp_path: Path) -> None:
-    """Timestamps with an offset: the history and forecast plot as the data's wall-clock
-    times (matplotlib is given them without the zone), and the run succeeds."""
+    """Timestamps with an offset (zone-aware times on both lines) draw a valid picture."""
     frame = seasonal_frame(200, freq="h", period=24)
     frame["date"] = frame["date"].dt.strftime("%Y-%m-%d %H:%M:%S+02:00")
     data = tmp_path / "offset.csv"
