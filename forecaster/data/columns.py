@@ -47,9 +47,30 @@ def detect_schema(
     time: str | None = None,
     targets: Sequence[str] = (),
     id: str | None = None,
+    past: Sequence[str] = (),
+    future: Sequence[str] = (),
+    static: Sequence[str] = (),
 ) -> Schema:
-    """Decide the time, id and target columns: flags first, then names, then contents."""
+    """Decide the time, id and target columns: flags first, then names, then contents.
+
+    Covariate columns are named by their flags only; a numeric column in no role is left
+    out, and said so (one line).
+    """
     columns = list(frame.columns)
+    roles = {"--past-covariate": past, "--future-covariate": future,
+             "--static-covariate": static}  # fmt: skip
+    covariates: list[str] = []
+    for flag, names in roles.items():
+        for covariate in names:
+            _require_column(frame, covariate, flag)
+            if covariate in covariates:
+                raise UsageError(
+                    f"column {covariate!r} is named as a covariate twice; give it one role"
+                )
+            covariates.append(covariate)
+    for covariate in covariates:
+        if covariate in targets:
+            raise UsageError(f"column {covariate!r} cannot be both a target and a covariate")
     repeated = sorted({t for t in targets if list(targets).count(t) > 1})
     if repeated:
         log.warning(
@@ -67,16 +88,31 @@ def detect_schema(
         _require_column(frame, name, "--target")
 
     if time is None:
-        time = _find_time_column(frame, exclude={id, *targets})
+        time = _find_time_column(frame, exclude={id, *targets, *covariates})
     if id is None:
         id = next((c for c in ID_NAMES if c in columns and c != time), None)
     if id is None:
-        id = _find_id_column(frame, time, exclude=set(targets))
+        id = _find_id_column(frame, time, exclude={*targets, *covariates})
+    if static and id is None:
+        raise UsageError(
+            "--static-covariate needs long-format data (an id column, named with --id): a "
+            "static covariate is constant within each series"
+        )
+    for covariate in covariates:
+        for role, other in (("time", time), ("id", id)):
+            if covariate == other:
+                raise UsageError(
+                    f"column {covariate!r} cannot be both the {role} column and a covariate"
+                )
     if not targets:
-        if id is not None and "y" in columns and "y" not in (time, id):
+        if id is not None and "y" in columns and "y" not in (time, id, *covariates):
             targets = ["y"]
         else:
-            targets = [c for c in columns if c not in (time, id) and _looks_numeric(frame[c])]
+            targets = [
+                c
+                for c in columns
+                if c not in (time, id) and c not in covariates and _looks_numeric(frame[c])
+            ]
         if not targets:
             comma = _comma_numbers(frame, exclude={time, id})
             if comma is not None:
@@ -92,7 +128,26 @@ def detect_schema(
     for role, name in (("time", time), ("id", id)):
         if name is not None and name in targets:
             raise UsageError(f"column {name!r} cannot be both the {role} column and a target")
-    return Schema(time=time, targets=list(targets), id=id)
+    unused = [
+        c
+        for c in columns
+        if c not in (time, id) and c not in targets and c not in covariates
+        and _looks_numeric(frame[c])
+    ]  # fmt: skip
+    if unused:
+        log.warning(
+            "column(s) %s not used: neither a target nor a covariate (name them with "
+            "--target, --past-covariate or --future-covariate)",
+            ", ".join(map(repr, unused[:10])) + (", ..." if len(unused) > 10 else ""),
+        )
+    return Schema(
+        time=time,
+        targets=list(targets),
+        id=id,
+        past=list(past),
+        future=list(future),
+        static=list(static),
+    )
 
 
 def _find_time_column(frame: pd.DataFrame, exclude: set[str | None]) -> str:
@@ -152,10 +207,13 @@ def _looks_numeric(column: pd.Series) -> bool:
 # Values
 
 
-def parse_numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
+def parse_numbers(frame: pd.DataFrame, column: str, role: str = "target") -> np.ndarray:
+    """The column's numbers (NaN for empty cells); ``role`` names it in the errors."""
     values = frame[column]
     if pd.api.types.is_bool_dtype(values):
-        raise DataError(f"target column {column!r} holds true/false values, not numbers")
+        if role != "target":
+            return values.to_numpy(dtype=np.float64, na_value=np.nan)  # a 0/1 flag
+        raise DataError(f"{role} column {column!r} holds true/false values, not numbers")
     if pd.api.types.is_numeric_dtype(values):
         numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
     else:
@@ -167,14 +225,14 @@ def parse_numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
             example = str(text[bad].iloc[0])
             hint = _number_hint(example)
             raise DataError(
-                f"target column {column!r} is not numeric: {example!r} at row(s) {_file_rows(bad)}"
+                f"{role} column {column!r} is not numeric: {example!r} at row(s) {_file_rows(bad)}"
                 f"{hint}"
             )
         numbers = numbers_series.to_numpy(dtype=np.float64, na_value=np.nan)
     infinite = np.isinf(numbers)
     if infinite.any():
         raise DataError(
-            f"target column {column!r} holds infinite values at row(s) "
+            f"{role} column {column!r} holds infinite values at row(s) "
             f"{_file_rows(pd.Series(infinite, index=frame.index))}; replace them or leave the "
             "cells empty to have them filled"
         )
@@ -182,14 +240,14 @@ def parse_numbers(frame: pd.DataFrame, column: str) -> np.ndarray:
     huge = magnitude > MAX_MAGNITUDE
     if huge.any():
         raise DataError(
-            f"target column {column!r} holds values too large to model (above {MAX_MAGNITUDE:g}) "
+            f"{role} column {column!r} holds values too large to model (above {MAX_MAGNITUDE:g}) "
             f"at row(s) {_file_rows(pd.Series(huge, index=frame.index))}; rescale the column "
             "(for example express it in larger units)"
         )
     largest = float(np.nanmax(magnitude)) if (~np.isnan(magnitude)).any() else 0.0
     if 0.0 < largest < MIN_MAGNITUDE:
         raise DataError(
-            f"target column {column!r} holds only values too small to model (below "
+            f"{role} column {column!r} holds only values too small to model (below "
             f"{MIN_MAGNITUDE:g}); rescale the column (for example express it in smaller units)"
         )
     return numbers

@@ -18,8 +18,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from forecaster.data.calendar import calendar_names, holiday_names
 from forecaster.data.columns import ID_NAMES, detect_schema, parse_numbers
-from forecaster.data.panel import Panel, Schema, fixed_step_ns
+from forecaster.data.covariates import (
+    check_static,
+    split_future,
+    static_categories,
+    user_covariates,
+    with_calendar,
+)
+from forecaster.data.panel import Panel, Schema, fixed_step_ns, grid_timestamps
 from forecaster.data.read import file_rows, name_of, read_table
 from forecaster.data.times import (
     OFFSET_PATTERN,
@@ -322,16 +330,25 @@ def build_panel(
     source: str = "input",
     expected_freq: str | None = None,
     like_model: bool = False,
+    calendar: str = "none",
+    holidays: Sequence[str] = (),
+    keep_future: bool = False,
 ) -> Panel:
     """Sort, split by id, check duplicates, put each series on a regular grid, fill gaps.
 
     With ``like_model`` the schema is a trained model's: its date order and time zone are
-    used for this data too (and must fit it).
+    used for this data too (and must fit it), and its calendar features. Otherwise
+    ``calendar`` ("on" / "none") and the ``holidays`` countries decide them. Rows after a
+    series' last target value hold future covariates: kept in `Panel.future` with
+    ``keep_future`` (predict), else left out with a note (train, evaluate).
     """
     notes: list[str] = []
     parsed = parse_times(frame[schema.time], schema.time, schema.date_order)
     columns = [parse_numbers(frame, c) for c in schema.targets]
     values = np.column_stack(columns) if columns else np.empty((len(frame), 0))
+    if schema.static and not like_model:
+        schema = dataclasses.replace(schema, categories=static_categories(frame, schema))
+    user = user_covariates(frame, schema, source)
     if schema.id is not None:
         raw_ids = frame[schema.id]
         if raw_ids.isna().any():
@@ -353,6 +370,7 @@ def build_panel(
     ids_sorted = sorted_order["id"].to_numpy()
     instants = sorted_order["t"].to_numpy(dtype="datetime64[ns]")
     values = values[positions]
+    user = user[positions]
     change = np.flatnonzero(ids_sorted[1:] != ids_sorted[:-1]) + 1
     bounds = np.concatenate([[0], change, [len(ids_sorted)]]).astype(np.int64)
     hint = _offsets_hint(parsed, zone)
@@ -371,6 +389,8 @@ def build_panel(
         utc_grid = step is not None and step < _DAY_NS
     times = timeline(bool(utc_grid))
     _refuse_duplicates(ids_sorted, times, schema, parsed)
+    if schema.static:
+        check_static(user, bounds, ids_sorted, schema, times)
     given_freq = freq
     if freq:
         freq = validate_freq(freq)
@@ -385,6 +405,18 @@ def build_panel(
     series_of_row = np.repeat(np.arange(len(lengths)), np.diff(bounds))
     regular = np.full((int(offsets[-1]), values.shape[1]), np.nan)
     regular[offsets[:-1][series_of_row] + positions_in_series] = values
+    regular_user = np.full((int(offsets[-1]), user.shape[1]), np.nan)
+    regular_user[offsets[:-1][series_of_row] + positions_in_series] = user
+    future_user = None
+    if schema.future:
+        offsets, regular, regular_user, future_user = split_future(regular, regular_user, offsets)
+        beyond = int(np.isfinite(future_user).any(axis=2).sum())
+        if beyond and not keep_future:
+            notes.append(
+                f"left out {beyond} row(s) after the last target value (future covariates "
+                "only): they are for predict"
+            )
+            future_user = None
     missing = np.isnan(regular)
     if missing.any():
         present = np.add.reduceat((~missing).astype(np.int64), offsets[:-1], axis=0)
@@ -408,6 +440,34 @@ def build_panel(
             )
         regular = fill_gaps(regular, offsets, fill)
         notes.append(f"filled {int(missing.sum())} missing cell(s) by {fill} (--fill to choose)")
+    if user.shape[1]:
+        regular_user = _fill_covariates(regular_user, offsets, fill, schema, ids_sorted, bounds,
+                                        starts, freq, notes)  # fmt: skip
+    zone_schema = dataclasses.replace(
+        schema,
+        date_order=parsed.date_order or schema.date_order,
+        zone=zone,
+        utc_grid=bool(utc_grid) if zone is not None else False,
+    )
+    if not like_model:
+        names = calendar_names(freq) if calendar == "on" else []
+        zone_schema = dataclasses.replace(
+            zone_schema, calendar=names + holiday_names(list(holidays))
+        )
+    covariates = future = None
+    if zone_schema.has_covariates:
+        lengths_now = np.diff(offsets)
+        owner = np.repeat(np.arange(len(lengths_now)), lengths_now)
+        within = np.arange(int(offsets[-1])) - offsets[:-1][owner]
+        naive = grid_timestamps(np.asarray(starts, "datetime64[ns]")[owner], within, freq)
+        covariates = np.ascontiguousarray(with_calendar(regular_user, naive, zone_schema, freq))
+        if future_user is not None and future_user.shape[1]:
+            n, f, _ = future_user.shape
+            rows_after = np.tile(np.arange(f), n) + np.repeat(lengths_now, f)
+            first_times = np.repeat(np.asarray(starts, "datetime64[ns]"), f)
+            later = grid_timestamps(first_times, rows_after, freq)
+            flat = with_calendar(future_user.reshape(n * f, -1), later, zone_schema, freq)
+            future = flat.reshape(n, f, -1)
     for note in notes:
         log.warning("%s: %s", source, note)
     return Panel(
@@ -416,14 +476,50 @@ def build_panel(
         offsets=offsets,
         values=np.ascontiguousarray(regular),
         freq=freq,
-        schema=dataclasses.replace(
-            schema,
-            date_order=parsed.date_order or schema.date_order,
-            zone=zone,
-            utc_grid=bool(utc_grid) if zone is not None else False,
-        ),
+        schema=zone_schema,
         notes=notes,
+        covariates=covariates,
+        future=future,
     )
+
+
+def _fill_covariates(
+    values: np.ndarray,
+    offsets: np.ndarray,
+    fill: str,
+    schema: Schema,
+    ids: np.ndarray,
+    bounds: np.ndarray,
+    starts: np.ndarray,
+    freq: str,
+    notes: list[str],
+) -> np.ndarray:
+    """Covariate gaps in the history are filled as the targets' are; a covariate with no
+    value in a series is refused."""
+    missing = np.isnan(values)
+    if not missing.any():
+        return values
+    names = [*schema.past, *schema.future, *schema.static_channels]
+    present = np.add.reduceat((~missing).astype(np.int64), offsets[:-1], axis=0)
+    empty = np.argwhere(present == 0)
+    if len(empty):
+        s, c = (int(v) for v in empty[0])
+        raise DataError(
+            f"covariate {names[c].split('=')[0]!r} has no values in series {ids[bounds[s]]!r}; "
+            "give its values, or leave the column out"
+        )
+    if fill == "error":
+        row, c = (int(v) for v in np.argwhere(missing)[0])
+        s = int(np.searchsorted(offsets, row, side="right") - 1)
+        at = pd.Timestamp(starts[s]) + pd.tseries.frequencies.to_offset(freq) * (
+            row - int(offsets[s])
+        )
+        raise DataError(
+            f"covariate {names[c]!r} of series {ids[bounds[s]]!r} is missing at {at}; fill it, "
+            "or use --fill interpolate or --fill ffill"
+        )
+    notes.append(f"filled {int(missing.sum())} missing covariate cell(s) by {fill}")
+    return fill_gaps(values, offsets, fill)
 
 
 def _infer(stretches: list[pd.DatetimeIndex], hint: str, quiet: bool = False) -> str:
@@ -522,20 +618,47 @@ def load_panel(
     freq: str | None = None,
     fill: str = "interpolate",
     date_order: str | None = None,
+    past: Sequence[str] = (),
+    future: Sequence[str] = (),
+    static: Sequence[str] = (),
+    calendar: str = "auto",
+    holidays: Sequence[str] = (),
 ) -> Panel:
-    """Read and regularise in one call: what `forecaster train DATA` does first."""
-    frame = read_table(source, text_columns=[id] if id is not None else ID_NAMES)
-    schema = detect_schema(frame, time=time, targets=targets, id=id)
+    """Read and regularise in one call: what `forecaster train DATA` does first.
+
+    ``calendar`` "auto" derives calendar features when any covariate or holiday country is
+    given: a model of the targets alone stays as it was (see `calendar_rule`).
+    """
+    text = [id] if id is not None else list(ID_NAMES)
+    frame = read_table(source, text_columns=[*text, *static])
+    schema = detect_schema(frame, time=time, targets=targets, id=id, past=past, future=future,
+                           static=static)  # fmt: skip
     schema = dataclasses.replace(schema, date_order=date_order)
-    return build_panel(frame, schema, freq=freq, fill=fill, source=name_of(source))
+    rule = calendar_rule(calendar, bool(past or future or static or holidays))
+    return build_panel(frame, schema, freq=freq, fill=fill, source=name_of(source),
+                       calendar=rule, holidays=holidays)  # fmt: skip
+
+
+def calendar_rule(calendar: str, covariates: bool) -> str:
+    """ "on" or "none": "auto" is on exactly when the model has other covariates. A model of
+    the targets alone keeps its accuracy and speed (benchmarks/README.md, "Covariates")."""
+    if calendar == "auto":
+        return "on" if covariates else "none"
+    return calendar
 
 
 def load_panel_like(
-    source: str | Path, schema: Schema, freq: str, fill: str = "interpolate"
+    source: str | Path,
+    schema: Schema,
+    freq: str,
+    fill: str = "interpolate",
+    keep_future: bool = False,
 ) -> Panel:
     """Read data that must match a trained model's columns, frequency, date order and zone."""
-    frame = read_table(source, text_columns=[schema.id] if schema.id is not None else ())
-    missing = [c for c in [schema.time, *schema.targets] if c not in frame.columns]
+    text = [schema.id] if schema.id is not None else []
+    frame = read_table(source, text_columns=[*text, *schema.static])
+    columns = [schema.time, *schema.targets, *schema.past, *schema.future, *schema.static]
+    missing = [c for c in columns if c not in frame.columns]
     if schema.id is not None and schema.id not in frame.columns:
         missing.append(schema.id)
     if missing:
@@ -544,9 +667,8 @@ def load_panel_like(
             f"the model was trained on time={schema.time!r}, targets={schema.targets!r}"
             + (f", id={schema.id!r}" if schema.id else "")
         )
-    return build_panel(
-        frame, schema, fill=fill, source=name_of(source), expected_freq=freq, like_model=True
-    )
+    return build_panel(frame, schema, fill=fill, source=name_of(source), expected_freq=freq,
+                       like_model=True, keep_future=keep_future)  # fmt: skip
 
 
 __all__ = ["OFFSET_PATTERN", "build_panel", "infer_frequency", "load_panel", "load_panel_like"]

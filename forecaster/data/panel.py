@@ -22,6 +22,11 @@ class Schema:
     as "-08:00" or an IANA name) when timestamps carried offsets; ``utc_grid`` whether the
     regular grid is in UTC (sub-daily data whose offset changes with daylight saving) or in
     the zone's wall-clock time.
+
+    Covariates: ``past`` columns are observed up to the forecast origin, ``future`` ones are
+    known for the horizon too, ``static`` ones are constant within a series (text ones are
+    ``categories``, one indicator channel each). ``calendar`` names the features derived
+    from the timestamps (`calendar`), holidays included; they are future-known.
     """
 
     time: str
@@ -30,6 +35,43 @@ class Schema:
     date_order: str | None = None
     zone: str | None = None
     utc_grid: bool = False
+    past: list[str] = field(default_factory=list)
+    future: list[str] = field(default_factory=list)
+    static: list[str] = field(default_factory=list)
+    categories: dict[str, list[str]] = field(default_factory=dict)
+    calendar: list[str] = field(default_factory=list)
+
+    @property
+    def static_channels(self) -> list[str]:
+        """One channel per numeric static column, one per category of a text one."""
+        names: list[str] = []
+        for column in self.static:
+            if column in self.categories:
+                names += [f"{column}={c}" for c in self.categories[column]]
+            else:
+                names.append(column)
+        return names
+
+    @property
+    def covariate_channels(self) -> list[str]:
+        """Names of the covariate channels in their order: past, future, calendar, static."""
+        return [*self.past, *self.future, *self.calendar, *self.static_channels]
+
+    @property
+    def n_past(self) -> int:
+        return len(self.past)
+
+    @property
+    def n_future(self) -> int:
+        return len(self.future) + len(self.calendar)
+
+    @property
+    def n_static(self) -> int:
+        return len(self.static_channels)
+
+    @property
+    def has_covariates(self) -> bool:
+        return bool(self.covariate_channels)
 
 
 @dataclass
@@ -39,6 +81,10 @@ class Panel:
     Series ``i`` is ``values[offsets[i]:offsets[i + 1]]`` with timestamps
     ``pd.date_range(starts[i], periods=lengths[i], freq=freq)``: wall-clock times as the
     input wrote them, or (``schema.utc_grid``) UTC.
+
+    ``covariates`` (rows, K) holds the covariate channels of every row (raw, in the order
+    of ``schema.covariate_channels``); ``future`` (S, F, K) those of the rows given after
+    each series' last target value (NaN where a series has fewer, or a channel none).
     """
 
     ids: list[str]
@@ -48,6 +94,8 @@ class Panel:
     freq: str
     schema: Schema
     notes: list[str] = field(default_factory=list)
+    covariates: np.ndarray | None = None  # (total_rows, K) float64
+    future: np.ndarray | None = None  # (S, F, K) float64, NaN where not given
 
     @property
     def lengths(self) -> np.ndarray:
@@ -139,4 +187,5 @@ def drop_last(panel: Panel, steps: int) -> Panel:
         freq=panel.freq,
         schema=panel.schema,
         notes=panel.notes,
+        covariates=None if panel.covariates is None else panel.covariates[rows],
     )
