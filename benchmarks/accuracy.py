@@ -142,8 +142,9 @@ def apply_patch(spec: str) -> None:
         fit_skip = pipeline_module.fit_skip
 
         def zero_skip_fit(*args: Any, **kwargs: Any) -> Any:
-            weight, bias, fitted = fit_skip(*args, **kwargs)
-            return torch.zeros_like(weight), torch.zeros_like(bias), fitted
+            weight, bias, covariate, fitted = fit_skip(*args, **kwargs)
+            zero = None if covariate is None else torch.zeros_like(covariate)
+            return torch.zeros_like(weight), torch.zeros_like(bias), zero, fitted
 
         pipeline_module.fit_skip = zero_skip_fit  # type: ignore[assignment]
     elif name == "single-lookback":

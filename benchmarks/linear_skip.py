@@ -59,7 +59,7 @@ def test_errors(panel, horizon: int, candidates: list[list[int]]):  # type: igno
     split = split_series(train.lengths, horizon, lookback, (ETT_VAL - ETT_TRAIN) / ETT_VAL)
     scaler = fit_scaler(train, split)
     windows = make_windows(train, scaler, split, lookback, horizon)
-    weight, bias, fitted = fit_skip(windows, "last", candidates)
+    weight, bias, _, fitted = fit_skip(windows, "last", candidates)
     model = LSTMForecaster(ModelConfig(n_targets=1, lookback=lookback, horizon=horizon, hidden=1))
     with torch.no_grad():
         model.skip.weight.copy_(weight)  # type: ignore[union-attr]

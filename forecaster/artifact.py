@@ -49,7 +49,7 @@ from forecaster.data.times import DATE_ORDERS, zone_object
 from forecaster.errors import ModelFileError, UsageError
 from forecaster.inference import check_config, weights_mismatch
 from forecaster.intervals import PROBABILITIES, Intervals
-from forecaster.windows import Scaler
+from forecaster.windows import CovariateScaler, Scaler
 
 if TYPE_CHECKING:
     from forecaster.model import Ensemble
@@ -85,6 +85,9 @@ class Artifact:
     versions: dict[str, str] = field(default_factory=dict)
     # None: trained without validation windows, or by a forecaster before intervals
     intervals: Intervals | None = None
+    # With covariates: their scaling and their raw values over each stored context (S, L, K)
+    covariate_scaler: CovariateScaler | None = None
+    context_covariates: np.ndarray | None = None
 
     def check(self) -> None:
         """The weights must be those of the network the metadata describes."""
@@ -99,6 +102,7 @@ class Artifact:
         # Counted first: weight_shapes enumerates members x layers, which a bad file could
         # make astronomically many.
         per_member = 4 * config.layers + 2 + (2 if config.linear_skip else 0)
+        per_member += 1 if config.covariate_features else 0
         if config.members * per_member != len(self.weights):
             raise ModelFileError(
                 f"model file's weights do not match its metadata ({len(self.weights)} weight "
@@ -135,6 +139,10 @@ def _tensors(artifact: Artifact) -> dict[str, np.ndarray]:
     tensors = {f"model.{k}": np.ascontiguousarray(v) for k, v in artifact.weights.items()}
     tensors["context.values"] = np.ascontiguousarray(artifact.context)
     tensors["context.real"] = artifact.context_real.astype(np.int64)
+    if artifact.context_covariates is not None:
+        tensors["context.covariates"] = np.ascontiguousarray(
+            artifact.context_covariates, np.float64
+        )
     if artifact.intervals is not None:
         tensors["intervals.quantiles"] = np.ascontiguousarray(
             artifact.intervals.quantiles, dtype=np.float64
@@ -197,7 +205,15 @@ def _metadata(artifact: Artifact) -> dict[str, Any]:
             "date_order": artifact.schema.date_order,
             "zone": artifact.schema.zone,
             "utc_grid": artifact.schema.utc_grid,
+            "past": artifact.schema.past,
+            "future": artifact.schema.future,
+            "static": artifact.schema.static,
+            "categories": artifact.schema.categories,
+            "calendar": artifact.schema.calendar,
         },
+        "covariates": None
+        if artifact.covariate_scaler is None
+        else artifact.covariate_scaler.to_dict(),
         "freq": artifact.freq,
         "ids": artifact.ids,
         "scaler": artifact.scaler.to_dict(),
@@ -407,10 +423,11 @@ _META_KEYS = (
 # stores a scaler or context beyond this (twice that, for rounding).
 _MAX_SCALE = 2e100
 # Written since intervals exist; a file without it (an older forecaster's) still loads.
-_OPTIONAL_META_KEYS = ("intervals",)
+_OPTIONAL_META_KEYS = ("intervals", "covariates")
 _TENSOR_DTYPES = {
     "context.values": np.dtype(np.float64),
     "context.real": np.dtype(np.int64),
+    "context.covariates": np.dtype(np.float64),
     "intervals.quantiles": np.dtype(np.float64),
     "intervals.scale": np.dtype(np.float64),
     "intervals.difficulty": np.dtype(np.float64),
@@ -556,6 +573,18 @@ def _frequency(freq: Any, last: pd.Timestamp | None, horizon: int) -> str:
 
 
 _SCHEMA_KEYS = ("time", "targets", "id", "date_order", "zone", "utc_grid")
+# Written since covariates exist; older files lack them (and have none).
+_COVARIATE_SCHEMA_KEYS = ("past", "future", "static", "categories", "calendar")
+_COVARIATE_MODEL_KEYS = ("n_past", "n_future", "n_static", "covariate_rows")
+_COVARIATE_TRAIN_KEYS = (
+    "past_covariates", "future_covariates", "static_covariates", "calendar", "holidays",
+)  # fmt: skip
+
+
+def _present(value: Any, keys: tuple[str, ...] | list[str], optional: tuple[str, ...]) -> list[str]:
+    """``keys`` with those of ``optional`` that ``value`` holds (older files lack them)."""
+    held = value if isinstance(value, dict) else {}
+    return [k for k in keys if k not in optional or k in held]
 
 
 def _zone(schema: dict[str, Any]) -> str | None:
@@ -583,8 +612,11 @@ def _from_parts(meta: dict[str, Any], tensors: dict[str, np.ndarray]) -> Artifac
     """The artifact, once every field has the type, shape and range forecaster writes."""
     _keys("", meta, [*_META_KEYS, *(k for k in _OPTIONAL_META_KEYS if k in meta)])
     model_values = _keys(
-        "model_config", meta["model_config"], [f.name for f in dataclasses.fields(ModelConfig)]
-    )
+        "model_config",
+        meta["model_config"],
+        _present(meta["model_config"], [f.name for f in dataclasses.fields(ModelConfig)],
+                 _COVARIATE_MODEL_KEYS),
+    )  # fmt: skip
     model_config = ModelConfig(**_typed(ModelConfig, "model_config", model_values))
     try:
         check_config(model_config)
@@ -593,13 +625,20 @@ def _from_parts(meta: dict[str, Any], tensors: dict[str, np.ndarray]) -> Artifac
             f"model metadata describes a network that cannot be built ({exc}); {_EDITED}"
         ) from None
     train_values = _keys(
-        "train_config", meta["train_config"], [f.name for f in dataclasses.fields(TrainConfig)]
-    )
+        "train_config",
+        meta["train_config"],
+        _present(meta["train_config"], [f.name for f in dataclasses.fields(TrainConfig)],
+                 _COVARIATE_TRAIN_KEYS),
+    )  # fmt: skip
     try:
         train_config = TrainConfig(**_typed(TrainConfig, "train_config", train_values)).validate()
     except UsageError as exc:
         raise ModelFileError(f"model metadata train_config is invalid ({exc}); {_EDITED}") from None
-    schema_values = _keys("schema", meta["schema"], _SCHEMA_KEYS)
+    schema_values = _keys(
+        "schema",
+        meta["schema"],
+        _present(meta["schema"], [*_SCHEMA_KEYS, *_COVARIATE_SCHEMA_KEYS], _COVARIATE_SCHEMA_KEYS),
+    )
     if not isinstance(schema_values["time"], str):
         raise _bad("schema.time", schema_values["time"], "a string")
     if schema_values["id"] is not None and not isinstance(schema_values["id"], str):
@@ -615,7 +654,7 @@ def _from_parts(meta: dict[str, Any], tensors: dict[str, np.ndarray]) -> Artifac
     unknown = sorted(
         name for name in tensors if not name.startswith("model.") and name not in _TENSOR_DTYPES
     )
-    required = [name for name in _TENSOR_DTYPES if name not in _INTERVAL_TENSORS]
+    required = [n for n in _TENSOR_DTYPES if n not in (*_INTERVAL_TENSORS, "context.covariates")]
     if unknown or any(name not in tensors for name in required):
         detail = f"unexpected {unknown[0]!r}" if unknown else "no stored context"
         raise ModelFileError(f"model file's tensors: {detail}; {_EDITED}")
@@ -666,17 +705,24 @@ def _from_parts(meta: dict[str, Any], tensors: dict[str, np.ndarray]) -> Artifac
             raise _bad("versions", value, "an object of strings")
     weights = {k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")}
     intervals = _intervals(meta.get("intervals"), tensors, model_config, n_series)
+    schema = Schema(
+        time=schema_values["time"],
+        targets=targets,
+        id=schema_values["id"],
+        date_order=schema_values["date_order"],
+        zone=zone,
+        utc_grid=schema_values["utc_grid"],
+        **_covariate_schema(schema_values),
+    )
+    covariate_scaler, context_covariates = _covariates(
+        meta.get("covariates"), tensors, schema, model_config, n_series
+    )
     return Artifact(
         model_config=model_config,
         train_config=train_config,
-        schema=Schema(
-            time=schema_values["time"],
-            targets=targets,
-            id=schema_values["id"],
-            date_order=schema_values["date_order"],
-            zone=zone,
-            utc_grid=schema_values["utc_grid"],
-        ),
+        covariate_scaler=covariate_scaler,
+        context_covariates=context_covariates,
+        schema=schema,
         freq=freq,
         ids=ids,
         scaler=scaler,
@@ -690,6 +736,63 @@ def _from_parts(meta: dict[str, Any], tensors: dict[str, np.ndarray]) -> Artifac
         versions=versions_,
         intervals=intervals,
     )
+
+
+def _covariate_schema(values: dict[str, Any]) -> dict[str, Any]:
+    """The schema's covariate roles: lists of column names, categories per static text
+    column, and calendar features this version can compute."""
+    from forecaster.data.calendar import calendar_values
+
+    roles = {name: _strings(f"schema.{name}", values.get(name, [])) for name in
+             ("past", "future", "static", "calendar")}  # fmt: skip
+    categories = values.get("categories", {})
+    if not isinstance(categories, dict) or not all(
+        column in roles["static"] and isinstance(items, list) and items
+        and all(isinstance(v, str) for v in items)
+        for column, items in categories.items()
+    ):  # fmt: skip
+        raise _bad("schema.categories", categories, "lists of text categories of static columns")
+    try:
+        calendar_values(pd.DatetimeIndex(["2000-01-01"]), "D", roles["calendar"])
+    except Exception:  # an unknown feature or holiday country: not what forecaster writes
+        raise _bad(
+            "schema.calendar", roles["calendar"], "calendar features forecaster derives"
+        ) from None
+    return {**roles, "categories": categories}
+
+
+def _covariates(
+    value: Any,
+    tensors: dict[str, np.ndarray],
+    schema: Schema,
+    config: ModelConfig,
+    n_series: int,
+) -> tuple[CovariateScaler | None, np.ndarray | None]:
+    """The covariates' scaling and stored context: present exactly when the schema has
+    covariates, and as many channels as the network reads."""
+    counts = (schema.n_past, schema.n_future, schema.n_static)
+    if counts != (config.n_past, config.n_future, config.n_static):
+        raise ModelFileError(
+            f"model metadata: the schema's covariates {counts} do not match the network's "
+            f"{(config.n_past, config.n_future, config.n_static)}; {_EDITED}"
+        )
+    stored = "context.covariates" in tensors
+    if not schema.has_covariates:
+        if value is not None or stored:
+            raise ModelFileError(f"model file holds covariates its schema does not name; {_EDITED}")
+        return None, None
+    if value is None or not stored:
+        raise ModelFileError(f"model file's covariates lack their scaling or context; {_EDITED}")
+    channels = len(schema.covariate_channels)
+    values = _keys("covariates", value, ("mean", "std"))
+    mean = _matrix("covariates.mean", [values["mean"]], (1, channels), False)[0]
+    std = _matrix("covariates.std", [values["std"]], (1, channels), True)[0]
+    context = _tensor(tensors, "context.covariates", (n_series, config.lookback, channels))
+    if not np.all(np.abs(context) <= _MAX_SCALE):
+        raise ModelFileError(
+            f"model file's tensor context.covariates holds a value that is not finite; {_EDITED}"
+        )
+    return CovariateScaler(mean, std), context
 
 
 def _intervals(

@@ -28,6 +28,7 @@ PRECISIONS = ("fp32", "bf16")
 LOSSES = ("mse", "mae", "huber")
 WINDOW_NORMS = ("last", "mean", "none")
 SCHEDULES = ("none", "cosine")
+CALENDAR_RULES = ("auto", "on", "none")
 # Adam's step is about the learning rate itself; far above this it overflows float32.
 MAX_LR = 10.0
 # torch.manual_seed takes a 64-bit seed; members use seed, seed + 1, ... (within 2**64 - 1).
@@ -68,10 +69,35 @@ class ModelConfig:
     segment: int = 1  # time steps the LSTM reads per step; lstm_lookback is a multiple of it
     lstm_lookback: int | None = None  # the last rows the LSTM reads (None: all of lookback)
     members: int = 1  # networks of the same shape whose forecasts are averaged
+    # Covariate channels after the targets in every input row (see `Schema`): past ones,
+    # future-known ones (calendar included) and static ones; and how many of the last
+    # context rows of past and future covariates the linear skip reads.
+    n_past: int = 0
+    n_future: int = 0
+    n_static: int = 0
+    covariate_rows: int = 0
 
     @property
     def recurrent_rows(self) -> int:
         return self.lookback if self.lstm_lookback is None else self.lstm_lookback
+
+    @property
+    def n_covariates(self) -> int:
+        return self.n_past + self.n_future + self.n_static
+
+    @property
+    def input_rows(self) -> int:
+        """Rows of a model input: the context, and with covariates the horizon too (whose
+        target cells the network never reads)."""
+        return self.lookback + self.horizon if self.n_covariates else self.lookback
+
+    @property
+    def covariate_features(self) -> int:
+        """Inputs of the linear skip's covariate part (0: it has none)."""
+        if not self.linear_skip:
+            return 0
+        rows = max(self.covariate_rows - 1, 0)
+        return self.horizon * self.n_future + rows * (self.n_past + self.n_future)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -111,6 +137,13 @@ class TrainConfig:
     loss: str = "mae"
     schedule: str = "cosine"
     max_time: float | None = None  # seconds of training (all networks); None: no limit
+    # Covariates (see data.Schema): columns by role, calendar features ("auto": when any
+    # covariate is given) and countries whose public holidays are features.
+    past_covariates: list[str] = field(default_factory=list)
+    future_covariates: list[str] = field(default_factory=list)
+    static_covariates: list[str] = field(default_factory=list)
+    calendar: str = "auto"
+    holidays: list[str] = field(default_factory=list)
 
     def validate(self) -> TrainConfig:
         """Refuse values that cannot work, naming the valid range (exit code 2)."""
@@ -140,6 +173,7 @@ class TrainConfig:
             ("max-windows-per-epoch", self.max_windows_per_epoch >= 1, "an integer >= 1"),
             ("loss", self.loss in LOSSES, " | ".join(LOSSES)),
             ("schedule", self.schedule in SCHEDULES, " | ".join(SCHEDULES)),
+            ("calendar", self.calendar in CALENDAR_RULES, " | ".join(CALENDAR_RULES)),
             (
                 "max-time",
                 self.max_time is None or 0 < self.max_time <= MAX_SECONDS,

@@ -18,14 +18,70 @@ import pandas as pd
 from forecaster import inference
 from forecaster.artifact import Artifact
 from forecaster.data import Panel, grid_timestamps
+from forecaster.data.covariates import check_future, with_calendar
 from forecaster.data.times import aware_times
 from forecaster.errors import DataError, ModelFileError, UsageError
 from forecaster.frequency import season_length
 from forecaster.intervals import LOCAL_SEASONS, Intervals, base_scale, unresolved
 from forecaster.metrics import hold_forecast, level_name, level_probabilities
-from forecaster.windows import Scaler, context_windows
+from forecaster.windows import Scaler, assemble_inputs, context_windows
 
 log = logging.getLogger("forecaster")
+
+
+def model_inputs(
+    artifact: Artifact,
+    panel: Panel,
+    scaler: Scaler,
+    series: np.ndarray,
+    ends: np.ndarray,
+    window_scaler: Scaler | None = None,
+    future: np.ndarray | None = None,
+) -> np.ndarray:
+    """What the network reads for the windows of ``series[k]`` ending before row
+    ``ends[k]``: scaled contexts (N, L, C), and with covariates the whole window of
+    covariates too (N, L + H, C + K; rows past a series' end from ``future``)."""
+    config = artifact.model_config
+    with_covariates = artifact.covariate_scaler is not None
+    return context_windows(
+        panel, scaler, config.lookback, series, ends, window_scaler=window_scaler,
+        covariates=artifact.covariate_scaler, horizon=config.horizon if with_covariates else 0,
+        future=future,
+    )  # fmt: skip
+
+
+def horizon_covariates(
+    artifact: Artifact,
+    ids: list[str],
+    ends: pd.DatetimeIndex,
+    user_future: np.ndarray | None,
+    source: str,
+) -> np.ndarray:
+    """Raw covariates (S, H, K) of each series' next H steps: the user's future ones
+    (S, H, Kf), checked complete, and the calendar features of the forecast timestamps.
+
+    The network reads its future covariates over its whole horizon, so all H steps are
+    needed even when fewer are asked for."""
+    schema, config = artifact.schema, artifact.model_config
+    count, horizon = len(ids), config.horizon
+    user = np.full((count, horizon, schema.n_past + len(schema.future) + schema.n_static), np.nan)
+    if schema.future:
+        if user_future is None:
+            raise DataError(
+                f"the model needs its future covariates ({', '.join(map(repr, schema.future))}) "
+                f"for the {horizon} steps after each series' end: give them as rows after "
+                "the last target value in DATA, or in a file with --future"
+            )
+        given = np.full((count, horizon, len(schema.future)), np.nan)
+        steps = min(horizon, user_future.shape[1])
+        given[:, :steps] = user_future[:, :steps]
+        check_future(given, schema.future, ids, ends, artifact.freq, source)
+        user[:, :, schema.n_past : schema.n_past + len(schema.future)] = given
+    steps_ahead = np.tile(np.arange(1, horizon + 1), count)
+    naive = grid_timestamps(np.repeat(ends.to_numpy(dtype="datetime64[ns]"), horizon),
+                            steps_ahead, artifact.freq)  # fmt: skip
+    flat = with_calendar(user.reshape(count * horizon, -1), naive, schema, artifact.freq)
+    return flat.reshape(count, horizon, -1)
 
 
 def run_model(artifact: Artifact, contexts: np.ndarray) -> np.ndarray:
@@ -114,9 +170,11 @@ def check_context(
     if not short.any():
         return
     alternative = contexts[short].copy()
+    channels = artifact.model_config.n_targets
     for j, k in enumerate(np.flatnonzero(short)):
         real = int(origins[k])
-        alternative[j, : lookback - real] = contexts[k, lookback - real :].mean(axis=0)
+        padding = contexts[k, lookback - real : lookback, :channels].mean(axis=0)
+        alternative[j, : lookback - real, :channels] = padding
     moved = np.abs(run_model(artifact, alternative) - run_model(artifact, contexts[short]))
     worst = float(moved.max()) if moved.size else 0.0  # scaled units: standard deviations
     ids = [panel.ids[s] for s in series[short]]
@@ -246,9 +304,13 @@ def predict(
     panel: Panel | None = None,
     horizon: int | None = None,
     asked: Uncertainty | None = None,
+    future: np.ndarray | None = None,
+    future_source: str = "DATA",
 ) -> pd.DataFrame:
     """Forecast every series: from the context stored in the model, or from ``panel``'s tail,
-    with the intervals and quantiles ``asked`` for."""
+    with the intervals and quantiles ``asked`` for. A model with future covariates reads
+    them from ``future`` (S, H, Kf; a --future file) or else from the rows after each
+    series' last target value in ``panel``."""
     asked = asked or Uncertainty([], [])
     if asked:
         require_intervals(artifact)
@@ -259,6 +321,14 @@ def predict(
         scaler = artifact.scaler
         contexts = (artifact.context - scaler.mean[:, None, :]) / scaler.std[:, None, :]
         contexts = contexts.astype(np.float32)
+        if artifact.covariate_scaler is not None:
+            assert artifact.context_covariates is not None
+            ahead = horizon_covariates(artifact, list(ids), ends, future, future_source)
+            schema = artifact.schema
+            contexts = assemble_inputs(
+                contexts, np.concatenate([artifact.context_covariates, ahead], axis=1),
+                artifact.covariate_scaler, schema.n_past, schema.n_future,
+            )  # fmt: skip
     else:
         needed = required_rows(artifact)
         too_short = np.flatnonzero(panel.lengths < needed)
@@ -273,7 +343,15 @@ def predict(
         ids, ends = panel.ids, panel.ends()
         series = np.arange(panel.n_series)
         scaler = window_scaler(artifact, panel, series, panel.lengths)
-        contexts = context_windows(panel, scaler, lookback, window_scaler=scaler)
+        ahead = None
+        if artifact.covariate_scaler is not None:
+            given = future
+            if given is None and panel.future is not None:
+                first = artifact.schema.n_past
+                given = panel.future[:, :, first : first + len(artifact.schema.future)]
+            ahead = horizon_covariates(artifact, list(ids), ends, given, future_source)
+        contexts = model_inputs(artifact, panel, scaler, series, panel.lengths,
+                                window_scaler=scaler, future=ahead)  # fmt: skip
         check_context(artifact, panel, series, panel.lengths, scaler, contexts)
     scaled, spread = run_ensemble(artifact, contexts)
     everyone = np.arange(len(ids))
@@ -382,15 +460,27 @@ def backtest(
     windows: int = 1,
     stride: int | None = None,
     probabilities: list[float] | None = None,
+    hold_future: bool = False,
 ) -> Backtest:
     """Forecast the last ``windows`` horizons of every series, origins ``stride`` apart,
-    with the model's bounds at ``probabilities`` when given."""
+    with the model's bounds at ``probabilities`` when given.
+
+    Future covariates are their actual values (perfect foresight of the drivers), or with
+    ``hold_future`` the value at each origin's last context row held over the horizon:
+    the difference is what knowing the drivers is worth. A model with covariates reads
+    them over its whole horizon, so its origins leave that many rows after them."""
     horizon = check_horizon(artifact, horizon)
     stride = stride or horizon
-    series, origins = backtest_origins(panel, horizon, windows, stride, required_rows(artifact))
+    config = artifact.model_config
+    room = config.horizon if config.n_covariates else horizon
+    series, origins = backtest_origins(panel, room, windows, stride, required_rows(artifact))
     scaler = window_scaler(artifact, panel, series, origins)
-    lookback = artifact.model_config.lookback
-    contexts = context_windows(panel, scaler, lookback, series, origins, window_scaler=scaler)
+    lookback = config.lookback
+    contexts = model_inputs(artifact, panel, scaler, series, origins, window_scaler=scaler)
+    if hold_future and artifact.schema.future:
+        first = config.n_targets + config.n_past
+        user = slice(first, first + len(artifact.schema.future))
+        contexts[:, lookback:, user] = contexts[:, lookback - 1 : lookback, user]
     check_context(artifact, panel, series, origins, scaler, contexts)
     scaled, spread = run_ensemble(artifact, contexts)
     forecasts = scaler.inverse(scaled[:, :horizon].astype(np.float64), np.arange(len(series)))

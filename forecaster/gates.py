@@ -28,7 +28,7 @@ import pandas as pd
 import torch
 
 from forecaster.errors import DataError, UsageError
-from forecaster.model import Ensemble, LSTMForecaster, explicit_lstm, window_level_spread
+from forecaster.model import Ensemble, LSTMForecaster, explicit_lstm
 
 if TYPE_CHECKING:
     from forecaster.artifact import Artifact
@@ -106,16 +106,10 @@ def memory_span(forget: np.ndarray) -> np.ndarray:
     return result
 
 
-def trace_member(member: LSTMForecaster, context: torch.Tensor) -> list[dict[str, np.ndarray]]:
+def trace_member(member: LSTMForecaster, inputs: torch.Tensor) -> list[dict[str, np.ndarray]]:
     """Every layer's gates, cell and hidden states over the window (B = 1)."""
-    config = member.config
-    norm = config.window_norm
-    x = context
-    if norm != "none":
-        level, spread = window_level_spread(x, norm)
-        x = (x - level) / spread
-    recent = x[:, x.shape[1] - config.recurrent_rows :]
-    steps = recent.reshape(1, -1, config.segment * x.shape[2])
+    context, _, _ = member.normalise(inputs)
+    steps = member.lstm_steps(context, inputs)
     with torch.no_grad():
         _, layers = explicit_lstm(member.lstm, steps)
     out = []
@@ -131,21 +125,17 @@ def trace_member(member: LSTMForecaster, context: torch.Tensor) -> list[dict[str
     return out
 
 
-def paths(member: LSTMForecaster, context: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def paths(
+    member: LSTMForecaster,
+    context: torch.Tensor,
+    inputs: torch.Tensor | None = None,
+    spread: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The LSTM path's and the linear skip's outputs (B, H, C), in normalised units, from
-    normalised windows (B, L, C) (so their sum, restored, is the member's forecast)."""
-    config = member.config
-    batch = context.shape[0]
-    recent = context[:, context.shape[1] - config.recurrent_rows :]
-    steps = recent.reshape(batch, -1, config.segment * context.shape[2])
-    hidden, _ = member.lstm(steps)
-    lstm = member.head(hidden[:, -1]).view(batch, config.horizon, config.n_targets)
-    skip = (
-        member.skip(context.transpose(1, 2)).transpose(1, 2)
-        if member.skip is not None
-        else torch.zeros_like(lstm)
-    )
-    return lstm, skip
+    normalised windows (B, L, C) (so their sum, restored, is the member's forecast);
+    ``inputs`` and ``spread`` for a model with covariates."""
+    lstm, skip = member.paths(context, context if inputs is None else inputs, spread)
+    return lstm, torch.zeros_like(lstm) if skip is None else skip
 
 
 def attribute(
@@ -154,20 +144,18 @@ def attribute(
     """Gradient x input of the mean forecast over the horizon, per input row and target,
     for each path, averaged over members; and each path's share of the forecast's
     departure from the window's level (mean absolute output over the horizon)."""
-    norm = ensemble.config.window_norm
     raw = torch.from_numpy(np.asarray(context, dtype=np.float32))[None]
-    if norm != "none":
-        level, spread = window_level_spread(raw, norm)
-        x0 = ((raw - level) / spread).detach()
-    else:
-        x0 = raw
+    first = ensemble.members[0]
+    assert isinstance(first, LSTMForecaster)
+    normalised, _, spread = first.normalise(raw)
+    x0 = normalised.detach()
     totals = {"lstm": np.zeros(x0.shape[1:]), "skip": np.zeros(x0.shape[1:])}
     size = {"lstm": 0.0, "skip": 0.0}
     for member in ensemble.members:
         assert isinstance(member, LSTMForecaster)
         for name in ("lstm", "skip"):
             x = x0.clone().requires_grad_(True)
-            out = paths(member, x)[0 if name == "lstm" else 1]
+            out = paths(member, x, raw, spread)[0 if name == "lstm" else 1]
             size[name] += float(out.detach().abs().mean())
             if out.requires_grad:
                 out.mean().backward()
@@ -249,6 +237,17 @@ def inspect_window(
         raw = panel.series(s)[row + 1 - lookback : row + 1]
         scaled = (raw - scaler.mean[0]) / scaler.std[0]
         shown = shown_all[row + 1 - lookback : row + 1]
+    if config.n_covariates:
+        # The network reads covariates over the horizon as well: DATA must hold them.
+        if panel is None or row + 1 + config.horizon > int(panel.lengths[s]):
+            raise DataError(
+                f"the model reads covariates over the {config.horizon} steps after the "
+                "window: give DATA and an --origin with that many rows after it"
+            )
+        from forecaster.forecast import model_inputs
+
+        scaled = model_inputs(artifact, panel, scaler, np.array([s]), np.array([row + 1]),
+                              window_scaler=scaler)[0]  # fmt: skip
     ensemble = artifact.build_model()
     members = [m for m in ensemble.members if isinstance(m, LSTMForecaster)]
     context = torch.from_numpy(np.asarray(scaled, dtype=np.float32))[None]
@@ -299,12 +298,10 @@ def model_summary(
     and the LSTM path's share of the forecast's departure from each window's level."""
     config = ensemble.config
     raw = torch.from_numpy(np.asarray(contexts, dtype=np.float32))
-    x = raw
-    if config.window_norm != "none":
-        level, spread = window_level_spread(raw, config.window_norm)
-        x = (raw - level) / spread
-    recent = x[:, x.shape[1] - config.recurrent_rows :]
-    steps = recent.reshape(len(x), -1, config.segment * x.shape[2])
+    first = ensemble.members[0]
+    assert isinstance(first, LSTMForecaster)
+    x, _, spread = first.normalise(raw)
+    steps = first.lstm_steps(x, raw)
     forget: list[list[np.ndarray]] = [[] for _ in range(config.layers)]
     sizes = {"lstm": 0.0, "skip": 0.0}
     with torch.no_grad():
@@ -313,7 +310,7 @@ def model_summary(
             _, layers = explicit_lstm(member.lstm, steps)
             for k, gates in enumerate(layers):
                 forget[k].append(gates["forget"].numpy())  # (N, T, hidden)
-            lstm, skip = paths(member, x)
+            lstm, skip = paths(member, x, raw, spread)
             sizes["lstm"] += float(lstm.abs().mean())
             sizes["skip"] += float(skip.abs().mean())
     layers_out = []

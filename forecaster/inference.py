@@ -30,16 +30,20 @@ def member_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
     hidden, gates = config.hidden, 4 * config.hidden
     shapes: dict[str, tuple[int, ...]] = {}
     for layer in range(config.layers):
-        inputs = config.n_targets * config.segment if layer == 0 else hidden
+        recurrent = config.n_targets + config.n_past + config.n_future
+        inputs = recurrent * config.segment if layer == 0 else hidden
         shapes[f"lstm.weight_ih_l{layer}"] = (gates, inputs)
         shapes[f"lstm.weight_hh_l{layer}"] = (gates, hidden)
         shapes[f"lstm.bias_ih_l{layer}"] = (gates,)
         shapes[f"lstm.bias_hh_l{layer}"] = (gates,)
-    shapes["head.weight"] = (config.horizon * config.n_targets, hidden)
+    head_inputs = hidden + config.horizon * config.n_future + config.n_static
+    shapes["head.weight"] = (config.horizon * config.n_targets, head_inputs)
     shapes["head.bias"] = (config.horizon * config.n_targets,)
     if config.linear_skip:
         shapes["skip.weight"] = (config.horizon, config.lookback)
         shapes["skip.bias"] = (config.horizon,)
+    if config.covariate_features:
+        shapes["cov_skip.weight"] = (config.horizon, config.covariate_features)
     return shapes
 
 
@@ -50,6 +54,14 @@ def check_config(config: ModelConfig) -> None:
         value = getattr(config, name)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name} must be an integer >= 1, not {value!r}")
+    for name in ("n_past", "n_future", "n_static", "covariate_rows"):
+        value = getattr(config, name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ValueError(f"{name} must be an integer >= 0, not {value!r}")
+    if config.covariate_rows > config.lookback:
+        raise ValueError(
+            f"covariate_rows {config.covariate_rows} exceeds lookback {config.lookback}"
+        )
     rows = config.recurrent_rows
     if rows % config.segment or rows > config.lookback:
         raise ValueError(
@@ -129,15 +141,29 @@ def forward_members(
     rounding of a float32 matrix product does (a series forecast alone differed from the
     same series within a panel in the sixth digit).
     """
-    context = np.asarray(contexts, dtype=np.float64)
+    inputs = np.asarray(contexts, dtype=np.float64)
+    lookback, targets = config.lookback, config.n_targets
+    context = inputs[:, :lookback, :targets]
     batch, _, channels = context.shape
     norm = config.window_norm
     if norm != "none":
         level = context[:, -1:] if norm == "last" else context.mean(axis=1, keepdims=True)
         spread = context.std(axis=1, keepdims=True) + 1e-3  # (B, 1, C)
         context = (context - level) / spread
-    recent = context[:, context.shape[1] - config.recurrent_rows :]  # (B, R, C)
-    steps = recent.reshape(batch, -1, config.segment * channels)  # (B, R/P, P*C)
+    start = lookback - config.recurrent_rows
+    recent = context[:, start:]  # (B, R, C)
+    dynamic_end = targets + config.n_past + config.n_future
+    if dynamic_end > targets:
+        recent = np.concatenate([recent, inputs[:, start:lookback, targets:dynamic_end]], axis=2)
+    steps = recent.reshape(batch, -1, config.segment * recent.shape[2])  # (B, R/P, P*...)
+    head_parts = []
+    if config.n_future:
+        head_parts.append(
+            inputs[:, lookback:, targets + config.n_past : dynamic_end].reshape(batch, -1)
+        )
+    if config.n_static:
+        head_parts.append(inputs[:, lookback - 1, dynamic_end:])
+    changes = covariate_changes(inputs, config) if config.covariate_features else None
     outs = np.empty((config.members, batch, config.horizon, config.n_targets))
     for k in range(config.members):
         member = {
@@ -145,6 +171,8 @@ def forward_members(
             for name in member_shapes(config)
         }
         last = _lstm(member, config.layers, steps)
+        if head_parts:
+            last = np.concatenate([last, *head_parts], axis=1)
         out = last @ member["head.weight"].T + member["head.bias"]
         out = out.reshape(batch, config.horizon, config.n_targets)
         if config.linear_skip:
@@ -154,10 +182,33 @@ def forward_members(
             skip = flat @ member["skip.weight"].T + member["skip.bias"]
             skip = skip.reshape(batch, channels, config.horizon)
             out = out + skip.transpose(0, 2, 1)  # (B, H, C)
+        if changes is not None:
+            effect = (changes @ member["cov_skip.weight"].T)[:, :, None]  # (B, H, 1)
+            out = out + (effect / spread if norm != "none" else effect)
         outs[k] = out
     if norm != "none":
         outs = outs * spread[None] + level[None]
     return outs.astype(np.float32)
+
+
+def covariate_changes(inputs: np.ndarray, config: ModelConfig) -> np.ndarray:
+    """`model.covariate_changes` in NumPy: the covariates' changes from the last context row."""
+    lookback, targets = config.lookback, config.n_targets
+    first_future = targets + config.n_past
+    dynamic_end = first_future + config.n_future
+    last = inputs[:, lookback - 1 : lookback]
+    batch = inputs.shape[0]
+    parts = []
+    if config.n_future:
+        future = (
+            inputs[:, lookback:, first_future:dynamic_end] - last[:, :, first_future:dynamic_end]
+        )
+        parts.append(future.reshape(batch, -1))
+    rows = config.covariate_rows - 1
+    if rows > 0 and dynamic_end > targets:
+        recent = inputs[:, lookback - 1 - rows : lookback - 1, targets:dynamic_end]
+        parts.append((recent - last[:, :, targets:dynamic_end]).reshape(batch, -1))
+    return np.concatenate(parts, axis=1)
 
 
 def run(weights: dict[str, np.ndarray], config: ModelConfig, contexts: np.ndarray) -> np.ndarray:

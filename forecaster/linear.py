@@ -14,13 +14,15 @@ channel of every window is one sample, since the skip is shared by the targets.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 
-from forecaster.model import window_level_spread
+from forecaster.config import ModelConfig
+from forecaster.model import covariate_changes, window_level_spread
 from forecaster.windows import WindowSet
 
 # Ridge penalties tried, as multiples of the mean diagonal of X^T X (scale-free); the one
@@ -54,38 +56,63 @@ class _Moments:
 
 
 def _design(
-    windows: WindowSet, origins: torch.Tensor, lookback: int, norm: str
+    windows: WindowSet,
+    origins: torch.Tensor,
+    lookback: int,
+    norm: str,
+    config: ModelConfig | None = None,
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    """Features (B * C, l + 1) and targets (B * C, H) of the regression, a chunk at a time."""
-    channels = windows.series.shape[1]
-    step = max(1, CHUNK_ELEMENTS // ((lookback + 1) * channels))
+    """Features (B * C, l + 1 + F) and targets (B * C, H) of the regression, a chunk at a
+    time; the F covariate features (`model.covariate_changes`) when ``config`` has them."""
+    extra = config.covariate_features if config is not None else 0
+    rows = max(lookback, config.covariate_rows) if config is not None and extra else lookback
+    width = windows.series.shape[1]
+    targets = windows.n_targets or width
+    step = max(1, CHUNK_ELEMENTS // ((rows + 1 + extra) * width))
     for first in range(0, len(origins), step):
-        starts = origins[first : first + step] - lookback
-        context, target = windows.gather_rows(starts, lookback)
-        context, target = context.double(), target.double()  # (B, l, C), (B, H, C)
-        level, spread = window_level_spread(context, norm)  # (B, 1, C)
-        features = torch.cat([context - level, spread], dim=1)  # (B, l + 1, C)
-        yield (
-            features.transpose(1, 2).reshape(-1, lookback + 1),
-            (target - level).transpose(1, 2).reshape(-1, windows.horizon),
-        )
+        starts = origins[first : first + step] - rows
+        context, target = windows.gather_rows(starts, rows)
+        context, target = context.double(), target.double()  # (B, l, C + K), (B, H, C + K)
+        own, future = context[:, rows - lookback :, :targets], target[:, :, :targets]
+        level, spread = window_level_spread(own, norm)  # (B, 1, C)
+        features = torch.cat([own - level, spread], dim=1)  # (B, l + 1, C)
+        x = features.transpose(1, 2).reshape(-1, lookback + 1)
+        if extra:
+            assert config is not None
+            window = torch.cat([context, target], dim=1)
+            changes = covariate_changes(window, dataclasses.replace(config, lookback=rows))
+            repeated = changes[:, None, :].expand(-1, targets, -1).reshape(-1, extra)
+            x = torch.cat([x, repeated], dim=1)
+        yield x, (future - level).transpose(1, 2).reshape(-1, windows.horizon)
 
 
-def _moments(windows: WindowSet, origins: torch.Tensor, lookback: int, norm: str) -> _Moments:
-    size = lookback + 1
+def _moments(
+    windows: WindowSet,
+    origins: torch.Tensor,
+    lookback: int,
+    norm: str,
+    config: ModelConfig | None = None,
+) -> _Moments:
+    size = lookback + 1 + (config.covariate_features if config is not None else 0)
     device = windows.series.device
     gram = torch.zeros(size, size, dtype=torch.float64, device=device)
     cross = torch.zeros(size, windows.horizon, dtype=torch.float64, device=device)
-    for x, y in _design(windows, origins, lookback, norm):
+    for x, y in _design(windows, origins, lookback, norm, config):
         gram += x.T @ x
         cross += x.T @ y
     return _Moments(gram, cross)
 
 
-def _mse(windows: WindowSet, origins: torch.Tensor, coef: torch.Tensor, norm: str) -> float:
-    """Mean squared error of the map ``coef`` (L + 1, H) over full windows."""
+def _mse(
+    windows: WindowSet,
+    origins: torch.Tensor,
+    coef: torch.Tensor,
+    norm: str,
+    config: ModelConfig | None = None,
+) -> float:
+    """Mean squared error of the map ``coef`` (L + 1 + F, H) over full windows."""
     total, count = 0.0, 0
-    for x, y in _design(windows, origins, windows.lookback, norm):
+    for x, y in _design(windows, origins, windows.lookback, norm, config):
         total += float(((x @ coef - y) ** 2).sum())
         count += y.numel()
     return total / max(count, 1)
@@ -104,9 +131,12 @@ def fit_skip(
     norm: str,
     candidates: Sequence[Sequence[int]] | None = None,
     seed: int = 0,
-) -> tuple[torch.Tensor, torch.Tensor, SkipFit]:
-    """The skip's weight (H, L) and bias (H,): the mean of ridge regressions on the last
-    l rows of the window for each l of one of the ``candidates`` sets (default: all L).
+    config: ModelConfig | None = None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, SkipFit]:
+    """The skip's weight (H, L), bias (H,) and, when ``config`` has covariate features,
+    their weight (H, F), which every regression fits beside its own rows: the mean of
+    ridge regressions on the last l rows of the window for each l of one of the
+    ``candidates`` sets (default: all L).
 
     A regression on fewer rows is one on all L with zeros for the older rows, so the mean
     is again one linear map of the window. Averaging over window lengths (as N-BEATS
@@ -125,37 +155,44 @@ def fit_skip(
     if every[0] < 1 or every[-1] > lookback:
         raise ValueError(f"skip lookbacks {every} must lie in 1..{lookback}")
     val_origins = windows.val_starts + lookback
-    fits = {}  # rows -> (coefficients (rows + 1, H), penalty, windows)
+    extra = config.covariate_features if config is not None else 0
+    fits = {}  # rows -> (coefficients (rows + 1 + F, H), penalty, windows)
     for rows in every:
-        origins = _subset(windows.train_origins(rows), seed)
-        fitted = _moments(windows, origins, rows, norm)
-        validation = _moments(windows, val_origins, rows, norm) if len(val_origins) else None
+        reach = max(rows, config.covariate_rows) if config is not None and extra else rows
+        origins = _subset(windows.train_origins(reach), seed)
+        fitted = _moments(windows, origins, rows, norm, config)
+        validation = (
+            _moments(windows, val_origins, rows, norm, config) if len(val_origins) else None
+        )
         part, ridge = _ridge(fitted, validation)
         fits[rows] = (part, ridge, len(origins))
 
     def mean_map(lookbacks: list[int]) -> torch.Tensor:
-        coef = torch.zeros(lookback + 1, windows.horizon, dtype=torch.float64)
-        coef = coef.to(windows.series.device)  # rows 0..L-1 weights, row L the bias
+        coef = torch.zeros(lookback + 1 + extra, windows.horizon, dtype=torch.float64)
+        coef = coef.to(windows.series.device)  # rows 0..L-1 weights, L the bias, then F
         for rows in lookbacks:
-            coef[lookback - rows :] += fits[rows][0] / len(lookbacks)
+            part = fits[rows][0] / len(lookbacks)
+            coef[lookback - rows : lookback + 1] += part[: rows + 1]
+            coef[lookback + 1 :] += part[rows + 1 :]
         return coef
 
     tried = []
     for lookbacks in sets:
         coef = mean_map(lookbacks)
-        val_mse = _mse(windows, val_origins, coef, norm) if len(val_origins) else None
+        val_mse = _mse(windows, val_origins, coef, norm, config) if len(val_origins) else None
         tried.append((lookbacks, coef, val_mse))
     # min keeps the first of equals, so without validation (all None) the first set.
     lookbacks, coef, val_mse = min(tried, key=lambda t: -1.0 if t[2] is None else t[2])
     full = _subset(windows.train_starts + lookback, seed)
     return (
-        coef[:-1].T.float().contiguous(),
-        coef[-1].float().contiguous(),
+        coef[:lookback].T.float().contiguous(),
+        coef[lookback].float().contiguous(),
+        coef[lookback + 1 :].T.float().contiguous() if extra else None,
         SkipFit(
             lookbacks=lookbacks,
             ridges=[fits[rows][1] for rows in lookbacks],
             windows=[fits[rows][2] for rows in lookbacks],
-            train_mse=_mse(windows, full, coef, norm),
+            train_mse=_mse(windows, full, coef, norm, config),
             val_mse=val_mse,
             candidates=[{"lookbacks": t[0], "val_mse": t[2]} for t in tried],
         ),

@@ -45,14 +45,18 @@ class LSTMForecaster(nn.Module):
                 f"the LSTM's {rows} rows are not a multiple of {config.segment} within "
                 f"lookback {config.lookback}"
             )
+        recurrent_channels = config.n_targets + config.n_past + config.n_future
         self.lstm = nn.LSTM(
-            input_size=config.n_targets * config.segment,
+            input_size=recurrent_channels * config.segment,
             hidden_size=config.hidden,
             num_layers=config.layers,
             dropout=config.dropout if config.layers > 1 else 0.0,
             batch_first=True,
         )
-        self.head = nn.Linear(config.hidden, config.horizon * config.n_targets)
+        # Future covariates over the whole horizon and the static ones reach the head
+        # directly, beside the LSTM's state (MQ-RNN's global decoder, Wen et al. 2017).
+        head_inputs = config.hidden + config.horizon * config.n_future + config.n_static
+        self.head = nn.Linear(head_inputs, config.horizon * config.n_targets)
         # A linear map from the context straight to the horizon, shared by all targets: the
         # LSTM then learns what a linear extrapolation misses (cf. NLinear, Zeng et al. 2023).
         self.skip = nn.Linear(config.lookback, config.horizon) if config.linear_skip else None
@@ -62,23 +66,96 @@ class LSTMForecaster(nn.Module):
             # 0.0863 against 0.0269, 0.0414, 0.0877 from PyTorch's random initialisation.
             nn.init.zeros_(self.skip.weight)
             nn.init.zeros_(self.skip.bias)
+        # The skip's covariate part: a linear map of the covariates' changes from the last
+        # context row (over the horizon for future ones, over recent rows for all) to the
+        # horizon, as NBEATSx and LEAR extend their linear models; fit by least squares.
+        features = config.covariate_features
+        self.cov_skip = nn.Linear(features, config.horizon, bias=False) if features else None
+        if self.cov_skip is not None:
+            nn.init.zeros_(self.cov_skip.weight)
 
-    def forward(self, context: torch.Tensor) -> torch.Tensor:
-        batch = context.shape[0]  # context: (B, L, C)
-        norm = self.config.window_norm
-        if norm != "none":
-            level, spread = window_level_spread(context, norm)  # (B, 1, C) each
-            context = (context - level) / spread
-        recent = context[:, context.shape[1] - self.config.recurrent_rows :]  # (B, R, C)
-        steps = recent.reshape(batch, -1, self.config.segment * context.shape[2])  # (B, R/P, P*C)
-        hidden, _ = self.lstm(steps)  # (B, R/P, hidden)
-        last = hidden[:, -1]  # (B, hidden)
-        out = self.head(last).view(batch, self.config.horizon, self.config.n_targets)  # (B, H, C)
+    def normalise(
+        self, inputs: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+        """The targets' context (B, L, C) centred and divided by each window's level and
+        spread (None, None with ``window_norm`` "none")."""
+        context = inputs[:, : self.config.lookback, : self.config.n_targets]
+        if self.config.window_norm == "none":
+            return context, None, None
+        level, spread = window_level_spread(context, self.config.window_norm)  # (B, 1, C)
+        return (context - level) / spread, level, spread
+
+    def lstm_steps(self, context: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
+        """What the LSTM reads (B, R / P, P x (C + Kp + Kf)): the normalised ``context``'s
+        last R rows beside the past and future covariates of those rows, P rows a step."""
+        config = self.config
+        batch, lookback, targets = context.shape[0], config.lookback, config.n_targets
+        start = lookback - config.recurrent_rows
+        recent = context[:, start:]  # (B, R, C)
+        if config.n_past + config.n_future:
+            dynamic = inputs[:, start:lookback, targets : targets + config.n_past + config.n_future]
+            recent = torch.cat([recent, dynamic], dim=2)  # (B, R, C + Kp + Kf)
+        return recent.reshape(batch, -1, config.segment * recent.shape[2])
+
+    def paths(
+        self, context: torch.Tensor, inputs: torch.Tensor, spread: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The LSTM path's and the linear skip's outputs (B, H, C) in normalised units
+        (their sum, restored by the window's spread and level, is the forecast), from the
+        normalised ``context`` and the ``inputs`` it came from (for the covariates)."""
+        config = self.config
+        batch, lookback, targets = context.shape[0], config.lookback, config.n_targets
+        hidden, _ = self.lstm(self.lstm_steps(context, inputs))  # (B, R/P, hidden)
+        head_inputs = [hidden[:, -1]]  # (B, hidden)
+        if config.n_future:
+            first = targets + config.n_past
+            head_inputs.append(inputs[:, lookback:, first : first + config.n_future].flatten(1))
+        if config.n_static:
+            head_inputs.append(inputs[:, lookback - 1, targets + config.n_past + config.n_future :])
+        head_input = head_inputs[0] if len(head_inputs) == 1 else torch.cat(head_inputs, dim=1)
+        lstm = self.head(head_input).view(batch, config.horizon, targets)  # (B, H, C)
+        skip = None
         if self.skip is not None:
-            out = out + self.skip(context.transpose(1, 2)).transpose(1, 2)  # (B, H, C)
-        if norm != "none":
+            skip = self.skip(context.transpose(1, 2)).transpose(1, 2)  # (B, H, C)
+        if self.cov_skip is not None:
+            effect = self.cov_skip(covariate_changes(inputs, config))[:, :, None]  # (B, H, 1)
+            effect = effect / spread if spread is not None else effect
+            skip = effect if skip is None else skip + effect
+        return lstm, skip
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Inputs (B, L, C), or with covariates (B, L + H, C + K), to forecasts (B, H, C)."""
+        context, level, spread = self.normalise(inputs)
+        lstm, skip = self.paths(context, inputs, spread)
+        out = lstm if skip is None else lstm + skip
+        if level is not None and spread is not None:
             out = out * spread + level
         return out
+
+
+def covariate_changes(inputs: torch.Tensor, config: ModelConfig) -> torch.Tensor:
+    """What the skip's covariate part reads (B, F): the future covariates over the horizon
+    and the past and future ones over the last ``covariate_rows - 1`` context rows, each
+    minus its value at the last context row.
+
+    Changes, not levels, as the target's own part reads the window centred on its last
+    value: a covariate that moves the target linearly moves it by the same map at any level.
+    """
+    lookback, targets = config.lookback, config.n_targets
+    first_future = targets + config.n_past
+    dynamic_end = first_future + config.n_future
+    last = inputs[:, lookback - 1 : lookback]  # (B, 1, C + K)
+    parts = []
+    if config.n_future:
+        future = (
+            inputs[:, lookback:, first_future:dynamic_end] - last[:, :, first_future:dynamic_end]
+        )
+        parts.append(future.flatten(1))
+    rows = config.covariate_rows - 1
+    if rows > 0 and dynamic_end > targets:
+        recent = inputs[:, lookback - 1 - rows : lookback - 1, targets:dynamic_end]
+        parts.append((recent - last[:, :, targets:dynamic_end]).flatten(1))
+    return parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
 
 
 class Ensemble(nn.Module):

@@ -14,9 +14,9 @@ import torch
 
 from forecaster.artifact import Artifact, versions
 from forecaster.config import ModelConfig, TrainConfig
-from forecaster.data import Panel
+from forecaster.data import Panel, Schema
 from forecaster.errors import DataError, UsageError
-from forecaster.forecast import run_ensemble, run_model
+from forecaster.forecast import model_inputs, run_ensemble, run_model
 from forecaster.frequency import default_horizon, default_lookback, season_length, weekly_cycle
 from forecaster.intervals import (
     DIFFICULTY_PRIOR,
@@ -46,6 +46,7 @@ from forecaster.windows import (
     Split,
     WindowSet,
     context_windows,
+    fit_covariate_scaler,
     fit_scaler,
     make_windows,
     resolve_lookback,
@@ -172,9 +173,12 @@ def fit(
                 ", ".join(short[:5]) + (", ..." if len(short) > 5 else ""),
             )
     scaler = fit_scaler(panel, split)
+    covariate_scaler = fit_covariate_scaler(panel, split)
     device = select_device(config.device)
     threads = set_threads(config.threads)
-    windows = make_windows(panel, scaler, split, lookback, horizon, device, seed=config.seed)
+    windows = make_windows(panel, scaler, split, lookback, horizon, device, seed=config.seed,
+                           covariate_scaler=covariate_scaler)  # fmt: skip
+    schema = panel.schema
     model_config = ModelConfig(
         n_targets=len(panel.schema.targets),
         lookback=lookback,
@@ -187,9 +191,13 @@ def fit(
         segment=segment,
         lstm_lookback=lstm_lookback if lstm_lookback < lookback else None,
         members=config.ensemble,
+        n_past=schema.n_past,
+        n_future=schema.n_future,
+        n_static=schema.n_static,
+        covariate_rows=covariate_rows(schema, lookback, season_length(panel.freq)),
     )
     skip = (
-        fit_skip(windows, config.window_norm, candidates, seed=config.seed)
+        fit_skip(windows, config.window_norm, candidates, seed=config.seed, config=model_config)
         if config.linear_skip
         else None
     )
@@ -206,6 +214,8 @@ def fit(
             with torch.no_grad():
                 member.skip.weight.copy_(skip[0])
                 member.skip.bias.copy_(skip[1])
+                if member.cov_skip is not None and skip[2] is not None:
+                    member.cov_skip.weight.copy_(skip[2])
         report = None if on_epoch is None else _member_reports(on_epoch, k, config.ensemble, what)
         results.append(
             train_model(
@@ -229,6 +239,10 @@ def fit(
     result = _ensemble_result(ensemble, windows, results, config)
     raw = Scaler.identity(panel.n_series, len(panel.schema.targets))
     contexts = context_windows(panel, raw, lookback, dtype=np.float64)
+    context_covariates = None
+    if panel.covariates is not None:
+        rows = np.maximum(panel.lengths[:, None] + np.arange(-lookback, 0)[None, :], 0)
+        context_covariates = panel.covariates[panel.offsets[:-1][:, None] + rows]  # (S, L, K)
     train_end = list(panel.timestamps(np.arange(panel.n_series), split.n_train - 1))
     artifact = Artifact(
         model_config=model_config,
@@ -243,6 +257,8 @@ def fit(
         train_end=train_end,
         weights={k: v.detach().cpu().numpy().copy() for k, v in ensemble.state_dict().items()},
         history=result.history,
+        covariate_scaler=covariate_scaler,
+        context_covariates=context_covariates,
         summary={
             "epochs_run": result.epochs_run,
             "best_epoch": result.best_epoch,
@@ -257,7 +273,7 @@ def fit(
             "val_windows": len(windows.val_starts),
             "device": str(device),
             "threads": threads,
-            "linear_skip": dataclasses.asdict(skip[2]) if skip is not None else None,
+            "linear_skip": dataclasses.asdict(skip[3]) if skip is not None else None,
             "members": [
                 {
                     "seed": config.seed + k,
@@ -282,6 +298,17 @@ def fit(
     return artifact, result
 
 
+# Context rows of each covariate whose changes the linear skip reads: one seasonal cycle.
+COVARIATE_CYCLES = 1
+
+
+def covariate_rows(schema: Schema, lookback: int, season: int) -> int:
+    """Rows of the covariates' recent history the linear skip reads (0: no covariates)."""
+    if not (schema.n_past + schema.n_future):
+        return 0
+    return int(min(lookback, max(2, COVARIATE_CYCLES * season)))
+
+
 # Validation windows scored against the baselines (a random subset when there are more).
 MAX_REPORT_WINDOWS = 2000
 
@@ -303,8 +330,7 @@ def validation_scores(artifact: Artifact, panel: Panel, split: Split) -> dict[st
     if len(series) > MAX_REPORT_WINDOWS:
         keep = np.sort(np.random.default_rng(0).choice(len(series), MAX_REPORT_WINDOWS, False))
         series, origins = series[keep], origins[keep]
-    lookback = artifact.model_config.lookback
-    contexts = context_windows(panel, artifact.scaler, lookback, series, origins)
+    contexts = model_inputs(artifact, panel, artifact.scaler, series, origins)
     scaled = run_model(artifact, contexts).astype(np.float64)
     forecasts = artifact.scaler.inverse(scaled, series)
     actuals = panel.values[(panel.offsets[series] + origins)[:, None] + np.arange(horizon)]
@@ -341,12 +367,12 @@ def gate_summary(
     up to `GATE_SUMMARY_WINDOWS` validation windows (`gates.model_summary`)."""
     from forecaster.gates import model_summary
 
-    horizon, lookback = artifact.model_config.horizon, artifact.model_config.lookback
+    horizon = artifact.model_config.horizon
     series, origins = calibration_origins(split.n_train, split.n_val, horizon,
                                           GATE_SUMMARY_WINDOWS)  # fmt: skip
     if not len(series):
         return None
-    contexts = context_windows(panel, artifact.scaler, lookback, series, origins)
+    contexts = model_inputs(artifact, panel, artifact.scaler, series, origins)
     first = panel.index(0)
     step = (first[1] - first[0]).total_seconds() if len(first) > 1 else 0.0
     ensemble.eval()
@@ -394,8 +420,7 @@ def _window_forecasts(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Forecasts and the members' spread (N, H, C), in data units, of windows of known
     series (scaled with the training statistics)."""
-    lookback = artifact.model_config.lookback
-    contexts = context_windows(panel, artifact.scaler, lookback, series, origins)
+    contexts = model_inputs(artifact, panel, artifact.scaler, series, origins)
     scaled, spread = run_ensemble(artifact, contexts)
     forecasts = artifact.scaler.inverse(scaled.astype(np.float64), series)
     return forecasts, spread * artifact.scaler.std[series][:, None, :]

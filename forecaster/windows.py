@@ -62,6 +62,48 @@ class Scaler:
 
 
 @dataclass
+class CovariateScaler:
+    """One mean and spread per covariate channel, over every series' training rows.
+
+    Shared by all series (unlike the targets' scaler): a covariate means the same in every
+    series, and a series the model has not seen is scaled as the others, with nothing
+    fitted on its own rows. Indicator and calendar channels keep their 0/1 and -1..1 values.
+    """
+
+    mean: np.ndarray  # (K,)
+    std: np.ndarray  # (K,)
+
+    def transform(self, values: np.ndarray) -> np.ndarray:
+        return (values - self.mean) / self.std
+
+    def to_dict(self) -> dict[str, list[float]]:
+        return {"mean": self.mean.tolist(), "std": self.std.tolist()}
+
+
+def fit_covariate_scaler(panel: Panel, split: Split) -> CovariateScaler | None:
+    """Mean and spread of the user's past, future and numeric static channels on training
+    rows; identity for calendar features and static categories."""
+    if panel.covariates is None:
+        return None
+    schema = panel.schema
+    channels = panel.covariates.shape[1]
+    mean, std = np.zeros(channels), np.ones(channels)
+    row_in_series = np.arange(len(panel.values)) - np.repeat(panel.offsets[:-1], panel.lengths)
+    train_row = row_in_series < np.repeat(split.n_train, panel.lengths)
+    scaled = [*range(schema.n_past + len(schema.future))]
+    first_static = schema.n_past + schema.n_future
+    for k, name in enumerate(schema.static_channels):
+        if name in schema.static:  # numeric; categories are "column=value"
+            scaled.append(first_static + k)
+    for k in scaled:
+        column = panel.covariates[train_row, k]
+        mean[k] = column.mean()
+        spread = column.std()
+        std[k] = spread if spread > 1e-12 * max(abs(mean[k]), 1e-300) else 1.0
+    return CovariateScaler(mean, std)
+
+
+@dataclass
 class Split:
     """How many leading rows of each series are training rows (the rest validate)."""
 
@@ -122,13 +164,23 @@ class WindowSet:
     # them `train_origins` knows only the full windows.
     first_rows: torch.Tensor | None = None  # (S,) int64
     origin_stops: torch.Tensor | None = None  # (S,) int64
+    # With covariates: the columns of ``series`` after the first ``n_targets`` are covariate
+    # channels, and a model's input is the whole window (context and horizon rows).
+    n_targets: int | None = None
 
     def __post_init__(self) -> None:
         self.series = self.series.contiguous()  # gather views it by strides; no copy if so
 
     def gather(self, starts: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Context and target for the windows beginning at ``starts`` (a copy of the batch only)."""
-        return self.gather_rows(starts, self.lookback)
+        """Model input and target for the windows beginning at ``starts`` (a copy of the
+        batch only): the context (B, L, C), or with covariates the whole window
+        (B, L + H, C + K) whose horizon targets the network never reads."""
+        context, target = self.gather_rows(starts, self.lookback)
+        if self.n_targets is None:
+            return context, target
+        import torch
+
+        return torch.cat([context, target], dim=1), target[:, :, : self.n_targets]
 
     def gather_rows(self, starts: torch.Tensor, lookback: int) -> tuple[torch.Tensor, torch.Tensor]:
         """The same for windows of ``lookback`` context rows beginning at ``starts``."""
@@ -179,6 +231,7 @@ def make_windows(
     device: torch.device | str = "cpu",
     max_val_windows: int | None = None,
     seed: int = 0,
+    covariate_scaler: CovariateScaler | None = None,
 ) -> WindowSet:
     """Scale each series, left-pad the short ones, and list window starts per role.
 
@@ -202,6 +255,9 @@ def make_windows(
     within = np.arange(int(padded.sum())) - bases[owner]
     source = panel.offsets[:-1][owner] + np.maximum(within - pads[owner], 0)
     scaled = ((panel.values[source] - scaler.mean[owner]) / scaler.std[owner]).astype(np.float32)
+    if covariate_scaler is not None and panel.covariates is not None:
+        channels = covariate_scaler.transform(panel.covariates[source]).astype(np.float32)
+        scaled = np.concatenate([scaled, channels], axis=1)
     # Window origin t (padded coordinates) is the first target row; start = t - lookback.
     trains = n_train >= horizon + 1  # shorter ones still get a forecast from padded context
     first_rows = (bases + pads)[trains]
@@ -222,6 +278,7 @@ def make_windows(
         horizon=horizon,
         first_rows=torch.from_numpy(first_rows.astype(np.int64)).to(device),
         origin_stops=torch.from_numpy(origin_stops.astype(np.int64)).to(device),
+        n_targets=panel.values.shape[1] if covariate_scaler is not None else None,
     )
 
 
@@ -233,6 +290,9 @@ def context_windows(
     ends: np.ndarray | None = None,
     dtype: type = np.float32,
     window_scaler: Scaler | None = None,
+    covariates: CovariateScaler | None = None,
+    horizon: int = 0,
+    future: np.ndarray | None = None,
 ) -> np.ndarray:
     """Scaled contexts (N, L, C): the ``lookback`` rows before ``ends[k]`` of ``series[k]``.
 
@@ -251,7 +311,58 @@ def context_windows(
     else:
         mean, std = scaler.mean[series], scaler.std[series]
     contexts: np.ndarray = ((raw - mean[:, None, :]) / std[:, None, :]).astype(dtype)
-    return contexts
+    if covariates is None:
+        return contexts
+    return with_covariates(panel, contexts, covariates, series, ends, horizon, future)
+
+
+def with_covariates(
+    panel: Panel,
+    contexts: np.ndarray,
+    covariates: CovariateScaler,
+    series: np.ndarray,
+    ends: np.ndarray,
+    horizon: int,
+    future: np.ndarray | None = None,
+) -> np.ndarray:
+    """Model inputs (N, L + H, C + K): ``contexts`` (N, L, C) with zeros for the horizon's
+    targets, beside the scaled covariates of the L rows before and the H rows from each
+    origin ``ends[k]``. Rows past a series' end come from ``future[k]`` (N, H, K), and a
+    window that needs them without it is a bug, not a guess."""
+    assert panel.covariates is not None
+    lookback = contexts.shape[1]
+    lengths = panel.lengths[series]
+    rows = ends[:, None] + np.arange(-lookback, horizon)[None, :]  # (N, L + H)
+    within = np.clip(rows, 0, lengths[:, None] - 1)
+    values = panel.covariates[panel.offsets[series][:, None] + within]  # (N, L + H, K)
+    beyond = rows >= lengths[:, None]
+    if beyond.any():
+        if future is None:
+            raise ValueError("covariates past the end of a series without future values")
+        where = np.argwhere(beyond)
+        values[where[:, 0], where[:, 1]] = future[where[:, 0], rows[beyond] - lengths[where[:, 0]]]
+    return assemble_inputs(contexts, values, covariates, panel.schema.n_past,
+                           panel.schema.n_future)  # fmt: skip
+
+
+def assemble_inputs(
+    contexts: np.ndarray,
+    covariates: np.ndarray,
+    scaler: CovariateScaler,
+    n_past: int,
+    n_future: int,
+) -> np.ndarray:
+    """Scaled target contexts (N, L, C) and raw covariates (N, L + H, K) as model inputs
+    (N, L + H, C + K). Horizon cells the network never reads (targets, past and static
+    covariates) are zero, so nothing unknown there can leak in."""
+    count, lookback, channels = contexts.shape
+    scaled = scaler.transform(covariates)
+    horizon_rows = scaled[:, lookback:]
+    horizon_rows[:, :, :n_past] = 0.0
+    horizon_rows[:, :, n_past + n_future :] = 0.0
+    targets = np.zeros((count, covariates.shape[1], channels), dtype=contexts.dtype)
+    targets[:, :lookback] = contexts
+    return np.concatenate([targets, scaled.astype(contexts.dtype)], axis=2)
 
 
 def resolve_lookback(

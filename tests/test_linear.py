@@ -60,7 +60,7 @@ def design(windows: WindowSet, starts: torch.Tensor, norm: str) -> tuple[np.ndar
 def test_coefficients_match_a_plain_ridge_regression(norm: str, channels: int) -> None:
     panel = noisy_panel([150, 90], channels)
     windows = windows_of(panel, lookback=12, horizon=4, val_fraction=0.2)
-    weight, bias, fitted = linear.fit_skip(windows, norm)
+    weight, bias, _, fitted = linear.fit_skip(windows, norm)
     x, y = design(windows, windows.train_starts, norm)
     xv, yv = design(windows, windows.val_starts, norm)
     gram = x.T @ x
@@ -86,7 +86,7 @@ def test_its_error_is_the_networks_training_loss_with_a_silent_head() -> None:
     windows = windows_of(panel, lookback=24, horizon=6, val_fraction=0.25)
     config = ModelConfig(n_targets=2, lookback=24, horizon=6, hidden=4, segment=12)
     model = LSTMForecaster(config).eval()
-    weight, bias, fitted = linear.fit_skip(windows, config.window_norm, [[6, 12, 24]])
+    weight, bias, _, fitted = linear.fit_skip(windows, config.window_norm, [[6, 12, 24]])
     with torch.no_grad():
         model.skip.weight.copy_(weight)
         model.skip.bias.copy_(bias)
@@ -102,7 +102,7 @@ def test_recovers_a_series_that_is_exactly_linear_in_its_past() -> None:
     t = np.arange(400)[:, None]
     values = 3 + np.sin(2 * np.pi * t / 24) + 0.5 * np.cos(2 * np.pi * t / 7)
     windows = windows_of(panel_of(values, [400]), lookback=48, horizon=12, val_fraction=0.2)
-    _, _, fitted = linear.fit_skip(windows, "last", [[24, 48]])
+    _, _, _, fitted = linear.fit_skip(windows, "last", [[24, 48]])
     assert fitted.val_mse is not None and fitted.val_mse < 1e-4
     assert max(fitted.ridges) <= 1e-3
 
@@ -110,19 +110,19 @@ def test_recovers_a_series_that_is_exactly_linear_in_its_past() -> None:
 def test_without_validation_windows_the_fallback_penalty(monkeypatch: pytest.MonkeyPatch) -> None:
     panel = noisy_panel([120], 1)
     windows = windows_of(panel, lookback=12, horizon=4, val_fraction=0.0)
-    _, _, fitted = linear.fit_skip(windows, "last")
+    _, _, _, fitted = linear.fit_skip(windows, "last")
     assert fitted.ridges == [linear.FALLBACK_RIDGE] and fitted.val_mse is None
 
 
 def test_chunks_and_subsets_change_nothing_but_the_sample(monkeypatch: pytest.MonkeyPatch) -> None:
     panel = noisy_panel([300, 200], 2)
     windows = windows_of(panel, lookback=12, horizon=4, val_fraction=0.2)
-    whole, _, _ = linear.fit_skip(windows, "last", [[6, 12]])
+    whole, _, _, _ = linear.fit_skip(windows, "last", [[6, 12]])
     monkeypatch.setattr(linear, "CHUNK_ELEMENTS", 100)  # a few windows per chunk
-    chunked, _, _ = linear.fit_skip(windows, "last", [[6, 12]])
+    chunked, _, _, _ = linear.fit_skip(windows, "last", [[6, 12]])
     torch.testing.assert_close(chunked, whole, atol=1e-6, rtol=1e-5)
     monkeypatch.setattr(linear, "MAX_FIT_WINDOWS", 50)
-    _, _, fitted = linear.fit_skip(windows, "last", seed=1)
+    _, _, _, fitted = linear.fit_skip(windows, "last", seed=1)
     assert fitted.windows == [50]
 
 
@@ -131,7 +131,7 @@ def test_the_average_of_shorter_windows_is_one_map_of_the_whole_window() -> None
     each learns from every window with l real rows before it, not only the full ones."""
     panel = noisy_panel([260], 1, seed=5)
     windows = windows_of(panel, lookback=16, horizon=3, val_fraction=0.2)
-    weight, bias, fitted = linear.fit_skip(windows, "last", [[4, 8, 16]])
+    weight, bias, _, fitted = linear.fit_skip(windows, "last", [[4, 8, 16]])
     series = windows.series.double().numpy()[:, 0]
     n_train = 260 - 52  # the last fifth validates
     expected_weight, expected_bias = np.zeros((3, 16)), np.zeros(3)
@@ -158,8 +158,8 @@ def test_validation_chooses_which_lengths_to_average() -> None:
     windows = windows_of(panel, lookback=24, horizon=4, val_fraction=0.2)
     sets = [[2], [3, 6, 12, 24], [12, 24], [24]]  # the best is not the first (asserted)
     single = [linear.fit_skip(windows, "last", [c]) for c in sets]
-    weight, bias, fitted = linear.fit_skip(windows, "last", sets)
-    errors = [s[2].val_mse for s in single]
+    weight, bias, _, fitted = linear.fit_skip(windows, "last", sets)
+    errors = [s[3].val_mse for s in single]
     best = int(np.argmin(errors))
     assert best != 0
     assert fitted.lookbacks == sets[best]
@@ -169,5 +169,5 @@ def test_validation_chooses_which_lengths_to_average() -> None:
     torch.testing.assert_close(bias, single[best][1])
     # Without validation windows nothing can choose: the first set.
     windows = windows_of(panel, lookback=24, horizon=4, val_fraction=0.0)
-    _, _, fitted = linear.fit_skip(windows, "last", sets)
+    _, _, _, fitted = linear.fit_skip(windows, "last", sets)
     assert fitted.lookbacks == [2] and fitted.val_mse is None
