@@ -117,6 +117,11 @@ def evaluate(
     metrics are MAE, RMSE, MAPE, sMAPE and MASE (scaled by the in-sample seasonal-naive
     error). Across several targets only sMAPE and MASE are averaged.
 
+    A model with future covariates is backtested with their actual values in each window:
+    what a user with perfect foresight of the drivers would get. The same model is also
+    scored with them held at their last observed value (model_covariates_held), so the
+    difference is what the drivers are worth.
+
     Prediction intervals are scored at each --level (80 and 95 unless given): coverage,
     the share of actuals inside the interval (0 to 1; it should be near the level); MSIS,
     the M4 competition's mean scaled interval score, the interval's width plus 2 / alpha
@@ -179,6 +184,8 @@ def evaluate(
             labels, result.bounds, levels,
         )  # fmt: skip
         report: dict[str, Any] = scores.to_dict()
+        if artifact.schema.future:
+            _add_covariates_held(report, artifact, panel, horizon, windows, stride, period)
         if not scored:
             report["notes"].append(
                 "intervals not scored: the model file has none (trained by a forecaster "
@@ -231,7 +238,11 @@ def evaluate(
                 names = [level_name(v) for v in levels]
                 measures = [f"{m}_{n}" for n in names for m in ("coverage", "msis")]
                 measures.append("pinball")
-                table = [[r[c] for c in columns] + [r[m] for m in measures] for r in rows]
+                table = [
+                    [r[c] for c in columns] + [r[m] for m in measures]
+                    for r in rows
+                    if all(m in r for m in measures)
+                ]
                 print_table("prediction intervals", [*columns, *measures], table)
             skipped = report["mape_skipped_zero_actuals"]
             if skipped and not quiet:
@@ -248,6 +259,39 @@ def evaluate(
             files.write(target, write_parquet(pd.DataFrame(rows)))
         elif fmt is MetricsFormat.csv:
             write_text(metrics_csv(rows, decimals), target)
+
+
+def _add_covariates_held(
+    report: dict[str, Any],
+    artifact: Any,
+    panel: Any,
+    horizon: int | None,
+    windows: int,
+    stride: int | None,
+    period: int,
+) -> None:
+    """The same backtest with the future covariates held at their value at each origin,
+    as `covariates_held` and a `model_covariates_held` method per target: what a user
+    without a forecast of the drivers would get, so what knowing them is worth."""
+    from forecaster.forecast import backtest
+    from forecaster.metrics import evaluate as score_backtest
+
+    held = backtest(artifact, panel, horizon, windows, stride, None, hold_future=True)
+    history = [panel.series(s)[:o] for s, o in zip(held.series, held.origins, strict=True)]
+    scores: dict[str, Any] = score_backtest(
+        held.forecasts, held.actuals, history, artifact.schema.targets, period, windows
+    ).to_dict()
+    report["covariates_held"] = scores["metrics"]
+    for target, by_method in report["per_target"].items():
+        model = scores["per_target"][target]["model"]
+        held_values = {k: v for k, v in model.items() if k not in ("intervals", "pinball")}
+        items = list(by_method.items())
+        items.insert(1, ("model_covariates_held", held_values))
+        report["per_target"][target] = dict(items)
+    report["notes"].append(
+        "model: the future covariates' actual values (perfect foresight of the drivers); "
+        "model_covariates_held: the same model with them held at their last observed value"
+    )
 
 
 def _format(fmt: MetricsFormat | None, output: str | None) -> MetricsFormat:

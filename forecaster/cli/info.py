@@ -45,6 +45,7 @@ def info(
             "dropout": cfg.dropout,
             "parameters": int(sum(w.size for w in artifact.weights.values())),
             "training": artifact.summary,
+            "covariates": _covariates(schema) if schema.has_covariates else None,
             "intervals": None if artifact.intervals is None else artifact.intervals.info,
             "last_timestamp": str(max(artifact.series_end)),
             "versions": artifact.versions,
@@ -56,11 +57,25 @@ def info(
             typer.echo(line)
 
 
+def _covariates(schema: Any) -> dict[str, Any]:
+    """The columns in each role and the features derived from the timestamps."""
+    return {
+        "past": schema.past,
+        "future": schema.future,
+        "static": schema.static,
+        "categories": schema.categories,
+        "calendar": schema.calendar,
+    }
+
+
 def _text(description: dict[str, Any]) -> list[str]:
     """A readable listing: one line a field, the training summary as a small table."""
     lines = []
     for key, value in description.items():
         if key in ("training", "versions", "intervals"):
+            continue
+        if key == "covariates" and value is not None:
+            lines += _covariates_text(value)
             continue
         if key == "schema":
             value = ", ".join(f"{k}={v}" for k, v in value.items() if v is not None)
@@ -123,6 +138,18 @@ def _text(description: dict[str, Any]) -> list[str]:
     )
     versions = description["versions"]
     lines.append("versions:       " + ", ".join(f"{k} {v}" for k, v in versions.items()))
+    return lines
+
+
+def _covariates_text(covariates: dict[str, Any]) -> list[str]:
+    lines = ["covariates:"]
+    for role in ("past", "future", "static"):
+        if covariates[role]:
+            lines.append(f"  {role + ':':22}{', '.join(covariates[role])}")
+    for column, values in (covariates["categories"] or {}).items():
+        lines.append(f"  {'categories of ' + column + ':':22}{', '.join(map(str, values))}")
+    if covariates["calendar"]:
+        lines.append(f"  {'calendar:':22}{', '.join(covariates['calendar'])}")
     return lines
 
 

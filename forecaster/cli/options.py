@@ -20,6 +20,7 @@ DATA = "Data"
 MODEL = "Model"
 TRAINING = "Training"
 OUTPUT = "Output"
+COVARIATES = "Covariates"
 
 
 def default(value: object) -> str:
@@ -48,6 +49,12 @@ class Fill(StrEnum):
     interpolate = "interpolate"
     ffill = "ffill"
     error = "error"
+
+
+class CalendarRule(StrEnum):
+    auto = "auto"
+    on = "on"
+    none = "none"
 
 
 class Loss(StrEnum):

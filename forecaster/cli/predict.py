@@ -34,6 +34,17 @@ def predict(
     fmt: Annotated[
         TableFormat, typer.Option("--format", help="Output format.", rich_help_panel=OUTPUT)
     ] = TableFormat.csv,
+    future: Annotated[
+        Path | None,
+        typer.Option(
+            "--future",
+            metavar="FILE",
+            help="The future covariates for the horizon: a CSV or Parquet file of the id and "
+            "time columns and the model's future covariates (extra rows and columns are "
+            "ignored). Without it, they are read from rows after the last target value in "
+            "DATA.",
+        ),
+    ] = None,
     output: OutputPath = None,
     decimals: DecimalsOption = None,
     quiet: QuietOption = False,
@@ -49,25 +60,43 @@ def predict(
     """
     setup_logging(quiet)
     with errors_to_exit_codes():
+        import pandas as pd
+
         from forecaster import artifact as artifact_io
         from forecaster import files
         from forecaster.data import load_panel_like
         from forecaster.data.parquet import SUFFIXES as PARQUET_SUFFIXES
+        from forecaster.errors import UsageError
         from forecaster.forecast import Uncertainty
         from forecaster.forecast import predict as run_predict
         from forecaster.output import frame_to_text, write_text
 
         target = None
         if output is not None:
-            target = files.check_output(output, [("the model file", model), ("DATA", data)])
+            target = files.check_output(
+                output, [("the model file", model), ("DATA", data), ("--future", future)]
+            )
         artifact = artifact_io.load(model)
         asked = Uncertainty(level or [], quantile or [])
         asked.check(artifact)  # before reading DATA: a model without intervals is refused
         panel = None
         if data is not None:
             policy = fill.value if fill else artifact.train_config.fill
-            panel = load_panel_like(data, artifact.schema, artifact.freq, policy)
-        frame = run_predict(artifact, panel, horizon, asked)
+            panel = load_panel_like(data, artifact.schema, artifact.freq, policy,
+                                    keep_future=future is None)  # fmt: skip
+        ahead, source = None, "DATA"
+        if future is not None:
+            from forecaster.data.covariates import future_from_file
+            from forecaster.data.read import name_of
+
+            if not artifact.schema.future:
+                raise UsageError("--future: the model has no future covariates to read from it")
+            ids = artifact.ids if panel is None else panel.ids
+            ends = pd.DatetimeIndex(artifact.series_end) if panel is None else panel.ends()
+            source = name_of(str(future))
+            ahead = future_from_file(str(future), artifact.schema, artifact.freq, list(ids),
+                                     ends, artifact.model_config.horizon)  # fmt: skip
+        frame = run_predict(artifact, panel, horizon, asked, ahead, source)
         if output is not None and Path(output).suffix.lower() in PARQUET_SUFFIXES:
             from forecaster.data.parquet import write_parquet
 

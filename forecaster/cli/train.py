@@ -21,11 +21,13 @@ from forecaster.cli.core import (
     silence_stdout,
 )
 from forecaster.cli.options import (
+    COVARIATES,
     DATA,
     DEFAULTS,
     MODEL,
     OUTPUT,
     TRAINING,
+    CalendarRule,
     Device,
     Fill,
     Loss,
@@ -79,6 +81,58 @@ def train(
             metavar="COL",
             help="Series id column, for long format." + default("unique_id, or detected"),
             rich_help_panel=DATA,
+        ),
+    ] = None,
+    future_covariate: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--future-covariate",
+            metavar="COL",
+            help="A column known ahead of time (a weather or load forecast, a planned price, "
+            "a promotion flag); repeat for several. predict then needs its values for the "
+            "horizon: rows after the last target value in DATA, or --future FILE.",
+            rich_help_panel=COVARIATES,
+        ),
+    ] = None,
+    past_covariate: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--past-covariate",
+            metavar="COL",
+            help="A column observed only up to the forecast time (a measured temperature, "
+            "another sensor); repeat for several.",
+            rich_help_panel=COVARIATES,
+        ),
+    ] = None,
+    static_covariate: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--static-covariate",
+            metavar="COL",
+            help="Long format: a column constant within each series (a store's region, a "
+            "sensor's type; text categories allowed); repeat for several.",
+            rich_help_panel=COVARIATES,
+        ),
+    ] = None,
+    calendar: Annotated[
+        CalendarRule | None,
+        typer.Option(
+            "--calendar",
+            help="Features derived from the timestamps, suited to the frequency (hour of "
+            "day and weekday for hourly data, weekday and day of year for daily, month for "
+            "monthly); future-known, so predict computes them for the horizon. auto: with "
+            "any covariate or --holidays." + default(DEFAULTS.calendar),
+            rich_help_panel=COVARIATES,
+        ),
+    ] = None,
+    holidays: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--holidays",
+            metavar="CC",
+            help="Add the public holidays of country CC (ISO code, e.g. US, DE, FR; from the "
+            "holidays package) as a feature; repeat for several countries.",
+            rich_help_panel=COVARIATES,
         ),
     ] = None,
     freq: Annotated[
@@ -315,6 +369,7 @@ def train(
     with errors_to_exit_codes():
         from forecaster import files
         from forecaster.config import load_config, parse_duration
+        from forecaster.data.calendar import check_countries
         from forecaster.threads import threads_from_env
 
         target_file = files.check_output(
@@ -345,8 +400,15 @@ def train(
                 "device": device.value if device else None,
                 "precision": precision.value if precision else None,
                 "max_time": parse_duration(max_time) if max_time is not None else None,
+                "past_covariates": past_covariate or [],
+                "future_covariates": future_covariate or [],
+                "static_covariates": static_covariate or [],
+                "calendar": calendar.value if calendar else None,
+                "holidays": check_countries(holidays) if holidays else [],
             },
         )
+        if config.holidays:
+            config.holidays = check_countries(config.holidays)
         if not config.threads:
             threads_from_env()  # refuse a bad OMP_NUM_THREADS before torch loads OpenMP
         if fmt is SummaryFormat.json:
@@ -357,8 +419,10 @@ def train(
 
         order = None if dayfirst is None else ("dmy" if dayfirst else "mdy")
         panel = load_panel(
-            data, config.time, config.targets, config.id, config.freq, config.fill, order
-        )
+            data, config.time, config.targets, config.id, config.freq, config.fill, order,
+            past=config.past_covariates, future=config.future_covariates,
+            static=config.static_covariates, calendar=config.calendar, holidays=config.holidays,
+        )  # fmt: skip
         panel = drop_last(panel, holdout)
         with _progress(quiet) as on_epoch:
             model, _ = fit(panel, config, on_epoch=on_epoch)
