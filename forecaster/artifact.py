@@ -575,7 +575,7 @@ def _frequency(freq: Any, last: pd.Timestamp | None, horizon: int) -> str:
 _SCHEMA_KEYS = ("time", "targets", "id", "date_order", "zone", "utc_grid")
 # Written since covariates exist; older files lack them (and have none).
 _COVARIATE_SCHEMA_KEYS = ("past", "future", "static", "categories", "calendar")
-_COVARIATE_MODEL_KEYS = ("n_past", "n_future", "n_static", "covariate_rows")
+_COVARIATE_MODEL_KEYS = ("n_past", "n_future", "n_static", "n_calendar", "covariate_rows")
 _COVARIATE_TRAIN_KEYS = (
     "past_covariates", "future_covariates", "static_covariates", "calendar", "holidays",
 )  # fmt: skip
@@ -770,11 +770,12 @@ def _covariates(
 ) -> tuple[CovariateScaler | None, np.ndarray | None]:
     """The covariates' scaling and stored context: present exactly when the schema has
     covariates, and as many channels as the network reads."""
-    counts = (schema.n_past, schema.n_future, schema.n_static)
-    if counts != (config.n_past, config.n_future, config.n_static):
+    counts = (schema.n_past, schema.n_future, schema.n_static, len(schema.calendar))
+    network = (config.n_past, config.n_future, config.n_static, config.n_calendar)
+    if counts != network:
         raise ModelFileError(
             f"model metadata: the schema's covariates {counts} do not match the network's "
-            f"{(config.n_past, config.n_future, config.n_static)}; {_EDITED}"
+            f"{network}; {_EDITED}"
         )
     stored = "context.covariates" in tensors
     if not schema.has_covariates:

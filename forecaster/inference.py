@@ -54,10 +54,12 @@ def check_config(config: ModelConfig) -> None:
         value = getattr(config, name)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name} must be an integer >= 1, not {value!r}")
-    for name in ("n_past", "n_future", "n_static", "covariate_rows"):
+    for name in ("n_past", "n_future", "n_static", "n_calendar", "covariate_rows"):
         value = getattr(config, name)
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise ValueError(f"{name} must be an integer >= 0, not {value!r}")
+    if config.n_calendar > config.n_future:
+        raise ValueError(f"n_calendar {config.n_calendar} exceeds n_future {config.n_future}")
     if config.covariate_rows > config.lookback:
         raise ValueError(
             f"covariate_rows {config.covariate_rows} exceeds lookback {config.lookback}"
@@ -195,11 +197,11 @@ def covariate_changes(inputs: np.ndarray, config: ModelConfig) -> np.ndarray:
     """`model.covariate_changes` in NumPy: the covariates' changes from the last context row."""
     lookback, targets = config.lookback, config.n_targets
     first_future = targets + config.n_past
-    dynamic_end = first_future + config.n_future
+    dynamic_end = first_future + config.skip_future  # the calendar's are left out
     last = inputs[:, lookback - 1 : lookback]
     batch = inputs.shape[0]
     parts = []
-    if config.n_future:
+    if config.skip_future:
         future = (
             inputs[:, lookback:, first_future:dynamic_end] - last[:, :, first_future:dynamic_end]
         )

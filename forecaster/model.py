@@ -143,10 +143,10 @@ def covariate_changes(inputs: torch.Tensor, config: ModelConfig) -> torch.Tensor
     """
     lookback, targets = config.lookback, config.n_targets
     first_future = targets + config.n_past
-    dynamic_end = first_future + config.n_future
+    dynamic_end = first_future + config.skip_future  # the calendar's are left out
     last = inputs[:, lookback - 1 : lookback]  # (B, 1, C + K)
     parts = []
-    if config.n_future:
+    if config.skip_future:
         future = (
             inputs[:, lookback:, first_future:dynamic_end] - last[:, :, first_future:dynamic_end]
         )

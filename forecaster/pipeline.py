@@ -193,6 +193,7 @@ def fit(
         members=config.ensemble,
         n_past=schema.n_past,
         n_future=schema.n_future,
+        n_calendar=len(schema.calendar),
         n_static=schema.n_static,
         covariate_rows=covariate_rows(schema, lookback, season_length(panel.freq)),
     )
@@ -304,7 +305,7 @@ COVARIATE_CYCLES = 1
 
 def covariate_rows(schema: Schema, lookback: int, season: int) -> int:
     """Rows of the covariates' recent history the linear skip reads (0: no covariates)."""
-    if not (schema.n_past + schema.n_future):
+    if not (schema.n_past + len(schema.future)):
         return 0
     return int(min(lookback, max(2, COVARIATE_CYCLES * season)))
 

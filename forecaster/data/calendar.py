@@ -89,8 +89,8 @@ def calendar_values(local: pd.DatetimeIndex, freq: str, names: list[str]) -> np.
     if not names:
         return out
     hour = (local.hour + local.minute / 60 + local.second / 3600).to_numpy(dtype=np.float64)
-    weekday = local.dayofweek.to_numpy()
-    yearday = (local.dayofyear.to_numpy() - 1) / 365.25
+    weekday = local.day_of_week.to_numpy()
+    yearday = (local.day_of_year.to_numpy() - 1) / 365.25
     yearweek = (local.isocalendar().week.to_numpy(dtype=np.float64) - 1) / 52.18
     month = local.month.to_numpy()
     quarter = local.quarter.to_numpy()
