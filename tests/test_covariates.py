@@ -19,9 +19,9 @@ from forecaster.data import load_panel
 from forecaster.data.calendar import calendar_names, calendar_values, holiday_counts
 from forecaster.model import Ensemble
 from tests.conftest import FAST, invoke, long_frame
+from tests.test_bad_data import MODEL
+from tests.test_bad_data import assert_refused as refused
 from tests.test_model_tamper import drop, tamper
-
-MODEL = "model.fcst"
 
 
 def driven_frame(n: int = 400, effect: float = 3.0, seed: int = 0) -> pd.DataFrame:
@@ -50,18 +50,6 @@ def forecast(result) -> np.ndarray:  # type: ignore[no-untyped-def]
     assert result.exit_code == 0, result.stderr
     frame = pd.read_csv(__import__("io").StringIO(result.stdout))
     return frame.iloc[:, -1].to_numpy()
-
-
-def refused(result, tmp_path: Path, code: int, phrases: list[str]) -> None:  # type: ignore[no-untyped-def]
-    assert result.exit_code == code, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("forecaster: error: "), lines[0]
-    for phrase in phrases:
-        assert phrase in lines[0], f"{phrase!r} not in {lines[0]!r}"
-    assert "Traceback" not in result.stderr
-    assert not (tmp_path / MODEL).exists()
-    assert not list(tmp_path.glob(f".{MODEL}.*.tmp"))
 
 
 @pytest.fixture(scope="module")
