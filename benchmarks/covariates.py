@@ -20,6 +20,8 @@ comes from the same backtest.
 ETTh1 protocol: the accuracy benchmark's (target OT, 12/4/4 months split, every test
 origin; MSE and MAE on the training-scaled series), with HUFL ... LULL as past covariates
 beside the univariate model.
+
+Each run appends a JSON line to benchmarks/results/covariates.jsonl.
 """
 
 from __future__ import annotations
@@ -36,11 +38,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import describe, machine, print_table  # noqa: E402
+from benchmarks.common import RESULTS, append_jsonl, describe, machine, print_table  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 EPF = DATA / "epf" / "electricity-short-with-ex-vars.csv"
 TEST_DAYS = 14
+OUT = RESULTS / "covariates.jsonl"  # one JSON line per run
 
 
 def epf_run(variant: str, seed: int, extra: dict[str, Any]) -> dict[str, Any]:
@@ -82,6 +85,9 @@ def epf(seeds: list[int], variants: list[str], extra: dict[str, Any]) -> None:
     naive = float("nan")
     for variant in variants:
         runs = [epf_run(variant, seed, extra) for seed in seeds]
+        for seed, run in zip(seeds, runs, strict=True):
+            append_jsonl(OUT, {"case": "epf", "variant": variant, "seed": seed, **extra, **run,
+                               **machine(1)})  # fmt: skip
         naive = runs[0]["seasonal_naive"]
         for key in runs[0]["mae"]:
             values = [r["mae"][key] for r in runs]
@@ -144,6 +150,9 @@ def etth1(seeds: list[int], horizons: list[int]) -> None:
     for horizon in horizons:
         for past in ([], LOADS):
             runs = [etth1_run(horizon, seed, past) for seed in seeds]
+            for seed, run in zip(seeds, runs, strict=True):
+                append_jsonl(OUT, {"case": "etth1", "horizon": horizon, "past": past,
+                                   "seed": seed, **run, **machine(1)})  # fmt: skip
             rows.append([horizon, "six load columns (past)" if past else "none",
                          spread([r["mse"] for r in runs], 4), spread([r["mae"] for r in runs], 4),
                          spread([r["seconds"] for r in runs], 1)])  # fmt: skip

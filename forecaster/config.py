@@ -71,7 +71,8 @@ class ModelConfig:
     members: int = 1  # networks of the same shape whose forecasts are averaged
     # Covariate channels after the targets in every input row (see `Schema`): past ones,
     # future-known ones (calendar included) and static ones; and how many of the last
-    # context rows of past and future covariates the linear skip reads.
+    # context rows of past and future covariates the linear skip reads (see
+    # `covariate_features`; validation chooses it, `linear.fit_skip`).
     n_past: int = 0
     n_future: int = 0
     n_static: int = 0
@@ -94,8 +95,10 @@ class ModelConfig:
 
     @property
     def covariate_features(self) -> int:
-        """Inputs of the linear skip's covariate part (0: it has none)."""
-        if not self.linear_skip:
+        """Inputs of the linear skip's covariate part (0: it has none). ``covariate_rows``
+        0: no part; 1: the future covariates over the horizon; r > 1: also the changes of
+        past and future ones over the last r - 1 context rows (`model.covariate_changes`)."""
+        if not self.linear_skip or not self.covariate_rows:
             return 0
         rows = max(self.covariate_rows - 1, 0)
         return self.horizon * self.skip_future + rows * (self.n_past + self.skip_future)

@@ -202,6 +202,8 @@ def fit(
         if config.linear_skip
         else None
     )
+    if skip is not None:  # the covariate part validation chose for the skip
+        model_config = dataclasses.replace(model_config, covariate_rows=skip[3].covariate_rows)
     members, results = [], []
     deadline = started + config.max_time if config.max_time else None
     what = (  # for the progress line
@@ -304,7 +306,8 @@ COVARIATE_CYCLES = 1
 
 
 def covariate_rows(schema: Schema, lookback: int, season: int) -> int:
-    """Rows of the covariates' recent history the linear skip reads (0: no covariates)."""
+    """Most rows of the covariates' recent history the linear skip may read (0: no
+    covariates); validation chooses how many of them pay (`linear.covariate_parts`)."""
     if not (schema.n_past + len(schema.future)):
         return 0
     return int(min(lookback, max(2, COVARIATE_CYCLES * season)))

@@ -17,7 +17,7 @@ from forecaster import inference
 from forecaster.config import ModelConfig
 from forecaster.data import load_panel
 from forecaster.data.calendar import calendar_names, calendar_values, holiday_counts
-from forecaster.model import Ensemble
+from forecaster.model import Ensemble, LSTMForecaster
 from tests.conftest import FAST, invoke, long_frame
 from tests.test_bad_data import MODEL
 from tests.test_bad_data import assert_refused as refused
@@ -65,6 +65,37 @@ def driven(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, pd.Dat
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
     return directory / MODEL, data, frame
+
+
+def test_the_skip_reads_a_driver_that_pays_and_not_one_that_does_not(
+    driven: tuple[Path, Path, pd.DataFrame], tmp_path: Path
+) -> None:
+    """Validation keeps the skip's covariate part for the promotion (it lowers the error by
+    far more than `MIN_COVARIATE_GAIN`) and drops it for noise carrying nothing new."""
+    paid = artifact_io.load(driven[0])
+    assert paid.model_config.covariate_rows > 0
+    assert paid.summary["linear_skip"]["covariate_rows"] == paid.model_config.covariate_rows
+    tried = {c["covariate_rows"] for c in paid.summary["linear_skip"]["candidates"]}
+    assert tried == {0, 1, paid.model_config.covariate_rows}
+    data = tmp_path / "noise.csv"
+    frame = driven[2].assign(sales=lambda f: f.sales - 3.0 * f.promo)  # the promotion's effect off
+    frame[["date", "sales", "temp"]].to_csv(data, index=False)
+    assert train(tmp_path, data, "--horizon", "7", "--past-covariate", "temp").exit_code == 0
+    unpaid = artifact_io.load(tmp_path / MODEL)
+    assert unpaid.model_config.covariate_rows == 0
+    assert "cov_skip.weight" not in unpaid.weights
+    assert unpaid.model_config.n_past == 1  # the LSTM still reads it
+    assert "reads no covariates" in invoke(["info", str(tmp_path / MODEL)]).stdout
+
+
+def test_the_heads_calendar_columns_start_at_zero() -> None:
+    config = ModelConfig(n_targets=2, lookback=10, horizon=3, hidden=4, n_past=1, n_future=3,
+                         n_calendar=2, n_static=2, covariate_rows=2)  # fmt: skip
+    weight = LSTMForecaster(config).head.weight.detach()
+    future = weight[:, 4:13].reshape(-1, 3, 3)  # (outputs, horizon step, future channel)
+    assert bool((future[:, :, 1:] == 0).all())  # the calendar's, last of the future block
+    assert bool((future[:, :, 0] != 0).all()) and bool((weight[:, :4] != 0).all())
+    assert bool((weight[:, -2:] != 0).all())  # the statics keep PyTorch's initialisation
 
 
 # ---------------------------------------------------------------------------------------
@@ -181,6 +212,7 @@ def test_info_lists_the_roles(driven: tuple[Path, Path, pd.DataFrame]) -> None:
     assert covariates["calendar"] == calendar_names("D")  # auto: on, as a covariate is given
     text = invoke(["info", str(model)]).stdout
     assert "future:" in text and "promo" in text and "weekday_0" in text
+    assert "reads the covariates' changes" in text or "reads the future covariates" in text
 
 
 # ---------------------------------------------------------------------------------------

@@ -113,6 +113,7 @@ def _text(description: dict[str, Any]) -> list[str]:
         lines.append(
             f"  {'linear skip:':22}lookbacks {skip.get('lookbacks')}"
             + (f", validation MSE {skip['val_mse']:.4g}" if skip.get("val_mse") else "")
+            + _skip_covariates(skip)
         )
     gates = training.get("gates")
     if gates:
@@ -161,3 +162,15 @@ def _intervals_text(intervals: dict[str, Any]) -> str:
         f"{intervals.get('series')} series"
         + (f"; on validation windows the quantiles were not fit on, {reached}" if reached else "")
     )
+
+
+def _skip_covariates(skip: dict[str, Any]) -> str:
+    """Which covariate part of the skip validation kept, when there was one to choose."""
+    if not any(c.get("covariate_rows") for c in skip.get("candidates", [])):
+        return ""
+    rows = skip.get("covariate_rows", 0)
+    if rows == 0:
+        return ", reads no covariates (they did not pay on validation)"
+    if rows == 1:
+        return ", reads the future covariates over the horizon"
+    return f", reads the covariates' changes (horizon and last {rows - 1} rows)"
