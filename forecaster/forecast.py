@@ -22,7 +22,13 @@ from forecaster.data.covariates import check_future, with_calendar
 from forecaster.data.times import aware_times
 from forecaster.errors import DataError, ModelFileError, UsageError
 from forecaster.frequency import season_length
-from forecaster.intervals import LOCAL_SEASONS, Intervals, base_scale, unresolved
+from forecaster.intervals import (
+    LOCAL_SEASONS,
+    Intervals,
+    base_scale,
+    too_few_windows,
+    unresolved,
+)
 from forecaster.metrics import hold_forecast, level_name, level_probabilities
 from forecaster.windows import Scaler, assemble_inputs, context_windows
 
@@ -218,7 +224,10 @@ class Uncertainty:
 
     def check(self, artifact: Artifact) -> None:
         if self:
-            require_intervals(artifact)
+            stored = require_intervals(artifact)
+            few = too_few_windows(stored, self.levels, self.quantiles)
+            if few:
+                log.warning("%s", few)
             beyond = unresolved(self.levels, self.quantiles)
             if beyond:
                 log.warning(

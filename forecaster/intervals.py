@@ -263,6 +263,8 @@ def fit_intervals(
         "windows": int(usable.sum()),
         "series": len(np.unique(series[usable])),
         "difficulty_windows": len(tr_series),
+        "weight": round(float(weights.sum()), 3),  # what the bounds resolve: `too_few_windows`
+        "resolved_level": _central_level(float(weights.sum())),
         "coverage": held_out_coverage(scores, series[usable], weights),
     }
     quantiles = conformal_quantiles(scores, weights)
@@ -294,6 +296,48 @@ def held_out_coverage(
             covered.append(inside.mean())
         coverage[str(level)] = round(float(np.mean(covered)), 4)
     return coverage
+
+
+def resolved_probabilities(weight: float) -> tuple[float, float]:
+    """The lowest and highest stored quantile (`PROBABILITIES`) that windows of total
+    ``weight`` resolve. Beyond 1/(W+1) and W/(W+1) the split-conformal bound would need a
+    score above every stored one (an infinite bound): the largest stored score stands in,
+    covering less than asked. Asked quantiles between two stored ones are interpolated, so
+    both must be resolved: 48 windows of weight 1 resolve 0.03 to 0.97 (94%), and the 95%
+    interval, which reads the 0.98 quantile too, needs 49."""
+    grid, margin = PROBABILITIES, 1e-12
+    inside = grid[(grid >= 1 / (weight + 1) - margin) & (grid <= weight / (weight + 1) + margin)]
+    if not len(inside):
+        return 0.5, 0.5
+    return float(inside[0]), float(inside[-1])
+
+
+def _central_level(weight: float) -> float:
+    low, high = resolved_probabilities(weight)
+    return round(100 * (high - low), 1)
+
+
+def too_few_windows(intervals: Intervals, levels: list[float], quantiles: list[float]) -> str:
+    """One line for predict when some asked level or quantile needs more validation
+    windows than the model was calibrated on; empty when all are resolved."""
+    weight = intervals.info.get("weight", intervals.info.get("windows"))
+    if not weight:
+        return ""
+    low, high = resolved_probabilities(float(weight))
+
+    def resolved(q: float) -> bool:
+        return low - 1e-12 <= q <= high + 1e-12
+
+    asked = [f"level {level_name(v)}" for v in levels if not resolved((1 - v / 100) / 2)]
+    asked += [f"quantile {q:g}" for q in quantiles if not resolved(q)]
+    if not asked:
+        return ""
+    return (
+        f"{', '.join(asked)}: the model's {intervals.info.get('windows')} validation windows "
+        f"resolve central intervals up to {100 * (high - low):.0f}%; beyond, the bounds are "
+        "the widest validation errors and may cover less than stated (more validation "
+        "rows help: --val-fraction, or more history)"
+    )
 
 
 def unresolved(levels: list[float], quantiles: list[float]) -> list[str]:

@@ -18,6 +18,7 @@ from forecaster.intervals import (
     conformal_quantiles,
     fit_intervals,
     quantiles_at,
+    resolved_probabilities,
 )
 from forecaster.metrics import (
     baseline_bounds,
@@ -391,6 +392,29 @@ def test_levels_beyond_the_stored_grid_warn(sine: tuple[Path, Path, float]) -> N
     result = invoke(["predict", "-m", str(model), "--level", "99.95"])
     assert result.exit_code == 0
     assert "level 99.95: beyond the 0.001 to 0.999 quantiles" in result.stderr
+
+
+def test_windows_too_few_for_a_level_are_named_at_predict(tmp_path: Path) -> None:
+    """With total weight W the conformal bounds resolve quantiles 1/(W+1) ... W/(W+1); a
+    level beyond gets the widest validation error, which predict says (and still writes)."""
+    assert resolved_probabilities(49.0) == (0.02, 0.98) and resolved_probabilities(48.0)[1] < 0.98
+    scores = np.arange(1.0, 49.0)[:, None, None]  # 48 windows: the 0.98 bound needs a 49th
+    upper = int(np.flatnonzero(np.isclose(PROBABILITIES, 0.98))[0])
+    assert conformal_quantiles(scores)[0, upper, 0] == 48.0  # the largest stands in
+    assert conformal_quantiles(np.arange(1.0, 50.0)[:, None, None])[0, upper, 0] == 49.0
+    data = tmp_path / "short.csv"
+    seasonal_frame(n=200).to_csv(data, index=False)  # a few dozen validation windows
+    model = tmp_path / "short.fcst"
+    assert invoke(["train", str(data), "-o", str(model), "--horizon", "6", *FAST]).exit_code == 0
+    weight = artifact_io.load(model).intervals.info["weight"]  # type: ignore[union-attr]
+    assert 9 <= weight < 49  # resolves 80%, not 95%
+    asked = invoke(["predict", "-m", str(model), "--level", "80", "--level", "95"])
+    assert asked.exit_code == 0 and "value-hi-95" in asked.stdout.splitlines()[0]
+    assert "level 95: the model's" in asked.stderr and "level 80" not in asked.stderr
+    assert "resolve central intervals up to" in asked.stderr
+    quiet = invoke(["predict", "-m", str(model), "--level", "80"])
+    assert quiet.exit_code == 0 and "validation windows" not in quiet.stderr
+    assert "resolved)" in invoke(["info", str(model)]).stdout
 
 
 def test_info_and_the_train_summary_say_how_intervals_were_calibrated(

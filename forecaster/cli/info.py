@@ -157,9 +157,11 @@ def _covariates_text(covariates: dict[str, Any]) -> list[str]:
 def _intervals_text(intervals: dict[str, Any]) -> str:
     coverage = intervals.get("coverage") or {}
     reached = "; ".join(f"{k}% interval covered {100 * v:.1f}%" for k, v in coverage.items())
+    level = intervals.get("resolved_level")
+    resolved = f" (central intervals up to {level:g}% resolved)" if level else ""
     return (
         f"{intervals.get('method')}; {intervals.get('windows')} validation windows of "
-        f"{intervals.get('series')} series"
+        f"{intervals.get('series')} series{resolved}"
         + (f"; on validation windows the quantiles were not fit on, {reached}" if reached else "")
     )
 
