@@ -21,6 +21,7 @@ from forecaster.model import Ensemble, LSTMForecaster
 from tests.conftest import FAST, invoke, long_frame
 from tests.test_bad_data import MODEL
 from tests.test_bad_data import assert_refused as refused
+from tests.test_inference import numpy_weights, randomised
 from tests.test_model_tamper import drop, tamper
 
 
@@ -461,16 +462,13 @@ def test_numpy_forward_matches_torch_with_every_covariate_role() -> None:
         covariate_rows=4,
     )  # fmt: skip
     torch.manual_seed(0)
-    model = Ensemble(config)
-    with torch.no_grad():
-        for parameter in model.parameters():
-            parameter.normal_(0.0, 0.3)
+    model = randomised(Ensemble(config))
     rng = np.random.default_rng(0)
     inputs = rng.normal(size=(3, config.input_rows, 2 + 6)).astype(np.float32)
     model.eval()
     with torch.no_grad():
         expected = model(torch.from_numpy(inputs)).numpy()
-    weights = {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
+    weights = numpy_weights(model)
     got = inference.forward(weights, config, inputs)
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
     # the skip reads the user's future covariates, not the calendar's
@@ -483,12 +481,9 @@ def test_the_horizon_rows_of_targets_and_past_covariates_are_never_read() -> Non
         segment=2, n_past=1, n_future=1, covariate_rows=3,
     )  # fmt: skip
     torch.manual_seed(1)
-    model = Ensemble(config)
-    with torch.no_grad():
-        for parameter in model.parameters():
-            parameter.normal_(0.0, 0.3)
+    model = randomised(Ensemble(config))
     inputs = np.random.default_rng(1).normal(size=(2, 11, 3)).astype(np.float32)
-    weights = {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
+    weights = numpy_weights(model)
     base = inference.forward(weights, config, inputs)
     perturbed = inputs.copy()
     perturbed[:, 8:, :2] += 100.0  # targets and the past covariate over the horizon
