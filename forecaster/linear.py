@@ -202,8 +202,7 @@ def fit_skip(
             tried.append((lookbacks, part_rows, coef, val_mse))
         # min keeps the first of equals, so without validation (all None) the first set.
         best = min(tried[-len(sets) :], key=lambda t: -1.0 if t[3] is None else t[3])
-        new_mse, old_mse = best[3], None if chosen is None else chosen[3]
-        if new_mse is None or old_mse is None or new_mse < old_mse * (1 - MIN_COVARIATE_GAIN):
+        if chosen is None or pays(best[3], chosen[3]):
             chosen = best
     assert chosen is not None
     lookbacks, part_rows, coef, val_mse = chosen
@@ -226,6 +225,14 @@ def fit_skip(
             covariate_rows=part_rows,
         ),
     )
+
+
+def pays(larger: float | None, smaller: float | None) -> bool:
+    """Whether a larger covariate part, of validation MSE ``larger``, replaces a smaller
+    one of ``smaller``: by `MIN_COVARIATE_GAIN` or more (without validation, always)."""
+    if larger is None or smaller is None:
+        return True
+    return larger < smaller * (1 - MIN_COVARIATE_GAIN)
 
 
 def covariate_parts(config: ModelConfig) -> dict[int, int]:
