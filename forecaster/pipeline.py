@@ -15,6 +15,7 @@ import torch
 from forecaster.artifact import Artifact, versions
 from forecaster.config import ModelConfig, TrainConfig
 from forecaster.data import Panel, Schema
+from forecaster.distributed import World, share_networks
 from forecaster.errors import DataError, UsageError
 from forecaster.forecast import model_inputs, run_ensemble, run_model
 from forecaster.frequency import default_horizon, default_lookback, season_length, weekly_cycle
@@ -42,6 +43,7 @@ from forecaster.train import (
     train_model,
 )
 from forecaster.windows import (
+    CovariateScaler,
     Scaler,
     Split,
     WindowSet,
@@ -136,13 +138,22 @@ def skip_candidates(lookback: int, config: TrainConfig, lengths: np.ndarray) -> 
     return candidates
 
 
-def fit(
-    panel: Panel,
-    config: TrainConfig,
-    on_epoch: Callable[[EpochReport], None] | None = None,
-) -> tuple[Artifact, TrainResult]:
-    """Split, scale, window, train every ensemble member, and package what prediction needs."""
-    started = time.perf_counter()
+@dataclasses.dataclass
+class Prepared:
+    """What every network of a run trains from: sizes, split, scalers, windows, the skip."""
+
+    split: Split
+    scaler: Scaler
+    covariate_scaler: CovariateScaler | None
+    device: torch.device
+    threads: int
+    windows: WindowSet
+    model_config: ModelConfig
+    skip: Any  # linear.fit_skip's result, or None without the skip
+
+
+def prepare(panel: Panel, config: TrainConfig) -> Prepared:
+    """Sizes, split, scalers and windows, and the least-squares fit of the linear skip."""
     horizon, lstm_lookback = resolve_sizes(panel, config)
     segment, lstm_lookback = resolve_segment(
         config.segment, lstm_lookback, season_length(panel.freq)
@@ -204,15 +215,30 @@ def fit(
     )
     if skip is not None:  # the covariate part validation chose for the skip
         model_config = dataclasses.replace(model_config, covariate_rows=skip[3].covariate_rows)
-    members, results = [], []
-    deadline = started + config.max_time if config.max_time else None
+    return Prepared(split, scaler, covariate_scaler, device, threads, windows, model_config, skip)
+
+
+def train_networks(
+    panel: Panel,
+    prep: Prepared,
+    config: TrainConfig,
+    on_epoch: Callable[[EpochReport], None] | None = None,
+    world: World | None = None,
+    deadline: float | None = None,
+) -> tuple[list[LSTMForecaster], list[TrainResult]]:
+    """Train the ensemble's networks, this rank's share of them when there are several
+    ranks (`distributed.share_networks`), and give every rank all of them in order."""
+    world = world or World()
+    share = share_networks(config.ensemble, world)
     what = (  # for the progress line
-        f"{panel.n_series:,} series, {len(windows.train_starts):,} windows, "
+        f"{panel.n_series:,} series, {len(prep.windows.train_starts):,} windows, "
         f"{config.layers} x {config.hidden} LSTM"
     )
-    for k in range(config.ensemble):
+    trained: dict[int, tuple[LSTMForecaster, TrainResult]] = {}
+    for phase, k in enumerate(share.alone + share.together):
         seed_everything(config.seed + k)  # each member draws its weights and batches from its own
-        member = LSTMForecaster(model_config)
+        member = LSTMForecaster(prep.model_config)
+        skip = prep.skip
         if skip is not None and member.skip is not None:
             with torch.no_grad():
                 member.skip.weight.copy_(skip[0])
@@ -220,24 +246,64 @@ def fit(
                 if member.cov_skip is not None and skip[2] is not None:
                     member.cov_skip.weight.copy_(skip[2])
         report = None if on_epoch is None else _member_reports(on_epoch, k, config.ensemble, what)
-        results.append(
-            train_model(
-                member,
-                windows,
-                epochs=config.epochs,
-                batch_size=config.batch_size,
-                lr=config.lr,
-                patience=config.patience,
-                seed=config.seed + k,
-                max_windows_per_epoch=config.max_windows_per_epoch,
-                precision=config.precision,
-                loss=config.loss,
-                schedule=config.schedule,
-                on_epoch=report,
-                deadline=_member_deadline(deadline, k, config.ensemble),
-            )
+        result = train_model(
+            member,
+            prep.windows,
+            epochs=config.epochs,
+            batch_size=config.batch_size,
+            lr=config.lr,
+            patience=config.patience,
+            seed=config.seed + k,
+            max_windows_per_epoch=config.max_windows_per_epoch,
+            precision=config.precision,
+            loss=config.loss,
+            schedule=config.schedule,
+            on_epoch=report,
+            deadline=_member_deadline(deadline, phase, share.phases),
+            world=world if k in share.together else None,
         )
-        members.append(member)
+        trained[k] = (member, result)
+    if world.parallel:  # the networks trained alone, from every rank to every rank
+        mine = {k: (_cpu_state(trained[k][0]), trained[k][1]) for k in share.alone}
+        for theirs in world.gather(mine):
+            for k, (state, result) in theirs.items():
+                if k not in trained:
+                    member = LSTMForecaster(prep.model_config)
+                    member.load_state_dict(state)
+                    trained[k] = (member.to(prep.device), result)
+    order = sorted(trained)
+    return [trained[k][0] for k in order], [trained[k][1] for k in order]
+
+
+def train_share(panel: Panel, config: TrainConfig, world: World) -> None:
+    """What a rank other than 0 does: its share of the networks, then rank 0 writes."""
+    with world.agreed():
+        prep = prepare(panel, config)
+    deadline = time.perf_counter() + config.max_time if config.max_time else None
+    train_networks(panel, prep, config, None, world, deadline)
+
+
+def fit(
+    panel: Panel,
+    config: TrainConfig,
+    on_epoch: Callable[[EpochReport], None] | None = None,
+    world: World | None = None,
+) -> tuple[Artifact, TrainResult]:
+    """Split, scale, window, train every ensemble member, and package what prediction needs.
+
+    With ``world`` (torchrun's ranks), rank 0's part: every rank prepares the same windows
+    and trains its share of the networks; rank 0 packages them (the others: `train_share`).
+    """
+    started = time.perf_counter()
+    world = world or World()
+    with world.agreed():
+        prep = prepare(panel, config)
+    deadline = started + config.max_time if config.max_time else None
+    members, results = train_networks(panel, prep, config, on_epoch, world, deadline)
+    split, scaler, covariate_scaler = prep.split, prep.scaler, prep.covariate_scaler
+    device, threads, windows = prep.device, prep.threads, prep.windows
+    model_config, skip = prep.model_config, prep.skip
+    lookback = model_config.lookback
     ensemble = Ensemble(model_config, members)
     result = _ensemble_result(ensemble, windows, results, config)
     raw = Scaler.identity(panel.n_series, len(panel.schema.targets))
@@ -276,6 +342,7 @@ def fit(
             "val_windows": len(windows.val_starts),
             "device": str(device),
             "threads": threads,
+            "processes": world.size,
             "linear_skip": dataclasses.asdict(skip[3]) if skip is not None else None,
             "members": [
                 {
@@ -434,13 +501,18 @@ def _actuals(panel: Panel, series: np.ndarray, origins: np.ndarray, horizon: int
     return panel.values[(panel.offsets[series] + origins)[:, None] + np.arange(horizon)]
 
 
-def _member_deadline(deadline: float | None, member: int, members: int) -> float | None:
+def _member_deadline(deadline: float | None, phase: int, phases: int) -> float | None:
     """Each network's share of what is left of --max-time: an equal part of the rest, so a
-    network that stops early leaves its time to the next ones."""
+    network that stops early leaves its time to the next ones (networks that ranks train at
+    the same time are one phase)."""
     if deadline is None:
         return None
     now = time.perf_counter()
-    return now + max(0.0, deadline - now) / (members - member)
+    return now + max(0.0, deadline - now) / (phases - phase)
+
+
+def _cpu_state(member: LSTMForecaster) -> dict[str, torch.Tensor]:
+    return {k: v.detach().cpu() for k, v in member.state_dict().items()}
 
 
 def _member_reports(

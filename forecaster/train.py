@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from forecaster.distributed import World, batch_share
 from forecaster.errors import TrainingDiverged, UsageError
 from forecaster.threads import resolve_threads
 from forecaster.windows import WindowSet
@@ -108,15 +109,24 @@ def train_model(
     schedule: str = "cosine",
     on_epoch: Callable[[EpochReport], None] | None = None,
     deadline: float | None = None,
+    world: World | None = None,
 ) -> TrainResult:
     """Train ``model`` in place on ``windows`` and leave it holding the best weights.
 
     ``deadline`` (a `time.perf_counter` value): stop at the first batch that ends after it,
     check validation once more, and keep the best weights seen (the starting ones if the
     time was up before any step). ``on_epoch`` is called at every validation check.
+    ``world``: train data parallel with the other ranks (`distributed`); every rank takes
+    its share of each batch, and losses, the stopping decisions and the best weights agree.
     """
     device = windows.series.device
     model.to(device)
+    world = world or World()
+    network: nn.Module = model
+    if world.parallel:
+        from torch.nn.parallel import DistributedDataParallel
+
+        network = DistributedDataParallel(model)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     loss_fn = LOSSES[loss]()
     # Cosine decay over the epoch budget: large steps early, fine ones before stopping.
@@ -151,12 +161,14 @@ def train_model(
         # The starting weights compete too: with a fitted linear skip they are a tuned linear
         # model (plus the untrained head's small output), which on a small data set the
         # first steps of training can make worse.
-        best_score = evaluate_loss(model, windows, windows.val_starts, loss_fn, autocast)
+        best_score = evaluate_loss(model, windows, windows.val_starts, loss_fn, autocast, world)
         best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         result.best_val_loss = best_score
 
     def out_of_time() -> bool:
-        return deadline is not None and time.perf_counter() >= deadline
+        if deadline is None:
+            return False
+        return world.any(time.perf_counter() >= deadline)  # every rank stops at one step
 
     seen = 0
     for epoch in range(1, epochs + 1):
@@ -170,30 +182,33 @@ def train_model(
         for bound in bounds:
             model.train()
             for first in range(done, bound, batch_size):
-                starts = windows.train_starts[order[first : first + batch_size]]
+                batch, weight = order[first : first + batch_size], 1.0
+                if world.parallel:
+                    batch, weight = batch_share(order[first : first + batch_size], world)
+                starts = windows.train_starts[batch]
                 context, target = windows.gather(starts)
                 with autocast:
-                    forecast = model(context)
+                    forecast = network(context)
                 batch_loss = loss_fn(forecast.float(), target)
                 optimizer.zero_grad(set_to_none=True)
-                batch_loss.backward()
+                (batch_loss * weight if world.parallel else batch_loss).backward()
                 # Clipping bounds the step when BPTT gradients spike on an unusual window.
                 nn.utils.clip_grad_norm_(model.parameters(), CLIP_NORM)
                 optimizer.step()
-                total += batch_loss.detach() * len(starts)
-                done = first + len(starts)
+                total += batch_loss.detach() * (len(starts) if weight else 0)
+                done = min(first + batch_size, bound)
                 if out_of_time():
                     result.stopped_by_time = True
                     break
             seen = (epoch - 1) * per_epoch + done
-            train_loss = float(total.item()) / done
+            train_loss = world.sum(total.item())[0] / done
             if not math.isfinite(train_loss):
                 raise TrainingDiverged(
                     f"training diverged at epoch {epoch} (loss is {train_loss}); "
                     f"try a lower learning rate than --lr {lr:g}"
                 )
             val_loss = (
-                evaluate_loss(model, windows, windows.val_starts, loss_fn, autocast)
+                evaluate_loss(model, windows, windows.val_starts, loss_fn, autocast, world)
                 if use_val
                 else None
             )
@@ -267,15 +282,19 @@ def evaluate_loss(
     starts: torch.Tensor,
     loss_fn: nn.Module,
     autocast: torch.autocast,
+    world: World | None = None,
     step: int = 1024,
 ) -> float:
-    """The training loss over the given windows, in evaluation mode (no dropout)."""
+    """The training loss over the given windows, in evaluation mode (no dropout); with
+    ``world``, each rank scores its share and every rank gets the same total."""
     model.eval()
+    world = world or World()
+    share = starts[world.rank :: world.size]
     total = torch.zeros((), device=starts.device)
-    for first in range(0, len(starts), step):
-        batch = starts[first : first + step]
+    for first in range(0, len(share), step):
+        batch = share[first : first + step]
         context, target = windows.gather(batch)
         with autocast:
             forecast = model(context)
         total += loss_fn(forecast.float(), target) * len(batch)
-    return float(total.item()) / len(starts)
+    return world.sum(total.item())[0] / len(starts)

@@ -27,7 +27,7 @@ try:  # Typer 0.26+ vendors click; older Typer uses the click package
 except ImportError:  # pragma: no cover
     from click.exceptions import ClickException  # type: ignore[no-redef]
 
-_state = {"debug": False, "interrupted": False}
+_state: dict[str, Any] = {"debug": False, "interrupted": False, "argv": []}
 
 
 def _plain_help(option: Any) -> Any:
@@ -76,6 +76,7 @@ class OneLineErrors(TyperGroup):
         standalone_mode: bool = True,
         **extra: Any,
     ) -> Any:
+        _state["argv"] = list(sys.argv[1:] if args is None else args)
         try:
             result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except ClickException as exc:
@@ -109,16 +110,20 @@ app = typer.Typer(
 @contextmanager
 def errors_to_exit_codes() -> Iterator[None]:
     """Domain errors become one line on stderr and their exit code; Ctrl-C becomes 130."""
+    rank = _rank()
     try:
         yield
         check_interrupted()
     except ForecasterError as exc:
         if _state["debug"]:
             raise
-        typer.echo(f"forecaster: error: {exc}", err=True)
+        if getattr(exc, "report", True):  # distributed.AgreedFailure: rank 0 says it, once
+            where = "" if hasattr(exc, "report") else rank  # every rank's error, not one's
+            typer.echo(f"forecaster: {where}error: {exc}", err=True)
         raise typer.Exit(code=exc.exit_code) from None
     except KeyboardInterrupt:
-        typer.echo("forecaster: interrupted", err=True)
+        if not (rank and os.environ.get("FORECASTER_LAUNCHED")):  # else the launcher says it
+            typer.echo(f"forecaster: {rank}interrupted", err=True)
         raise typer.Exit(code=EXIT_INTERRUPTED) from None
     except BrokenPipeError:
         silence_stdout()
@@ -128,12 +133,36 @@ def errors_to_exit_codes() -> Iterator[None]:
     except Exception as exc:
         if _state["debug"]:
             raise
+        if rank and _peer_lost(exc):  # the rank that failed says why; torchrun ends us
+            raise typer.Exit(code=EXIT_FAILURE) from None
         typer.echo(
-            f"forecaster: unexpected error: {type(exc).__name__}: {exc} "
+            f"forecaster: {rank}unexpected error: {type(exc).__name__}: {exc} "
             "(run with --debug for the traceback)",
             err=True,
         )
         raise typer.Exit(code=EXIT_FAILURE) from None
+
+
+def command_line() -> list[str]:
+    """The arguments this command was run with (after the program name)."""
+    return list(_state["argv"])
+
+
+def _peer_lost(exc: Exception) -> bool:
+    """A collective that failed because another rank is gone (gloo: connection closed)."""
+    distributed = sys.modules.get("torch.distributed")
+    error = getattr(distributed, "DistError", None)
+    text = str(exc)
+    return (error is not None and isinstance(exc, error)) or (
+        isinstance(exc, RuntimeError) and ("gloo" in text or "NCCL" in text)
+    )
+
+
+def _rank() -> str:
+    """``rank 1: `` in a process of a distributed run (torchrun's environment), else empty."""
+    if int(os.environ.get("WORLD_SIZE", "1") or 1) > 1:
+        return f"rank {os.environ.get('RANK', '?')}: "
+    return ""
 
 
 def silence_stdout() -> None:

@@ -90,7 +90,11 @@ def _text(description: dict[str, Any]) -> list[str]:
         f" ({training.get('train_windows')} training, {training.get('val_windows')} "
         "validation windows)"
     )
-    lines.append(f"  {'device / threads:':22}{training.get('device')} / {training.get('threads')}")
+    processes = training.get("processes") or 1
+    ranks = f" x {processes} processes" if processes > 1 else ""
+    lines.append(
+        f"  {'device / threads:':22}{training.get('device')} / {training.get('threads')}{ranks}"
+    )
     for k, member in enumerate(training.get("members", [])):
         best = member.get("best_val_loss")
         label = f"network {k + 1} (seed {member.get('seed')}):"

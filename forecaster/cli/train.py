@@ -16,6 +16,7 @@ from forecaster.cli.core import (
     Command,
     app,
     check_interrupted,
+    command_line,
     errors_to_exit_codes,
     setup_logging,
     silence_stdout,
@@ -338,6 +339,20 @@ def train(
             rich_help_panel=TRAINING,
         ),
     ] = None,
+    nproc: Annotated[
+        int,
+        typer.Option(
+            "--nproc",
+            min=1,
+            metavar="N",
+            help="Train with N local processes through PyTorch's launcher (what torchrun "
+            "--nproc-per-node N does): whole networks of the ensemble on different "
+            "processes, the rest data parallel with --batch-size split between them, so "
+            "every flag means what it means in one process. See the README for torchrun "
+            "across machines." + default(1),
+            rich_help_panel=TRAINING,
+        ),
+    ] = 1,
     config_file: Annotated[
         Path | None,
         typer.Option(
@@ -413,19 +428,39 @@ def train(
             threads_from_env()  # refuse a bad OMP_NUM_THREADS before torch loads OpenMP
         if fmt is SummaryFormat.json:
             _check_stdout()
+        from forecaster import distributed
+        from forecaster.errors import UsageError
+
+        parallel = nproc > 1 or distributed.environment().parallel
+        if parallel and data == "-":
+            raise UsageError(
+                "several training processes cannot share standard input: give DATA as a file"
+            )
+        if nproc > 1 and not distributed.environment().parallel:
+            raise typer.Exit(code=distributed.launch(nproc, command_line()))
         from forecaster import artifact as artifact_io
         from forecaster.data import drop_last, load_panel
-        from forecaster.pipeline import fit
+        from forecaster.pipeline import fit, train_share
 
+        world = distributed.start(config.device)
+        if not world.main:
+            setup_logging(quiet=True)  # rank 0 says what there is to say
         order = None if dayfirst is None else ("dmy" if dayfirst else "mdy")
-        panel = load_panel(
-            data, config.time, config.targets, config.id, config.freq, config.fill, order,
-            past=config.past_covariates, future=config.future_covariates,
-            static=config.static_covariates, calendar=config.calendar, holidays=config.holidays,
-        )  # fmt: skip
-        panel = drop_last(panel, holdout)
+        with world.agreed():
+            panel = load_panel(
+                data, config.time, config.targets, config.id, config.freq, config.fill, order,
+                past=config.past_covariates, future=config.future_covariates,
+                static=config.static_covariates, calendar=config.calendar,
+                holidays=config.holidays,
+            )  # fmt: skip
+            panel = drop_last(panel, holdout)
+        if not world.main:
+            train_share(panel, config, world)
+            distributed.stop()
+            return
         with _progress(quiet) as on_epoch:
-            model, _ = fit(panel, config, on_epoch=on_epoch)
+            model, _ = fit(panel, config, on_epoch=on_epoch, world=world)
+        distributed.stop()
         check_interrupted()  # never save a model from a run the user interrupted
         summary = _summary(output, model.summary, model)
         with files.staged(target_file, artifact_io.to_bytes(model)):

@@ -1,0 +1,224 @@
+"""Training with several processes: torchrun's environment, how the networks are shared out,
+and the few collectives training needs (gloo on CPU, NCCL on GPU).
+
+The same `forecaster train` runs in every process (a *rank*). Every rank reads the data and
+fits the scalers and the linear skip itself: they are deterministic, so each rank holds
+what one process would, and the least-squares fit needs no reduction. The networks of the
+ensemble are then shared out (`share_networks`): whole networks on different ranks while
+there are at least as many left as ranks, since they are independent until the average and
+need no communication; the rest data parallel over every rank, DistributedDataParallel
+averaging the gradients of each rank's share of every batch. `--batch-size` stays the
+batch of one optimiser step over all ranks, so a network trained data parallel takes the
+same steps as in one process, to float rounding (without dropout: each rank draws its own
+masks). Rank 0 collects the networks and writes the model file; the others end there.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import torch
+import torch.distributed as dist
+
+from forecaster.errors import ForecasterError, UsageError
+
+# A rank that finished its networks waits in a collective for the others: as long as the
+# longest network takes, which on a big panel is hours. Failures do not wait for this:
+# torchrun ends every rank as soon as one exits non-zero.
+COLLECTIVE_TIMEOUT = timedelta(days=7)
+# Set by `forecaster train --nproc`: its launcher reports interrupts and failures itself.
+LAUNCHED = "FORECASTER_LAUNCHED"
+
+
+@dataclass(frozen=True)
+class World:
+    """This process's place among the training processes (one, when not under torchrun)."""
+
+    rank: int = 0
+    size: int = 1
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def parallel(self) -> bool:
+        return self.size > 1
+
+    def sum(self, *values: torch.Tensor | float) -> list[float]:
+        """Sums over every rank of a few numbers (loss totals, window counts)."""
+        if not self.parallel:
+            return [float(v) for v in values]
+        total = torch.tensor([float(v) for v in values], dtype=torch.float64)
+        dist.all_reduce(total)
+        return total.tolist()
+
+    def any(self, flag: bool) -> bool:
+        """Whether any rank says yes: they then all stop at the same step."""
+        if not self.parallel:
+            return flag
+        value = torch.tensor([1 if flag else 0], dtype=torch.int32)
+        dist.all_reduce(value, op=dist.ReduceOp.MAX)
+        return bool(value.item())
+
+    def gather(self, value: Any) -> list[Any]:
+        """Every rank's ``value``, in rank order, on every rank."""
+        if not self.parallel:
+            return [value]
+        values: list[Any] = [None] * self.size
+        dist.all_gather_object(values, value)
+        return values
+
+    @contextmanager
+    def agreed(self) -> Iterator[None]:
+        """Errors raised in the block end every rank the same way: rank 0 reports the first
+        rank's error as one line and each rank exits with its code.
+
+        Reading the data and sizing the model fail alike on every rank (the same file, the
+        same options); without this each rank would print the same line, or a rank would be
+        ended by torchrun before it could print it.
+        """
+        failure: tuple[int, str] | None = None
+        try:
+            yield
+        except ForecasterError as exc:
+            if not self.parallel:
+                raise
+            failure = (exc.exit_code, str(exc))
+        failures = [f for f in self.gather(failure) if f is not None]
+        if failures:
+            code, message = failures[0]
+            raise AgreedFailure(message, code, report=self.main)
+
+
+class AgreedFailure(ForecasterError):
+    """An error every rank ends with; only rank 0 says it (`World.agreed`)."""
+
+    def __init__(self, message: str, exit_code: int, report: bool) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+        self.report = report
+
+
+def environment() -> World:
+    """The rank and world size torchrun gives this process (0 and 1 without torchrun)."""
+    size = int(os.environ.get("WORLD_SIZE", "1") or 1)
+    rank = int(os.environ.get("RANK", "0") or 0)
+    return World(rank, size) if size > 1 else World()
+
+
+def start(device: str) -> World:
+    """Join the other ranks (gloo on CPU, NCCL on GPU); one process needs nothing."""
+    world = environment()
+    if not world.parallel or dist.is_initialized():
+        return world
+    cuda = device == "cuda" or (device == "auto" and torch.cuda.is_available())
+    if cuda:
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+    dist.init_process_group("nccl" if cuda else "gloo", timeout=COLLECTIVE_TIMEOUT)
+    return world
+
+
+def stop() -> None:
+    if dist.is_initialized():
+        dist.destroy_process_group()
+
+
+@dataclass(frozen=True)
+class Share:
+    """Which networks of the ensemble this rank trains alone, and which all ranks train
+    together (data parallel), in the order it trains them."""
+
+    alone: list[int]
+    together: list[int]
+
+    @property
+    def phases(self) -> int:
+        return len(self.alone) + len(self.together)
+
+
+def share_networks(members: int, world: World) -> Share:
+    """Whole networks round-robin while every rank gets one, the rest data parallel.
+
+    Three networks on two ranks: networks 0 and 1 at the same time, then network 2 on
+    both; one network: data parallel from the start. Whole networks need no communication
+    and take the same steps as in one process; a data-parallel one halves each rank's
+    batch, which on these small LSTMs costs less than half the time (benchmarks/README.md,
+    "Scale out").
+    """
+    alone_count = members - members % world.size
+    alone = [k for k in range(alone_count) if k % world.size == world.rank]
+    return Share(alone, list(range(alone_count, members)))
+
+
+def batch_share(batch: torch.Tensor, world: World) -> tuple[torch.Tensor, float]:
+    """This rank's windows of a batch and the weight of their mean loss.
+
+    DistributedDataParallel averages the ranks' gradients; weighting each rank's mean loss
+    by its share of the batch x ranks makes that average the gradient of the whole batch's
+    mean loss, as in one process, also for a last batch that does not divide evenly. A rank
+    left without a window (a batch smaller than the ranks) runs one at weight 0, since every
+    rank must take part in every backward pass.
+    """
+    share = batch[world.rank :: world.size]
+    if not len(share):
+        return batch[:1], 0.0
+    return share, len(share) * world.size / len(batch)
+
+
+def launch(nproc: int, argv: list[str]) -> int:
+    """Run ``forecaster <argv>`` in ``nproc`` local processes through PyTorch's launcher
+    (what `torchrun --standalone --nproc-per-node N` does) and return the exit code.
+
+    A rank that fails ends the others (the launcher watches every 0.1 s); its own line on
+    stderr says why, and the launcher adds one only for a rank ended by a signal.
+    """
+    import logging
+    import sys
+    import uuid
+
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+    from torch.distributed.launcher.api import LaunchConfig, elastic_launch
+
+    from forecaster.errors import EXIT_FAILURE, EXIT_INTERRUPTED
+
+    for name in list(logging.root.manager.loggerDict):  # the launcher's own chatter
+        if name.startswith("torch.distributed"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+    os.environ[LAUNCHED] = "1"
+    os.environ.setdefault("OMP_NUM_THREADS", "1")  # torchrun's default, said once not per rank
+    config = LaunchConfig(
+        min_nodes=1,
+        max_nodes=1,
+        nproc_per_node=nproc,
+        run_id=str(uuid.uuid4()),
+        rdzv_backend="c10d",
+        rdzv_endpoint="localhost:0",
+        max_restarts=0,
+        monitor_interval=0.1,
+    )
+    try:
+        elastic_launch(config, sys.executable)("-m", "forecaster", *argv)
+    except ChildFailedError as exc:
+        rank, failure = exc.get_first_failure()
+        if failure.exitcode < 0:
+            sys.stderr.write(
+                f"forecaster: error: rank {rank} was ended by {failure.signal_name()}; "
+                "no model was written\n"
+            )
+            return EXIT_FAILURE
+        return failure.exitcode
+    except KeyboardInterrupt:
+        sys.stderr.write("forecaster: interrupted\n")
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # the launcher's own SignalException on SIGTERM, rendezvous errors
+        if type(exc).__name__ == "SignalException":
+            sys.stderr.write("forecaster: interrupted\n")
+            return EXIT_INTERRUPTED
+        raise UsageError(f"--nproc {nproc}: the processes could not start: {exc}") from None
+    return 0

@@ -1,0 +1,167 @@
+"""Training with several processes (`forecaster train --nproc`, torchrun): two gloo ranks
+through the real CLI, the exactness of the data-parallel reduction, faults and interrupts."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from forecaster import artifact
+from forecaster.distributed import World, batch_share, share_networks
+from tests.conftest import ROOT, invoke, long_frame, run_forecaster
+
+# Three networks on two ranks: networks 0 and 1 alone (one per rank), network 2 data
+# parallel. No dropout, so that the data-parallel network takes the same steps as in one
+# process (each rank would draw its own dropout masks).
+SMALL = ["--epochs", "3", "--hidden", "8", "--batch-size", "32", "--ensemble", "3",
+         "--dropout", "0", "--patience", "50", "--horizon", "12", "--quiet"]  # fmt: skip
+
+pytestmark = pytest.mark.skipif(
+    not torch.distributed.is_available(), reason="this torch build has no torch.distributed"
+)
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("distributed") / "long.csv"
+    long_frame().to_csv(path, index=False)
+    return path
+
+
+def test_two_processes_train_the_model_one_process_trains(data: Path, tmp_path: Path) -> None:
+    one, two = tmp_path / "one.fcst", tmp_path / "two.fcst"
+    first = run_forecaster(["train", str(data), "-o", str(one), *SMALL])
+    assert first.returncode == 0, first.stderr.decode()
+    second = run_forecaster(["train", str(data), "-o", str(two), "--nproc", "2", *SMALL])
+    assert second.returncode == 0, second.stderr.decode()
+    assert second.stderr == b"", second.stderr.decode()  # quiet means quiet on every rank
+    a, b = artifact.load(one), artifact.load(two)
+    assert b.summary["processes"] == 2 and a.summary["processes"] == 1
+    # Networks 0 and 1 were trained alone, as in one process: the same to the bit. Network 2
+    # was trained data parallel: the losses after every epoch agree to float32 rounding.
+    for h1, h2 in zip(a.history, b.history, strict=True):
+        assert h1["member"] == h2["member"]
+        if h1["member"] < 2:
+            assert h1["train_loss"] == h2["train_loss"]
+        else:
+            assert h2["train_loss"] == pytest.approx(h1["train_loss"], rel=1e-5)
+            assert h2["val_loss"] == pytest.approx(h1["val_loss"], rel=1e-5)
+    assert len({h["member"] for h in b.history}) == 3
+    for name, weights in a.weights.items():
+        np.testing.assert_allclose(b.weights[name], weights, rtol=1e-3, atol=1e-5)
+    # The model written by rank 0 is a whole model: predict and info read it.
+    predicted = run_forecaster(["predict", "-m", str(two), "--format", "json"])
+    assert predicted.returncode == 0, predicted.stderr.decode()
+    assert len(json.loads(predicted.stdout)) == 3 * 12
+    shown = invoke(["info", str(two)])
+    assert shown.exit_code == 0 and "x 2 processes" in shown.stdout
+    assert not list(tmp_path.glob("*.tmp")) and not list(tmp_path.glob(".*.tmp"))
+
+
+def test_a_rank_that_fails_ends_every_rank_and_writes_nothing(data: Path, tmp_path: Path) -> None:
+    """Rank 1 raises at its third validation check; rank 0 is still training."""
+    model = tmp_path / "model.fcst"
+    model.write_bytes(b"the previous model")
+    inject = tmp_path / "inject"
+    inject.mkdir()
+    (inject / "sitecustomize.py").write_text(
+        "import os\n"
+        "if os.environ.get('RANK') == '1':\n"
+        "    import forecaster.train as t\n"
+        "    real, calls = t.evaluate_loss, [0]\n"
+        "    def failing(*a, **k):\n"
+        "        calls[0] += 1\n"
+        "        if calls[0] == 3:\n"
+        "            raise RuntimeError('injected failure')\n"
+        "        return real(*a, **k)\n"
+        "    t.evaluate_loss = failing\n"
+    )
+    env = {**os.environ, "PYTHONPATH": f"{inject}{os.pathsep}{ROOT}"}
+    args = ["train", str(data), "-o", str(model), "--nproc", "2", *SMALL, "--epochs", "40"]
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "forecaster", *args], capture_output=True,
+                            env=env, timeout=120)  # fmt: skip
+    assert time.perf_counter() - started < 60
+    assert result.returncode != 0
+    lines = result.stderr.decode().strip().splitlines()
+    assert lines == [
+        "forecaster: rank 1: unexpected error: RuntimeError: injected failure "
+        "(run with --debug for the traceback)"
+    ]
+    assert model.read_bytes() == b"the previous model"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["inject", "model.fcst"]
+
+
+def test_ctrl_c_ends_every_rank_with_130(data: Path, tmp_path: Path) -> None:
+    model = tmp_path / "model.fcst"
+    model.write_bytes(b"the previous model")
+    args = ["train", str(data), "-o", str(model), "--nproc", "2", *SMALL, "--epochs", "500"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "forecaster", *args],
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        start_new_session=True,
+    )
+    time.sleep(8)  # the ranks are up and training
+    assert process.poll() is None
+    os.killpg(process.pid, signal.SIGINT)  # what a terminal does on Ctrl-C
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr.decode()
+    assert stderr.decode().strip().splitlines() == ["forecaster: interrupted"]
+    assert model.read_bytes() == b"the previous model"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.fcst"]
+    with pytest.raises(ProcessLookupError):  # no rank left behind in the session
+        os.killpg(process.pid, 0)
+
+
+def test_bad_data_is_said_once_not_once_per_rank(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("ds,y\n2020-01-01,1\n2020-01-02,x\n2020-01-03,2\n")
+    result = run_forecaster(["train", str(bad), "-o", str(tmp_path / "m.fcst"), "--nproc", "2"])
+    assert result.returncode == 3, result.stderr.decode()
+    lines = result.stderr.decode().strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("forecaster: error: "), lines
+    assert not (tmp_path / "m.fcst").exists()
+
+
+def test_processes_cannot_share_standard_input(tmp_path: Path) -> None:
+    result = invoke(["train", "-", "-o", str(tmp_path / "m.fcst"), "--nproc", "2"], input="ds,y\n")
+    assert result.exit_code == 2
+    assert "cannot share standard input" in result.stderr
+
+
+@given(members=st.integers(1, 9), size=st.integers(1, 6))
+def test_every_network_is_trained_once(members: int, size: int) -> None:
+    shares = [share_networks(members, World(rank, size)) for rank in range(size)]
+    alone = sorted(k for share in shares for k in share.alone)
+    together = shares[0].together
+    assert all(share.together == together for share in shares)  # every rank, same order
+    assert sorted(alone + together) == list(range(members))
+    assert len(together) < size  # whole networks while every rank can have one
+    assert len({share.phases for share in shares}) == 1  # the ranks meet at the same time
+
+
+@given(batch=st.integers(1, 70), size=st.integers(1, 5))
+def test_batch_shares_weight_to_the_whole_batch_mean(batch: int, size: int) -> None:
+    """Averaging the ranks' weighted mean losses gives the whole batch's mean loss."""
+    order = torch.arange(batch)
+    losses = torch.linspace(0.5, 3.0, batch)
+    seen, averaged = [], 0.0
+    for rank in range(size):
+        share, weight = batch_share(order, World(rank, size))
+        if weight:
+            seen.extend(share.tolist())
+        averaged += float(losses[share].mean()) * weight / size
+    assert sorted(seen) == list(range(batch))
+    assert averaged == pytest.approx(float(losses.mean()), rel=1e-6)
