@@ -119,7 +119,13 @@ def start(device: str) -> World:
         return world
     cuda = device == "cuda" or (device == "auto" and torch.cuda.is_available())
     if cuda:
-        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+        local, gpus = int(os.environ.get("LOCAL_RANK", "0")), torch.cuda.device_count()
+        if local >= gpus:
+            raise UsageError(
+                f"{world.size} processes on this machine but {gpus} GPU(s): give each process "
+                f"a GPU of its own (--nproc {gpus}) or use --device cpu"
+            )
+        torch.cuda.set_device(local)
     dist.init_process_group("nccl" if cuda else "gloo", timeout=COLLECTIVE_TIMEOUT)
     return world
 
