@@ -165,3 +165,13 @@ def test_batch_shares_weight_to_the_whole_batch_mean(batch: int, size: int) -> N
         averaged += float(losses[share].mean()) * weight / size
     assert sorted(seen) == list(range(batch))
     assert averaged == pytest.approx(float(losses.mean()), rel=1e-6)
+
+
+def test_nproc_below_one_is_a_usage_error(tmp_path: Path) -> None:
+    data = tmp_path / "d.csv"
+    long_frame().to_csv(data, index=False)
+    result = invoke(["train", str(data), "-o", str(tmp_path / "m.fcst"), "--nproc", "0"])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--nproc" in lines[0] and "Traceback" not in result.stderr
+    assert not (tmp_path / "m.fcst").exists()
