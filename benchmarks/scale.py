@@ -87,6 +87,47 @@ def generate(path: Path, series: int, steps: int, seed: int = 0) -> None:
     partial.rename(path)
 
 
+def generate_parquet(path: Path, series: int, steps: int, seed: int = 0) -> None:
+    """The same series as `generate`, as one Parquet file (string ids, typed timestamps).
+
+    Written by pyarrow one row group of about a million rows at a time, so that 10^8 rows
+    never sit in memory at once.
+    """
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(seed)
+    stamps = pa.array(pd.date_range("2020-01-01", periods=steps, freq="h").as_unit("us"))
+    t = np.arange(steps)
+    schema = pa.schema(
+        [("unique_id", pa.string()), ("ds", pa.timestamp("us")), ("y", pa.float64())]
+    )
+    partial = path.with_suffix(".partial")
+    chunk = max(1, 1_000_000 // steps)
+    with pq.ParquetWriter(partial, schema) as writer:
+        for first in range(0, series, chunk):
+            count = min(chunk, series - first)
+            level = rng.uniform(10, 1000, (count, 1))
+            phase = rng.uniform(0, 2 * np.pi, (count, 1))
+            values = level * (
+                1
+                + 0.2 * np.sin(2 * np.pi * t / 24 + phase)
+                + 0.05 * rng.standard_normal((count, steps))
+            )
+            names = pa.array([f"s{first + k:06d}" for k in range(count)])
+            ids = pa.DictionaryArray.from_arrays(
+                pa.array(np.repeat(np.arange(count, dtype=np.int32), steps)), names
+            ).cast(pa.string())
+            table = pa.Table.from_arrays(
+                [ids, pa.concat_arrays([stamps] * count), pa.array(values.ravel().round(4))],
+                schema=schema,
+            )
+            writer.write_table(table)
+    partial.rename(path)
+
+
 # ---------------------------------------------------------------------------------------
 # One size, in a fresh process
 
@@ -117,15 +158,17 @@ def child(args: argparse.Namespace) -> None:
     import torch
 
     from forecaster import artifact as artifact_io
-    from forecaster import train
+    from forecaster import distributed, train
     from forecaster.config import TrainConfig
     from forecaster.data import build_panel, detect_schema, read_table
     from forecaster.forecast import predict
-    from forecaster.pipeline import fit
+    from forecaster.pipeline import fit, train_share
 
     if args.threads:
         torch.set_num_threads(args.threads)
     report["threads"] = torch.get_num_threads()
+    world = distributed.start("cpu")  # one process: nothing to join
+    report["processes"] = world.size
     stage("imports", started)
 
     started = time.perf_counter()
@@ -156,7 +199,12 @@ def child(args: argparse.Namespace) -> None:
     if args.hidden:
         config.hidden = args.hidden
     started = time.perf_counter()
-    artifact, result = fit(panel, config)
+    if not world.main:  # its share of the epoch; its memory reaches the parent through wait4
+        train_share(panel, config, world)
+        distributed.stop()
+        return
+    artifact, result = fit(panel, config, world=world)
+    distributed.stop()
     train_windows = int(artifact.summary["train_windows"])
     per_epoch = min(train_windows, config.max_windows_per_epoch)
     epoch_s = float(result.history[0]["seconds"] or 0.0)
@@ -198,6 +246,9 @@ def run_child(csv: Path, args: argparse.Namespace, max_windows: int | None) -> d
     """One size in a fresh process; its peak RSS comes from the kernel via wait4."""
     report = csv.with_suffix(".report.json")
     command = [sys.executable, __file__, "--child", str(csv), "--report", str(report)]
+    if args.nproc > 1:  # as `forecaster train --nproc N` launches them
+        launcher = ["-m", "torch.distributed.run", "--standalone", "--nproc-per-node"]
+        command = [sys.executable, *launcher, str(args.nproc), *command[1:]]
     if args.threads:
         command += ["--threads", str(args.threads)]
     if max_windows is not None:
@@ -205,7 +256,8 @@ def run_child(csv: Path, args: argparse.Namespace, max_windows: int | None) -> d
     if args.hidden:
         command += ["--hidden", str(args.hidden)]
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT)
+    env = {**os.environ, "OMP_NUM_THREADS": str(args.threads or 1)} if args.nproc > 1 else None
+    process = subprocess.Popen(command, cwd=ROOT, env=env)
     _, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - started
@@ -221,7 +273,9 @@ def run_child(csv: Path, args: argparse.Namespace, max_windows: int | None) -> d
 
 
 def size_label(record: dict[str, Any]) -> str:
-    return f"{record['rows']:,}" + (" full" if record["uncapped"] else "")
+    label = f"{record['rows']:,}" + (" full" if record["uncapped"] else "")
+    processes = record.get("processes", 1)
+    return label + (f" x {processes} proc" if processes > 1 else "")
 
 
 def print_tables(records: list[dict[str, Any]], info: dict[str, Any]) -> None:
@@ -251,7 +305,7 @@ def print_tables(records: list[dict[str, Any]], info: dict[str, Any]) -> None:
         [
             "rows",
             "series",
-            "CSV MB",
+            "file MB",
             "peak RSS MB",
             "read s",
             "fit s",
@@ -325,6 +379,16 @@ def main() -> None:
     )
     parser.add_argument("--steps", type=int, default=10_000, help="rows per series")
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument(
+        "--format", choices=("csv", "parquet"), default="csv", help="the data file's format"
+    )
+    parser.add_argument(
+        "--nproc",
+        type=int,
+        default=1,
+        help="processes for the fit (gloo ranks under torch.distributed.run); each reads "
+        "the data; peak RSS is the largest process's",
+    )
     parser.add_argument("--workdir", type=Path, default=None, help="keep and reuse CSVs here")
     parser.add_argument(
         "--full-epoch-upto",
@@ -354,10 +418,12 @@ def main() -> None:
     try:
         for rows in sorted(int(r) for r in args.rows):
             series = max(1, rows // args.steps)
-            csv = workdir / f"long_{series}x{args.steps}.csv"
+            csv = workdir / f"long_{series}x{args.steps}.{args.format}"
             if not csv.exists():
                 started = time.perf_counter()
-                generate(csv, series, args.steps)
+                (generate_parquet if args.format == "parquet" else generate)(
+                    csv, series, args.steps
+                )
                 print(
                     f"wrote {csv} ({series} x {args.steps} rows) in "
                     f"{time.perf_counter() - started:.1f} s",
@@ -377,6 +443,8 @@ def main() -> None:
                     uncapped=max_windows == 10**9,
                     machine=info,
                     quick=args.quick,
+                    processes=args.nproc,
+                    format=args.format,
                     loadavg_after=list(os.getloadavg()),
                 )
                 info["threads"] = record["threads"]

@@ -5,9 +5,14 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from forecaster.data import load_panel
+from forecaster.errors import DataError
 from tests.conftest import FAST, invoke, long_frame, run_forecaster, seasonal_frame
 
 
@@ -143,3 +148,87 @@ def test_unreadable_parquet_is_one_line(tmp_path: Path, kind: str) -> None:
     assert result.exit_code == 3
     assert phrase in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "m.fcst").exists()
+
+
+@st.composite
+def messy_long_panels(draw: st.DrawFn) -> pd.DataFrame:
+    """A few series with gaps, ids that differ only in spaces, rows in any order."""
+    frames = []
+    start = pd.Timestamp("2024-01-01")
+    for s in range(draw(st.integers(1, 4))):
+        n = draw(st.integers(3, 30))
+        stamps = pd.date_range(start, periods=n, freq="h")
+        keep = np.ones(n, dtype=bool)
+        keep[1:-1] = draw(st.lists(st.booleans(), min_size=n - 2, max_size=n - 2))
+        spelled = st.sampled_from([f"s{s}", f" s{s}", f"s{s} "])  # one series however spaced
+        names = draw(st.lists(spelled, min_size=n, max_size=n))
+        values = draw(st.lists(st.floats(-1e6, 1e6), min_size=n, max_size=n))
+        frames.append(pd.DataFrame({"unique_id": names, "ds": stamps, "y": values})[keep])
+    frame = pd.concat(frames, ignore_index=True)
+    order = draw(st.permutations(range(len(frame))))
+    return frame.iloc[list(order)].reset_index(drop=True)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(frame=messy_long_panels(), unit=st.sampled_from(["s", "ms", "us", "ns"]),
+       dictionary=st.booleans())  # fmt: skip
+def test_parquet_and_csv_of_the_same_rows_give_the_same_panel(
+    tmp_path: Path, frame: pd.DataFrame, unit: str, dictionary: bool
+) -> None:
+    """The typed, dictionary-encoded Parquet path against the text path of a CSV."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    csv, parquet = tmp_path / "rows.csv", tmp_path / "rows.parquet"
+    frame.to_csv(csv, index=False)
+    table = pa.Table.from_pandas(frame.assign(ds=frame["ds"].astype(f"datetime64[{unit}]")),
+                                 preserve_index=False)  # fmt: skip
+    if dictionary:
+        table = table.set_column(0, "unique_id", table.column("unique_id").dictionary_encode())
+    pq.write_table(table, parquet, row_group_size=7)  # several row groups, several dictionaries
+    try:
+        b = load_panel(csv)
+    except DataError as exc:  # e.g. gaps that leave no frequency: the same words for both
+        with pytest.raises(DataError) as refused:
+            load_panel(parquet)
+        assert str(refused.value) == str(exc).replace(str(csv), str(parquet))
+        return
+    a = load_panel(parquet)
+    assert a.ids == b.ids
+    assert a.starts == b.starts and a.freq == b.freq
+    np.testing.assert_array_equal(a.offsets, b.offsets)
+    np.testing.assert_allclose(a.values, b.values, rtol=1e-12)  # the CSV rounds to 17 digits
+    assert a.notes == b.notes
+    if a.freq != "h":
+        return
+    # Against pandas: ids stripped, rows sorted, the hourly grid, gaps interpolated.
+    expected = {}
+    for name, part in frame.assign(unique_id=frame["unique_id"].str.strip()).groupby("unique_id"):
+        series = part.sort_values("ds").set_index("ds")["y"]
+        grid = pd.date_range(series.index[0], series.index[-1], freq="h")
+        expected[name] = series.reindex(grid).interpolate().to_numpy()
+    assert a.ids == sorted(expected)
+    for i, name in enumerate(a.ids):
+        np.testing.assert_allclose(a.series(i)[:, 0], expected[name], rtol=1e-9, atol=1e-6)
+
+
+def test_empty_parquet_timestamp_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
+    frame = seasonal_frame(60)
+    frame.loc[5, "date"] = pd.NaT
+    frame.to_parquet(tmp_path / "gap.parquet", index=False)
+    model = tmp_path / "m.fcst"
+    result = invoke(["train", str(tmp_path / "gap.parquet"), "-o", str(model), *FAST])
+    assert result.exit_code == 3
+    assert "'date': 1 value(s) are empty, first at row(s) 7" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not model.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["gap.parquet"]
+
+
+def test_parquet_dates_are_daily_data(tmp_path: Path) -> None:
+    frame = seasonal_frame(120, freq="D", period=7)
+    frame["date"] = frame["date"].dt.date  # a date32 column
+    frame.to_parquet(tmp_path / "days.parquet", index=False)
+    panel = load_panel(tmp_path / "days.parquet")
+    assert panel.freq == "D" and panel.starts[0] == pd.Timestamp(frame["date"][0])

@@ -17,7 +17,7 @@ import pandas as pd
 
 from forecaster.data.calendar import calendar_values
 from forecaster.data.columns import _looks_numeric, parse_numbers
-from forecaster.data.panel import Schema, grid_timestamps
+from forecaster.data.panel import RowIds, Schema, grid_timestamps
 from forecaster.data.read import file_rows, name_of, read_table
 from forecaster.data.times import local_wall_times, parse_times
 from forecaster.errors import DataError
@@ -67,7 +67,7 @@ def user_covariates(frame: pd.DataFrame, schema: Schema, source: str) -> np.ndar
 
 
 def check_static(
-    values: np.ndarray, bounds: np.ndarray, ids: np.ndarray, schema: Schema, times: np.ndarray
+    values: np.ndarray, bounds: np.ndarray, ids: RowIds, schema: Schema, times: np.ndarray
 ) -> None:
     """A static covariate must hold one value within each series (rows sorted by series)."""
     start = len(schema.past) + len(schema.future)

@@ -27,7 +27,7 @@ from forecaster.data.covariates import (
     user_covariates,
     with_calendar,
 )
-from forecaster.data.panel import Panel, Schema, fixed_step_ns, grid_timestamps
+from forecaster.data.panel import Panel, RowIds, Schema, fixed_step_ns, grid_timestamps
 from forecaster.data.read import file_rows, name_of, read_table
 from forecaster.data.times import (
     OFFSET_PATTERN,
@@ -173,7 +173,7 @@ def _grid_size_guard(
     lengths: np.ndarray,
     times: np.ndarray,
     bounds: np.ndarray,
-    ids: np.ndarray,
+    ids: RowIds,
     freq: str,
     given: str | None,
 ) -> None:
@@ -203,7 +203,7 @@ def _grid_size_guard(
 def _place(
     times: np.ndarray,
     bounds: np.ndarray,
-    ids: np.ndarray,
+    ids: RowIds,
     freq: str,
     given: str | None,
     hint: str,
@@ -213,7 +213,6 @@ def _place(
     ``times`` (N,) datetime64[ns] sorted within series; ``bounds`` (S + 1,) row offsets.
     """
     count = np.diff(bounds)
-    series_of_row = np.repeat(np.arange(len(count)), count)
     first = times[bounds[:-1]]
     last = times[bounds[1:] - 1]
     step = fixed_step_ns(freq)
@@ -222,14 +221,18 @@ def _place(
         span = (last - first).astype(np.int64)
         lengths = span // step + 1
         _grid_size_guard(lengths, times, bounds, ids, freq, given)
-        delta = (times - first[series_of_row]).astype(np.int64)
-        positions, remainder = np.divmod(delta, step)
-        off = remainder != 0
+        # In place, on one array of a number per row: 10^8 rows are 800 MB per array.
+        positions = times.view(np.int64) - np.repeat(first.view(np.int64), count)
+        off = (positions % step) != 0
+        positions //= step
         if isinstance(offset, pd.offsets.Week) and offset.weekday is not None:
-            off |= (pd.DatetimeIndex(first).day_of_week.to_numpy() != offset.weekday)[series_of_row]
+            wrong_day = pd.DatetimeIndex(first).day_of_week.to_numpy() != offset.weekday
+            off |= np.repeat(wrong_day, count)
         if off.any():
+            series_of_row = np.repeat(np.arange(len(count)), count)
             _off_grid(times, bounds, ids, series_of_row, int(np.flatnonzero(off)[0]), freq, hint)
         return positions, lengths, first
+    series_of_row = np.repeat(np.arange(len(count)), count)
     # Calendar steps (business days, months, quarters): one grid through every series.
     lo, hi = times.min(), times.max()
     sample = pd.date_range(lo, periods=14, freq=freq).to_numpy(dtype="datetime64[ns]")
@@ -248,7 +251,7 @@ def _place(
 def _place_each(
     times: np.ndarray,
     bounds: np.ndarray,
-    ids: np.ndarray,
+    ids: RowIds,
     series_of_row: np.ndarray,
     freq: str,
     hint: str,
@@ -271,7 +274,7 @@ def _place_each(
 def _off_grid(
     times: np.ndarray,
     bounds: np.ndarray,
-    ids: np.ndarray,
+    ids: RowIds,
     series_of_row: np.ndarray,
     row: int,
     freq: str,
@@ -344,8 +347,7 @@ def build_panel(
     """
     notes: list[str] = []
     parsed = parse_times(frame[schema.time], schema.time, schema.date_order)
-    columns = [parse_numbers(frame, c) for c in schema.targets]
-    values = np.column_stack(columns) if columns else np.empty((len(frame), 0))
+    values = _numbers(frame, schema.targets)
     if schema.static and not like_model:
         schema = dataclasses.replace(schema, categories=static_categories(frame, schema))
     user = user_covariates(frame, schema, source)
@@ -356,23 +358,24 @@ def build_panel(
                 f"id column {schema.id!r} is empty at row(s) {file_rows(raw_ids.isna())}; "
                 "every row needs a series id"
             )
-        ids = raw_ids.astype(str).str.strip().to_numpy()
+        codes, id_names = _series_codes(raw_ids)
     else:
-        ids = np.full(len(frame), "series", dtype=object)
+        codes, id_names = np.zeros(len(frame), dtype=np.int32), np.array(["series"], dtype=object)
     zone, utc_grid = _zone(parsed, schema, like_model, source)
 
-    order = pd.DataFrame({"id": ids, "t": parsed.values})
-    sorted_order = order.sort_values(["id", "t"], kind="stable")
-    positions = sorted_order.index.to_numpy()
-    reordered = not np.array_equal(positions, np.arange(len(order)))
-    if reordered and not order.groupby("id", sort=False)["t"].is_monotonic_increasing.all():
-        notes.append("rows were not in time order; sorted them")
-    ids_sorted = sorted_order["id"].to_numpy()
-    instants = sorted_order["t"].to_numpy(dtype="datetime64[ns]")
-    values = values[positions]
-    user = user[positions]
-    change = np.flatnonzero(ids_sorted[1:] != ids_sorted[:-1]) + 1
-    bounds = np.concatenate([[0], change, [len(ids_sorted)]]).astype(np.int64)
+    positions = _series_time_order(codes, parsed.values)
+    if positions is None:  # already sorted, as most files are: no copies
+        instants = parsed.values
+    else:
+        by_series = codes[positions]
+        same = by_series[1:] == by_series[:-1]
+        if (same & (positions[1:] < positions[:-1])).any():  # a series' rows out of time order
+            notes.append("rows were not in time order; sorted them")
+        codes, instants = by_series, parsed.values[positions]
+        values, user = values[positions], user[positions]
+    ids_sorted = RowIds(codes, id_names)
+    change = np.flatnonzero(codes[1:] != codes[:-1]) + 1
+    bounds = np.concatenate([[0], change, [len(codes)]]).astype(np.int64)
     hint = _offsets_hint(parsed, zone)
 
     def timeline(utc: bool) -> np.ndarray:
@@ -402,11 +405,13 @@ def build_panel(
         times, bounds, ids_sorted, freq, given=given_freq, hint=hint
     )
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-    series_of_row = np.repeat(np.arange(len(lengths)), np.diff(bounds))
+    cells = positions_in_series  # each row's place in the whole grid, computed in place
+    cells += np.repeat(offsets[:-1], np.diff(bounds))
     regular = np.full((int(offsets[-1]), values.shape[1]), np.nan)
-    regular[offsets[:-1][series_of_row] + positions_in_series] = values
+    regular[cells] = values
     regular_user = np.full((int(offsets[-1]), user.shape[1]), np.nan)
-    regular_user[offsets[:-1][series_of_row] + positions_in_series] = user
+    regular_user[cells] = user
+    del cells, values
     future_user = None
     if schema.future:
         offsets, regular, regular_user, future_user = split_future(regular, regular_user, offsets)
@@ -488,7 +493,7 @@ def _fill_covariates(
     offsets: np.ndarray,
     fill: str,
     schema: Schema,
-    ids: np.ndarray,
+    ids: RowIds,
     bounds: np.ndarray,
     starts: np.ndarray,
     freq: str,
@@ -520,6 +525,40 @@ def _fill_covariates(
         )
     notes.append(f"filled {int(missing.sum())} missing covariate cell(s) by {fill}")
     return fill_gaps(values, offsets, fill)
+
+
+def _numbers(frame: pd.DataFrame, targets: Sequence[str]) -> np.ndarray:
+    """The targets as one (N, T) array; one target is its column's array, not a copy."""
+    if not targets:
+        return np.empty((len(frame), 0))
+    if len(targets) == 1:
+        return parse_numbers(frame, targets[0]).reshape(-1, 1)
+    return np.column_stack([parse_numbers(frame, c) for c in targets])
+
+
+def _series_codes(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Rows' series numbers, numbered in the order of the ids' text, and each number's id.
+
+    Each distinct id is made text and stripped once; ids that differ only in surrounding
+    spaces are one series, as they always were.
+    """
+    codes, uniques = pd.factorize(raw, sort=False)
+    text = np.asarray(pd.Index(uniques).astype(str).str.strip(), dtype=object)
+    names, number = np.unique(text, return_inverse=True)
+    small = np.int32 if len(names) < 2**31 else np.int64
+    return number.astype(small)[codes], names
+
+
+def _series_time_order(codes: np.ndarray, times: np.ndarray) -> np.ndarray | None:
+    """The rows in order of series, then time (stable: equal rows keep the file's order);
+    None when they already are."""
+    if len(codes) < 2:
+        return None
+    step = codes[1:] - codes[:-1]
+    if ((step > 0) | ((step == 0) & (times[1:] >= times[:-1]))).all():
+        return None
+    by_time = np.argsort(times, kind="stable")
+    return by_time[np.argsort(codes[by_time], kind="stable")]
 
 
 def _infer(stretches: list[pd.DatetimeIndex], hint: str, quiet: bool = False) -> str:
@@ -577,9 +616,10 @@ def _zone(
 
 
 def _refuse_duplicates(
-    ids_sorted: np.ndarray, times: np.ndarray, schema: Schema, parsed: ParsedTimes
+    ids_sorted: RowIds, times: np.ndarray, schema: Schema, parsed: ParsedTimes
 ) -> None:
-    duplicated = (ids_sorted[1:] == ids_sorted[:-1]) & (times[1:] == times[:-1])
+    codes = ids_sorted.codes
+    duplicated = (codes[1:] == codes[:-1]) & (times[1:] == times[:-1])
     if not duplicated.any():
         return
     first = np.flatnonzero(duplicated)[:3] + 1

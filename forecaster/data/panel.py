@@ -129,6 +129,20 @@ class Panel:
         return grid_timestamps(self._start_values[np.asarray(series)], rows, self.freq)
 
 
+class RowIds:
+    """Each row's series id, held as one number per row and one text per series.
+
+    A panel of 10^8 rows has perhaps 10^5 ids: comparing, sorting and stripping numbers and
+    10^5 texts instead of 10^8 texts is what keeps reading it in minutes and gigabytes.
+    """
+
+    def __init__(self, codes: np.ndarray, names: np.ndarray) -> None:
+        self.codes, self.names = codes, names
+
+    def __getitem__(self, row: int | np.integer) -> str:
+        return str(self.names[self.codes[row]])
+
+
 def fixed_step_ns(freq: str) -> int | None:
     """Nanoseconds between grid points when the step never varies (hours, days, weeks)."""
     offset = pd.tseries.frequencies.to_offset(freq)

@@ -105,6 +105,12 @@ def parse_times(column: pd.Series, name: str, date_order: str | None = None) -> 
         if getattr(values.dt, "tz", None) is not None:
             values = values.dt.tz_convert("UTC").dt.tz_localize(None)
             offsets = np.zeros(len(values), dtype=np.int64)
+        missing = values.isna().to_numpy()
+        if missing.any():
+            raise DataError(
+                f"column {name!r}: {int(missing.sum())} value(s) are empty, first at row(s) "
+                f"{_file_rows(missing)}; fill or remove those rows"
+            )
         return ParsedTimes(_as_ns(values, name), offsets, None)
     text = column.astype("string").str.strip()
     missing = text.isna() | (text == "")
