@@ -32,3 +32,27 @@ def resolve_threads(requested: int) -> int:
     if requested:
         return requested
     return threads_from_env() or 1
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity mask, as a container sets it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def oversubscription(nproc: int, threads: int, cores: int | None = None) -> str | None:
+    """What to say when N processes of T threads each want more cores than there are:
+    they then take turns on the cores, and measured on 2 cores that made training slower
+    than one process (benchmarks/README.md, "Scale out")."""
+    cores = cores or usable_cores()
+    if nproc * threads <= cores:
+        return None
+    if nproc > cores:
+        advice = f"use --nproc {cores} or fewer"
+    else:
+        advice = f"use --threads {cores // nproc} or fewer"
+    return (
+        f"--nproc {nproc} x {threads} thread(s) each = {nproc * threads} threads on {cores} "
+        f"core(s): the processes will slow each other down; {advice}"
+    )

@@ -17,8 +17,9 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from forecaster import artifact
+from forecaster import artifact, distributed
 from forecaster.distributed import World, batch_share, share_networks
+from forecaster.threads import oversubscription, usable_cores
 from tests.conftest import ROOT, invoke, long_frame, run_forecaster
 
 # Three networks on two ranks: networks 0 and 1 alone (one per rank), network 2 data
@@ -175,3 +176,31 @@ def test_nproc_below_one_is_a_usage_error(tmp_path: Path) -> None:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "--nproc" in lines[0] and "Traceback" not in result.stderr
     assert not (tmp_path / "m.fcst").exists()
+
+
+@pytest.mark.parametrize(
+    ("nproc", "threads", "cores", "advice"),
+    [(2, 1, 2, None), (2, 2, 2, "--threads 1"), (4, 1, 2, "--nproc 2"), (2, 4, 8, None)],
+)
+def test_more_threads_than_cores_is_said(
+    nproc: int, threads: int, cores: int, advice: str | None
+) -> None:
+    said = oversubscription(nproc, threads, cores)
+    assert (said is None) == (advice is None)
+    if advice is not None:
+        assert said is not None and advice in said and f"on {cores} core(s)" in said
+
+
+def test_train_warns_before_launching_too_many_threads(
+    data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The warning comes from the launching process, once; the launch itself is stubbed."""
+    launched: list[int] = []
+    monkeypatch.setattr(distributed, "launch", lambda n, argv: launched.append(n) or 0)
+    cores = usable_cores()
+    args = ["train", str(data), "-o", str(tmp_path / "m.fcst"), "--nproc", "2"]
+    result = invoke([*args, "--threads", str(cores)])
+    assert result.exit_code == 0 and launched == [2]
+    assert result.stderr.count(f"= {2 * cores} threads on {cores} core(s)") == 1
+    if cores >= 2:
+        assert "slow each other" not in invoke([*args, "--threads", "1"]).stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -348,7 +349,8 @@ def train(
             help="Train with N local processes through PyTorch's launcher (what torchrun "
             "--nproc-per-node N does): whole networks of the ensemble on different "
             "processes, the rest data parallel with --batch-size split between them, so "
-            "every flag means what it means in one process. See the README for torchrun "
+            "every flag means what it means in one process; each process uses --threads "
+            "threads (keep N x threads within the cores). See the README for torchrun "
             "across machines." + default(1),
             rich_help_panel=TRAINING,
         ),
@@ -437,6 +439,11 @@ def train(
                 "several training processes cannot share standard input: give DATA as a file"
             )
         if nproc > 1 and not distributed.environment().parallel:
+            from forecaster.threads import oversubscription, resolve_threads
+
+            crowded = oversubscription(nproc, resolve_threads(config.threads))
+            if crowded:
+                logging.getLogger("forecaster").warning("%s", crowded)
             raise typer.Exit(code=distributed.launch(nproc, command_line()))
         from forecaster import artifact as artifact_io
         from forecaster.data import drop_last, load_panel
