@@ -6,11 +6,13 @@ fits the scalers and the linear skip itself: they are deterministic, so each ran
 what one process would, and the least-squares fit needs no reduction. The networks of the
 ensemble are then shared out (`share_networks`): whole networks on different ranks while
 there are at least as many left as ranks, since they are independent until the average and
-need no communication; the rest data parallel over every rank, DistributedDataParallel
-averaging the gradients of each rank's share of every batch. `--batch-size` stays the
-batch of one optimiser step over all ranks, so a network trained data parallel takes the
-same steps as in one process, to float rounding (without dropout: each rank draws its own
-masks). Rank 0 collects the networks and writes the model file; the others end there.
+need no communication. The rest: when every rank is on one machine's CPU, whole again, on
+the first ranks, each with the threads of the ranks left without a network; otherwise
+(GPUs, several machines) data parallel over every rank, DistributedDataParallel averaging
+the gradients of each rank's share of every batch. `--batch-size` stays the batch of one
+optimiser step over all ranks, so a network trained data parallel takes the same steps as
+in one process, to float rounding (without dropout: each rank draws its own masks). Rank 0
+collects the networks and writes the model file; the others end there.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -137,29 +139,74 @@ def stop() -> None:
 
 @dataclass(frozen=True)
 class Share:
-    """Which networks of the ensemble this rank trains alone, and which all ranks train
-    together (data parallel), in the order it trains them."""
+    """Which networks of the ensemble this rank trains alone, which it trains alone with
+    the threads of ranks that have nothing left to train (``pooled``, ``pool`` x its own),
+    and which all ranks train together (data parallel), in the order it trains them."""
 
     alone: list[int]
     together: list[int]
+    pooled: list[int] = field(default_factory=list)
+    pool: int = 1
 
     @property
     def phases(self) -> int:
-        return len(self.alone) + len(self.together)
+        return len(self.alone) + len(self.pooled) + len(self.together)
+
+    @property
+    def whole(self) -> list[int]:
+        """The networks this rank trains by itself, in the order it trains them."""
+        return self.alone + self.pooled
 
 
-def share_networks(members: int, world: World) -> Share:
-    """Whole networks round-robin while every rank gets one, the rest data parallel.
+# Set to 1 to train the networks left over after the round-robin data parallel on one
+# machine too (tests and benchmarks compare the two).
+FORCE_DATA_PARALLEL = "FORECASTER_DATA_PARALLEL"
 
-    Three networks on two ranks: networks 0 and 1 at the same time, then network 2 on
-    both; one network: data parallel from the start. Whole networks need no communication
-    and take the same steps as in one process; a data-parallel one halves each rank's
-    batch, which on these small LSTMs costs less than half the time (benchmarks/README.md,
-    "Scale out").
+
+def one_machine_cpu(device: str) -> bool:
+    """Whether every rank runs on this machine's CPU cores (torchrun's local world is the
+    whole world): the cores of a rank without a network are then free for another's."""
+    if os.environ.get(FORCE_DATA_PARALLEL) == "1":
+        return False
+    if device == "cuda" or (device == "auto" and torch.cuda.is_available()):
+        return False
+    size = os.environ.get("WORLD_SIZE", "1")
+    return os.environ.get("LOCAL_WORLD_SIZE", size) == size
+
+
+def share_networks(members: int, world: World, pooled: bool = False) -> Share:
+    """Whole networks round-robin while every rank gets one; then the rest.
+
+    The rest (fewer networks than ranks) are trained data parallel over every rank, or,
+    with ``pooled`` (all ranks on one machine's CPU), whole on the first ranks, each with
+    the threads of the ranks left idle. Three networks on two ranks: networks 0 and 1 at
+    the same time, then network 2 on both, or on rank 0 with both ranks' threads. Whole
+    networks need no communication and take the same steps as in one process. Measured on
+    M4 Hourly (benchmarks/README.md, "Scale out"): the data-parallel network took 4.5 s
+    an epoch, one rank with two threads 3.1 s, one thread 4.0 s: a gloo all-reduce every
+    step of a small LSTM costs more than half a batch saves.
     """
     alone_count = members - members % world.size
     alone = [k for k in range(alone_count) if k % world.size == world.rank]
-    return Share(alone, list(range(alone_count, members)))
+    rest = list(range(alone_count, members))
+    if not pooled or not rest:
+        return Share(alone, rest)
+    mine = [k for j, k in enumerate(rest) if j == world.rank]
+    pool = world.size // len(rest) + (1 if world.rank < world.size % len(rest) else 0)
+    return Share(alone, [], mine, pool if mine else 1)
+
+
+def placements(members: int, size: int, pooled: bool) -> list[tuple[int, int]]:
+    """Per network, how many ranks train it and how many times a rank's threads each
+    uses: what the model's summary says of where each network was trained."""
+    out = [(1, 1)] * members
+    for rank in range(size):
+        share = share_networks(members, World(rank, size), pooled)
+        for k in share.together:
+            out[k] = (size, 1)
+        for k in share.pooled:
+            out[k] = (1, share.pool)
+    return out
 
 
 def batch_share(batch: torch.Tensor, world: World) -> tuple[torch.Tensor, float]:

@@ -15,7 +15,7 @@ import torch
 from forecaster.artifact import Artifact, versions
 from forecaster.config import ModelConfig, TrainConfig
 from forecaster.data import Panel, Schema
-from forecaster.distributed import World, share_networks
+from forecaster.distributed import World, one_machine_cpu, placements, share_networks
 from forecaster.errors import DataError, UsageError
 from forecaster.forecast import model_inputs, run_ensemble, run_model
 from forecaster.frequency import default_horizon, default_lookback, season_length, weekly_cycle
@@ -229,13 +229,14 @@ def train_networks(
     """Train the ensemble's networks, this rank's share of them when there are several
     ranks (`distributed.share_networks`), and give every rank all of them in order."""
     world = world or World()
-    share = share_networks(config.ensemble, world)
+    pooled = world.parallel and one_machine_cpu(prep.device.type)
+    share = share_networks(config.ensemble, world, pooled)
     what = (  # for the progress line
         f"{panel.n_series:,} series, {len(prep.windows.train_starts):,} windows, "
         f"{config.layers} x {config.hidden} LSTM"
     )
     trained: dict[int, tuple[LSTMForecaster, TrainResult]] = {}
-    for phase, k in enumerate(share.alone + share.together):
+    for phase, k in enumerate(share.whole + share.together):
         seed_everything(config.seed + k)  # each member draws its weights and batches from its own
         member = LSTMForecaster(prep.model_config)
         skip = prep.skip
@@ -246,6 +247,8 @@ def train_networks(
                 if member.cov_skip is not None and skip[2] is not None:
                     member.cov_skip.weight.copy_(skip[2])
         report = None if on_epoch is None else _member_reports(on_epoch, k, config.ensemble, what)
+        # A network trained with the cores of ranks that have none left (`share_networks`).
+        torch.set_num_threads(prep.threads * (share.pool if k in share.pooled else 1))
         result = train_model(
             member,
             prep.windows,
@@ -262,9 +265,10 @@ def train_networks(
             deadline=_member_deadline(deadline, phase, share.phases),
             world=world if k in share.together else None,
         )
+        torch.set_num_threads(prep.threads)
         trained[k] = (member, result)
-    if world.parallel:  # the networks trained alone, from every rank to every rank
-        mine = {k: (_cpu_state(trained[k][0]), trained[k][1]) for k in share.alone}
+    if world.parallel:  # the networks trained whole, from every rank to every rank
+        mine = {k: (_cpu_state(trained[k][0]), trained[k][1]) for k in share.whole}
         for theirs in world.gather(mine):
             for k, (state, result) in theirs.items():
                 if k not in trained:
@@ -302,6 +306,8 @@ def fit(
     deadline = started + config.max_time if config.max_time else None
     members, results = train_networks(panel, prep, config, on_epoch, world, deadline)
     trained = time.perf_counter() - started
+    pooled = world.parallel and one_machine_cpu(prep.device.type)
+    placed = placements(config.ensemble, world.size, pooled)
     split, scaler, covariate_scaler = prep.split, prep.scaler, prep.covariate_scaler
     device, threads, windows = prep.device, prep.threads, prep.windows
     model_config, skip = prep.model_config, prep.skip
@@ -358,6 +364,8 @@ def fit(
                     "stopped_early": r.stopped_early,
                     "stopped_by_time": r.stopped_by_time,
                     "seconds": round(r.seconds, 3),
+                    "processes": placed[k][0],
+                    "threads": prep.threads * placed[k][1],
                 }
                 for k, r in enumerate(results)
             ],

@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from forecaster import artifact, distributed
-from forecaster.distributed import World, batch_share, share_networks
+from forecaster.distributed import World, batch_share, placements, share_networks
 from forecaster.threads import oversubscription, usable_cores
 from tests.conftest import ROOT, invoke, long_frame, run_forecaster
 
@@ -40,7 +40,13 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def test_two_processes_train_the_model_one_process_trains(data: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("split", ["pooled", "data parallel"])
+def test_two_processes_train_the_model_one_process_trains(
+    data: Path, tmp_path: Path, split: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Networks 0 and 1 alone, one per rank; network 2 on rank 0 with both ranks' threads
+    (the default on one machine's CPU), or data parallel over both ranks (forced)."""
+    monkeypatch.setenv(distributed.FORCE_DATA_PARALLEL, "1" if split == "data parallel" else "0")
     one, two = tmp_path / "one.fcst", tmp_path / "two.fcst"
     first = run_forecaster(["train", str(data), "-o", str(one), *SMALL])
     assert first.returncode == 0, first.stderr.decode()
@@ -49,8 +55,12 @@ def test_two_processes_train_the_model_one_process_trains(data: Path, tmp_path: 
     assert second.stderr == b"", second.stderr.decode()  # quiet means quiet on every rank
     a, b = artifact.load(one), artifact.load(two)
     assert b.summary["processes"] == 2 and a.summary["processes"] == 1
+    placed = [(m["processes"], m["threads"]) for m in b.summary["members"]]
+    assert placed == [(1, 1), (1, 1), (2, 1) if split == "data parallel" else (1, 2)]
+    assert [(m["processes"], m["threads"]) for m in a.summary["members"]] == [(1, 1)] * 3
     # Networks 0 and 1 were trained alone, as in one process: the same to the bit. Network 2
-    # was trained data parallel: the losses after every epoch agree to float32 rounding.
+    # took the same steps: data parallel, or with two threads, its losses after every epoch
+    # agree to float32 rounding.
     for h1, h2 in zip(a.history, b.history, strict=True):
         assert h1["member"] == h2["member"]
         if h1["member"] < 2:
@@ -67,6 +77,9 @@ def test_two_processes_train_the_model_one_process_trains(data: Path, tmp_path: 
     assert len(json.loads(predicted.stdout)) == 3 * 12
     shown = invoke(["info", str(two)])
     assert shown.exit_code == 0 and "x 2 processes" in shown.stdout
+    third = [line for line in shown.stdout.splitlines() if "network 3" in line]
+    expected = "data parallel on 2 processes" if split == "data parallel" else "2 thread(s)"
+    assert len(third) == 1 and expected in third[0], shown.stdout
     assert not list(tmp_path.glob("*.tmp")) and not list(tmp_path.glob(".*.tmp"))
 
 
@@ -151,6 +164,28 @@ def test_every_network_is_trained_once(members: int, size: int) -> None:
     assert sorted(alone + together) == list(range(members))
     assert len(together) < size  # whole networks while every rank can have one
     assert len({share.phases for share in shares}) == 1  # the ranks meet at the same time
+
+
+@given(members=st.integers(1, 9), size=st.integers(1, 6))
+def test_pooled_leftovers_take_the_idle_ranks_threads(members: int, size: int) -> None:
+    """On one machine's CPU the networks left after the round-robin go whole to the first
+    ranks, and every rank's threads serve exactly one of them."""
+    shares = [share_networks(members, World(rank, size), pooled=True) for rank in range(size)]
+    assert sorted(k for share in shares for k in share.whole) == list(range(members))
+    assert not any(share.together for share in shares)
+    assert all(len(share.pooled) <= 1 for share in shares)
+    if members % size:
+        assert sum(share.pool for share in shares if share.pooled) == size
+    placed = placements(members, size, pooled=True)
+    assert sum(pool for _, pool in placed[members - members % size :]) in (0, size)
+
+
+def test_placements_say_where_each_network_was_trained() -> None:
+    assert placements(3, 2, pooled=True) == [(1, 1), (1, 1), (1, 2)]
+    assert placements(3, 2, pooled=False) == [(1, 1), (1, 1), (2, 1)]
+    assert placements(5, 4, pooled=True) == [(1, 1)] * 4 + [(1, 4)]
+    assert placements(1, 3, pooled=True) == [(1, 3)]
+    assert placements(3, 1, pooled=True) == [(1, 1)] * 3
 
 
 @given(batch=st.integers(1, 70), size=st.integers(1, 5))

@@ -103,6 +103,7 @@ def _text(description: dict[str, Any]) -> list[str]:
             + (f", validation loss {best:.4g}" if best is not None else "")
             + (", stopped early" if member.get("stopped_early") else "")
             + (", stopped at --max-time" if member.get("stopped_by_time") else "")
+            + _placement(member, processes)
         )
     validation = training.get("validation")
     if validation:
@@ -180,3 +181,12 @@ def _skip_covariates(skip: dict[str, Any]) -> str:
     if rows == 1:
         return ", reads the future covariates over the horizon"
     return f", reads the covariates' changes (horizon and last {rows - 1} rows)"
+
+
+def _placement(member: dict[str, Any], processes: int) -> str:
+    """Where a network of a several-process run was trained (older files do not say)."""
+    if processes <= 1 or "processes" not in member:
+        return ""
+    if member["processes"] > 1:
+        return f"; data parallel on {member['processes']} processes"
+    return f"; on one process, {member['threads']} thread(s)"
