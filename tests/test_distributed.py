@@ -40,16 +40,23 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def one_process(data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The model one process trains, to compare both splits with (trained once)."""
+    model = tmp_path_factory.mktemp("one") / "one.fcst"
+    result = invoke(["train", str(data), "-o", str(model), *SMALL])
+    assert result.exit_code == 0, result.stderr
+    return model
+
+
 @pytest.mark.parametrize("split", ["pooled", "data parallel"])
 def test_two_processes_train_the_model_one_process_trains(
-    data: Path, tmp_path: Path, split: str, monkeypatch: pytest.MonkeyPatch
+    data: Path, one_process: Path, tmp_path: Path, split: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Networks 0 and 1 alone, one per rank; network 2 on rank 0 with both ranks' threads
     (the default on one machine's CPU), or data parallel over both ranks (forced)."""
     monkeypatch.setenv(distributed.FORCE_DATA_PARALLEL, "1" if split == "data parallel" else "0")
-    one, two = tmp_path / "one.fcst", tmp_path / "two.fcst"
-    first = run_forecaster(["train", str(data), "-o", str(one), *SMALL])
-    assert first.returncode == 0, first.stderr.decode()
+    one, two = one_process, tmp_path / "two.fcst"
     second = run_forecaster(["train", str(data), "-o", str(two), "--nproc", "2", *SMALL])
     assert second.returncode == 0, second.stderr.decode()
     assert second.stderr == b"", second.stderr.decode()  # quiet means quiet on every rank
@@ -72,8 +79,8 @@ def test_two_processes_train_the_model_one_process_trains(
     for name, weights in a.weights.items():
         np.testing.assert_allclose(b.weights[name], weights, rtol=1e-3, atol=1e-5)
     # The model written by rank 0 is a whole model: predict and info read it.
-    predicted = run_forecaster(["predict", "-m", str(two), "--format", "json"])
-    assert predicted.returncode == 0, predicted.stderr.decode()
+    predicted = invoke(["predict", "-m", str(two), "--format", "json"])
+    assert predicted.exit_code == 0, predicted.stderr
     assert len(json.loads(predicted.stdout)) == 3 * 12
     shown = invoke(["info", str(two)])
     assert shown.exit_code == 0 and "x 2 processes" in shown.stdout
@@ -120,15 +127,32 @@ def test_a_rank_that_fails_ends_every_rank_and_writes_nothing(data: Path, tmp_pa
 def test_ctrl_c_ends_every_rank_with_130(data: Path, tmp_path: Path) -> None:
     model = tmp_path / "model.fcst"
     model.write_bytes(b"the previous model")
+    # A file says when rank 0 is training (its first validation check), so that the test
+    # waits no longer than that.
+    inject = tmp_path.parent / f"{tmp_path.name}-inject"
+    inject.mkdir()
+    training = inject / "training"
+    (inject / "sitecustomize.py").write_text(
+        "import os\n"
+        "if os.environ.get('RANK') == '0':\n"
+        "    import forecaster.train as t\n"
+        "    real = t.evaluate_loss\n"
+        "    def marking(*a, **k):\n"
+        f"        open({str(training)!r}, 'a').close()\n"
+        "        return real(*a, **k)\n"
+        "    t.evaluate_loss = marking\n"
+    )
     args = ["train", str(data), "-o", str(model), "--nproc", "2", *SMALL, "--epochs", "500"]
     process = subprocess.Popen(
         [sys.executable, "-m", "forecaster", *args],
         stderr=subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": f"{inject}{os.pathsep}{ROOT}"},
         start_new_session=True,
     )
-    time.sleep(8)  # the ranks are up and training
-    assert process.poll() is None
+    deadline = time.perf_counter() + 60
+    while not training.exists() and time.perf_counter() < deadline:
+        time.sleep(0.1)
+    assert training.exists() and process.poll() is None  # the ranks are up and training
     os.killpg(process.pid, signal.SIGINT)  # what a terminal does on Ctrl-C
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr.decode()
