@@ -173,18 +173,23 @@ def messy_long_panels(draw: st.DrawFn) -> pd.DataFrame:
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(frame=messy_long_panels(), unit=st.sampled_from(["s", "ms", "us", "ns"]),
-       dictionary=st.booleans())  # fmt: skip
+       dictionary=st.booleans(),
+       zone=st.sampled_from([None, "UTC", "+05:30", "Europe/Berlin"]))  # fmt: skip
 def test_parquet_and_csv_of_the_same_rows_give_the_same_panel(
-    tmp_path: Path, frame: pd.DataFrame, unit: str, dictionary: bool
+    tmp_path: Path, frame: pd.DataFrame, unit: str, dictionary: bool, zone: str | None
 ) -> None:
-    """The typed, dictionary-encoded Parquet path against the text path of a CSV."""
+    """The typed, dictionary-encoded Parquet path against the text path of a CSV (whose
+    zone-aware timestamps are written with their offsets)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    if zone is not None:  # local wall times in March, across Berlin's change to summer time
+        frame = frame.assign(ds=(frame["ds"] + pd.Timedelta("83D")).dt.tz_localize(
+            "UTC").dt.tz_convert(zone))  # fmt: skip
     csv, parquet = tmp_path / "rows.csv", tmp_path / "rows.parquet"
     frame.to_csv(csv, index=False)
-    table = pa.Table.from_pandas(frame.assign(ds=frame["ds"].astype(f"datetime64[{unit}]")),
-                                 preserve_index=False)  # fmt: skip
+    typed = frame["ds"].astype(f"datetime64[{unit}, {zone}]" if zone else f"datetime64[{unit}]")
+    table = pa.Table.from_pandas(frame.assign(ds=typed), preserve_index=False)
     if dictionary:
         table = table.set_column(0, "unique_id", table.column("unique_id").dictionary_encode())
     pq.write_table(table, parquet, row_group_size=7)  # several row groups, several dictionaries
@@ -196,12 +201,13 @@ def test_parquet_and_csv_of_the_same_rows_give_the_same_panel(
         assert str(refused.value) == str(exc).replace(str(csv), str(parquet))
         return
     a = load_panel(parquet)
+    assert a.schema.zone == b.schema.zone and a.schema.utc_grid == b.schema.utc_grid
     assert a.ids == b.ids
     assert a.starts == b.starts and a.freq == b.freq
     np.testing.assert_array_equal(a.offsets, b.offsets)
     np.testing.assert_allclose(a.values, b.values, rtol=1e-12)  # the CSV rounds to 17 digits
     assert a.notes == b.notes
-    if a.freq != "h":
+    if a.freq != "h" or zone is not None:
         return
     # Against pandas: ids stripped, rows sorted, the hourly grid, gaps interpolated.
     expected = {}

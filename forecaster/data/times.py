@@ -102,9 +102,12 @@ def parse_times(column: pd.Series, name: str, date_order: str | None = None) -> 
     if pd.api.types.is_datetime64_any_dtype(column):
         values = column
         offsets = None
-        if getattr(values.dt, "tz", None) is not None:
-            values = values.dt.tz_convert("UTC").dt.tz_localize(None)
-            offsets = np.zeros(len(values), dtype=np.int64)
+        if getattr(values.dt, "tz", None) is not None:  # as its ISO text with offsets reads
+            utc = values.dt.tz_convert("UTC").dt.tz_localize(None)
+            wall = values.dt.tz_localize(None)
+            offsets = _as_ns(wall, name).view(np.int64) - _as_ns(utc, name).view(np.int64)
+            offsets //= 60 * 10**9
+            values = utc
         missing = values.isna().to_numpy()
         if missing.any():
             raise DataError(
