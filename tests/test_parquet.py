@@ -133,13 +133,22 @@ def test_predict_and_evaluate_write_parquet(
     assert {"actual", "model", "seasonal_naive"} <= set(pd.read_parquet(steps).columns)
 
 
-@pytest.mark.parametrize("kind", ["truncated", "empty directory"])
+@pytest.mark.parametrize("kind", ["truncated", "empty directory", "repeated column"])
 def test_unreadable_parquet_is_one_line(tmp_path: Path, kind: str) -> None:
     if kind == "truncated":
         bad = tmp_path / "bad.parquet"
         seasonal_frame().to_parquet(bad)
         bad.write_bytes(bad.read_bytes()[:100])
         phrase = "cannot read"
+    elif kind == "repeated column":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        bad = tmp_path / "twice.parquet"
+        frame = seasonal_frame()
+        columns = [pa.array(frame["date"]), pa.array(frame["value"]), pa.array(frame["value"])]
+        pq.write_table(pa.table(columns, names=["date", "value", "value"]), bad)
+        phrase = "more than one column named 'value'"
     else:
         bad = tmp_path / "nothing"
         bad.mkdir()

@@ -41,7 +41,8 @@ def is_parquet(source: str | Path, head: bytes = b"") -> bool:
 def read_parquet(
     source: str | Path, text_columns: Sequence[str] = (), payload: bytes | None = None
 ) -> pd.DataFrame:
-    """The table as `read_table` returns a CSV's: ids and timestamps as text."""
+    """The table as `read_table` returns a CSV's, but typed: ids as text, timestamps as
+    timestamps, numbers as numbers."""
     import pyarrow as pa
 
     name = "standard input" if str(source) == "-" else str(source)
@@ -84,11 +85,12 @@ def _read_table(source: str | Path, name: str, payload: bytes | None) -> pa.Tabl
 
     try:
         if payload is not None:
-            return pq.read_table(io.BytesIO(payload), read_dictionary=_text_fields(payload))
+            text = _text_fields(payload, name)
+            return pq.read_table(io.BytesIO(payload), read_dictionary=text)
         path = Path(source)
         if path.is_dir() and not any(path.rglob("*.parquet")) and not any(path.rglob("*.pq")):
             raise DataError(f"{name} is a directory without Parquet files")
-        return pq.read_table(path, read_dictionary=_text_fields(path))
+        return pq.read_table(path, read_dictionary=_text_fields(path, name))
     except FileNotFoundError:
         raise DataError(f"file not found: {name}") from None
     except (pa.ArrowException, OSError) as exc:
@@ -120,7 +122,7 @@ def _as_read(values: pd.Series, text: bool) -> pd.Series:
     return values
 
 
-def _text_fields(source: Path | bytes) -> list[str]:
+def _text_fields(source: Path | bytes, name: str) -> list[str]:
     """Text columns, to be read dictionary-encoded: a panel's ids repeat on every row."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -131,6 +133,9 @@ def _text_fields(source: Path | bytes) -> list[str]:
         schema = pq.ParquetDataset(source).schema
     else:
         schema = pq.read_schema(source)
+    repeated = sorted({n for n in schema.names if schema.names.count(n) > 1})
+    if repeated:
+        raise DataError(f"{name} has more than one column named {repeated[0]!r}")
     return [
         f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
     ]
