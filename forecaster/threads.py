@@ -43,8 +43,8 @@ def usable_cores() -> int:
 
 def oversubscription(nproc: int, threads: int, cores: int | None = None) -> str | None:
     """What to say when N processes of T threads each want more cores than there are:
-    they then take turns on the cores, and measured on 2 cores that made training slower
-    than one process (benchmarks/README.md, "Scale out")."""
+    the threads then take turns on the cores, and the processes, which meet at every
+    data-parallel step and at the end, wait for the slowest."""
     cores = cores or usable_cores()
     if nproc * threads <= cores:
         return None
