@@ -348,8 +348,9 @@ def train(
             metavar="N",
             help="Train with N local processes through PyTorch's launcher (what torchrun "
             "--nproc-per-node N does): whole networks of the ensemble on different "
-            "processes, the rest data parallel with --batch-size split between them, so "
-            "every flag means what it means in one process; each process uses --threads "
+            "processes; the rest on one process with the idle processes' threads, or, on "
+            "GPUs and several machines, data parallel with --batch-size split between "
+            "them. Every flag means what it means in one process; each process uses --threads "
             "threads (keep N x threads within the cores). See the README for torchrun "
             "across machines." + default(1),
             rich_help_panel=TRAINING,
