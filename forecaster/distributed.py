@@ -68,6 +68,11 @@ class World:
         dist.all_reduce(value, op=dist.ReduceOp.MAX)
         return bool(value.item())
 
+    def barrier(self) -> None:
+        """Wait until every rank is here (pooled threads must not meet busy cores)."""
+        if self.parallel:
+            dist.barrier()
+
     def gather(self, value: Any) -> list[Any]:
         """Every rank's ``value``, in rank order, on every rank."""
         if not self.parallel:
@@ -147,10 +152,13 @@ class Share:
     together: list[int]
     pooled: list[int] = field(default_factory=list)
     pool: int = 1
+    pooled_round: bool = False  # leftovers trained pooled: every rank waits for that round
 
     @property
     def phases(self) -> int:
-        return len(self.alone) + len(self.pooled) + len(self.together)
+        """Rounds of training every rank goes through (the same on every rank, so that
+        `--max-time` gives each network the same share of the budget)."""
+        return len(self.alone) + len(self.together) + (1 if self.pooled_round else 0)
 
     @property
     def whole(self) -> list[int]:
@@ -193,7 +201,7 @@ def share_networks(members: int, world: World, pooled: bool = False) -> Share:
         return Share(alone, rest)
     mine = [k for j, k in enumerate(rest) if j == world.rank]
     pool = world.size // len(rest) + (1 if world.rank < world.size % len(rest) else 0)
-    return Share(alone, [], mine, pool if mine else 1)
+    return Share(alone, [], mine, pool if mine else 1, pooled_round=True)
 
 
 def placements(members: int, size: int, pooled: bool) -> list[tuple[int, int]]:

@@ -237,6 +237,8 @@ def train_networks(
     )
     trained: dict[int, tuple[LSTMForecaster, TrainResult]] = {}
     for phase, k in enumerate(share.whole + share.together):
+        if k in share.pooled:  # the idle ranks' cores are free only once they are idle
+            world.barrier()
         seed_everything(config.seed + k)  # each member draws its weights and batches from its own
         member = LSTMForecaster(prep.model_config)
         skip = prep.skip
@@ -249,24 +251,28 @@ def train_networks(
         report = None if on_epoch is None else _member_reports(on_epoch, k, config.ensemble, what)
         # A network trained with the cores of ranks that have none left (`share_networks`).
         torch.set_num_threads(prep.threads * (share.pool if k in share.pooled else 1))
-        result = train_model(
-            member,
-            prep.windows,
-            epochs=config.epochs,
-            batch_size=config.batch_size,
-            lr=config.lr,
-            patience=config.patience,
-            seed=config.seed + k,
-            max_windows_per_epoch=config.max_windows_per_epoch,
-            precision=config.precision,
-            loss=config.loss,
-            schedule=config.schedule,
-            on_epoch=report,
-            deadline=_member_deadline(deadline, phase, share.phases),
-            world=world if k in share.together else None,
-        )
-        torch.set_num_threads(prep.threads)
+        try:
+            result = train_model(
+                member,
+                prep.windows,
+                epochs=config.epochs,
+                batch_size=config.batch_size,
+                lr=config.lr,
+                patience=config.patience,
+                seed=config.seed + k,
+                max_windows_per_epoch=config.max_windows_per_epoch,
+                precision=config.precision,
+                loss=config.loss,
+                schedule=config.schedule,
+                on_epoch=report,
+                deadline=_member_deadline(deadline, phase, share.phases),
+                world=world if k in share.together else None,
+            )
+        finally:
+            torch.set_num_threads(prep.threads)
         trained[k] = (member, result)
+    if share.pooled_round and not share.pooled:  # the barrier the pooled ranks wait at
+        world.barrier()
     if world.parallel:  # the networks trained whole, from every rank to every rank
         mine = {k: (_cpu_state(trained[k][0]), trained[k][1]) for k in share.whole}
         for theirs in world.gather(mine):

@@ -198,6 +198,7 @@ def test_pooled_leftovers_take_the_idle_ranks_threads(members: int, size: int) -
     assert sorted(k for share in shares for k in share.whole) == list(range(members))
     assert not any(share.together for share in shares)
     assert all(len(share.pooled) <= 1 for share in shares)
+    assert len({share.phases for share in shares}) == 1  # --max-time: the same rounds
     if members % size:
         assert sum(share.pool for share in shares if share.pooled) == size
     placed = placements(members, size, pooled=True)

@@ -247,3 +247,27 @@ def test_parquet_dates_are_daily_data(tmp_path: Path) -> None:
     frame.to_parquet(tmp_path / "days.parquet", index=False)
     panel = load_panel(tmp_path / "days.parquet")
     assert panel.freq == "D" and panel.starts[0] == pd.Timestamp(frame["date"][0])
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_timestamps_beyond_2262_are_refused_not_wrapped(tmp_path: Path, kind: str) -> None:
+    """Microsecond timestamps of 2300 once became 1715 on the way to nanoseconds."""
+    frame = pd.DataFrame(
+        {"date": pd.date_range("2299-12-01", periods=60, freq="D").as_unit("us"), "v": 1.0}
+    )
+    data = tmp_path / f"far.{kind}"
+    frame.to_csv(data, index=False) if kind == "csv" else frame.to_parquet(data, index=False)
+    model = tmp_path / "m.fcst"
+    result = invoke(["train", str(data), "-o", str(model), *FAST])
+    assert result.exit_code == 3, result.stderr
+    assert "outside the years 1678 to 2261" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not model.exists()
+
+
+def test_a_date_typed_id_stays_its_date_text(tmp_path: Path) -> None:
+    frame = long_frame((60, 60))
+    frame["unique_id"] = frame["unique_id"].map(
+        {"s0": pd.Timestamp("2020-01-01").date(), "s1": pd.Timestamp("2021-06-30").date()}
+    )
+    frame.to_parquet(tmp_path / "dated.parquet", index=False)
+    assert load_panel(tmp_path / "dated.parquet").ids == ["2020-01-01", "2021-06-30"]

@@ -316,3 +316,15 @@ def test_evaluate_counts_exactly_the_steps_inside_the_training_range(
     result = invoke(["evaluate", "-m", str(weekly_model), str(data), "--format", "json"])
     assert result.exit_code == 0, result.stderr
     assert "5 of 7 evaluated steps fall inside the model's training range" in result.stderr
+
+
+def test_ids_equal_as_numbers_but_not_as_text_stay_two_series() -> None:
+    """A frame handed to build_panel with ids 1 and 1.0 (or True and 1): two series, named as
+    their text, as when ids were compared as text row by row."""
+    from forecaster.data import Schema, build_panel
+
+    stamps = list(pd.date_range("2024-01-01", periods=30, freq="D")) * 3
+    ids = [1] * 30 + [1.0] * 30 + [True] * 30
+    frame = pd.DataFrame({"id": pd.Series(ids, dtype=object), "t": stamps, "y": 1.0})
+    panel = build_panel(frame, Schema(time="t", targets=["y"], id="id"))
+    assert panel.ids == ["1", "1.0", "True"]

@@ -542,6 +542,8 @@ def _series_codes(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     Each distinct id is made text and stripped once; ids that differ only in surrounding
     spaces are one series, as they always were.
     """
+    if raw.dtype == object and pd.api.types.infer_dtype(raw, skipna=True) != "string":
+        raw = raw.astype(str)  # 1 and 1.0 (equal as numbers) are two ids, "1" and "1.0"
     codes, uniques = pd.factorize(raw, sort=False)
     text = np.asarray(pd.Index(uniques).astype(str).str.strip(), dtype=object)
     names, number = np.unique(text, return_inverse=True)

@@ -57,7 +57,8 @@ def read_parquet(
             chunked = table.column(column)
             table = table.drop_columns([column])  # one column in two forms at a time
             chunked = _nanoseconds(chunked)
-            values = chunked.to_pandas(date_as_object=False)
+            # Dates as timestamps, but a date id stays the text "2020-01-01".
+            values = chunked.to_pandas(date_as_object=column in text_columns)
             del chunked
             out[str(column)] = _as_read(values, column in text_columns)
     finally:

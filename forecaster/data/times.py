@@ -143,7 +143,9 @@ def parse_times(column: pd.Series, name: str, date_order: str | None = None) -> 
 
 def _as_ns(values: pd.Series, name: str) -> np.ndarray:
     try:
-        return np.asarray(values.to_numpy(dtype="datetime64[ns]"))
+        # as_unit checks the range; to_numpy(dtype=...) alone wraps a year-2300 timestamp
+        # of microsecond unit around to 1715 without a word (pandas 3.1).
+        return np.asarray(values.dt.as_unit("ns").to_numpy(dtype="datetime64[ns]"))
     except (OverflowError, ValueError, pd.errors.OutOfBoundsDatetime):
         raise DataError(
             f"column {name!r} holds timestamps outside the years 1678 to 2261, which "
