@@ -237,8 +237,6 @@ def train_networks(
     )
     trained: dict[int, tuple[LSTMForecaster, TrainResult]] = {}
     for phase, k in enumerate(share.whole + share.together):
-        if k in share.pooled:  # the idle ranks' cores are free only once they are idle
-            world.barrier()
         seed_everything(config.seed + k)  # each member draws its weights and batches from its own
         member = LSTMForecaster(prep.model_config)
         skip = prep.skip
@@ -271,8 +269,6 @@ def train_networks(
         finally:
             torch.set_num_threads(prep.threads)
         trained[k] = (member, result)
-    if share.pooled_round and not share.pooled:  # the barrier the pooled ranks wait at
-        world.barrier()
     if world.parallel:  # the networks trained whole, from every rank to every rank
         mine = {k: (_cpu_state(trained[k][0]), trained[k][1]) for k in share.whole}
         for theirs in world.gather(mine):
