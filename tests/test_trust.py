@@ -328,3 +328,20 @@ def test_ids_equal_as_numbers_but_not_as_text_stay_two_series() -> None:
     frame = pd.DataFrame({"id": pd.Series(ids, dtype=object), "t": stamps, "y": 1.0})
     panel = build_panel(frame, Schema(time="t", targets=["y"], id="id"))
     assert panel.ids == ["1", "1.0", "True"]
+
+
+@pytest.mark.parametrize(
+    ("values", "skipped"),
+    [
+        (["2020-01-01 00:00:00", "2020-01-01 01:00:00"], True),  # ISO: no order to decide
+        (["01/02/2020", "13/02/2020"], False),  # numeric dates: matched row by row
+        (["01/02/2020", "2020-01-03"], False),  # half of them: the exact match decides
+        (["٠١/٠٢/٢٠٢٠", "2020-01-03", "2020-01-04"], False),  # non-ASCII digits
+    ],
+)
+def test_the_fast_date_order_pass_only_skips_what_cannot_be_numeric_dates(
+    values: list[str], skipped: bool
+) -> None:
+    from forecaster.data.times import _mostly_not_numeric_dates
+
+    assert _mostly_not_numeric_dates(pd.Series(values, dtype="string[pyarrow]")) is skipped
