@@ -55,6 +55,17 @@ STAGES = ("imports", "read", "fit", "save", "predict", "predict_data")
 # Data
 
 
+def series_values(rng: Any, count: int, t: Any) -> Any:
+    """``count`` hourly series over steps ``t``: daily cycles at different levels, noise."""
+    import numpy as np
+
+    level = rng.uniform(10, 1000, (count, 1))
+    phase = rng.uniform(0, 2 * np.pi, (count, 1))
+    return level * (
+        1 + 0.2 * np.sin(2 * np.pi * t / 24 + phase) + 0.05 * rng.standard_normal((count, len(t)))
+    )
+
+
 def generate(path: Path, series: int, steps: int, seed: int = 0) -> None:
     """A long CSV of hourly series with daily cycles at different levels, written in chunks."""
     import numpy as np
@@ -69,13 +80,7 @@ def generate(path: Path, series: int, steps: int, seed: int = 0) -> None:
     with partial.open("w", encoding="utf-8") as handle:
         for first in range(0, series, chunk):
             count = min(chunk, series - first)
-            level = rng.uniform(10, 1000, (count, 1))
-            phase = rng.uniform(0, 2 * np.pi, (count, 1))
-            values = level * (
-                1
-                + 0.2 * np.sin(2 * np.pi * t / 24 + phase)
-                + 0.05 * rng.standard_normal((count, steps))
-            )
+            values = series_values(rng, count, t)
             frame = pd.DataFrame(
                 {
                     "unique_id": np.repeat([f"s{first + k:05d}" for k in range(count)], steps),
@@ -109,13 +114,7 @@ def generate_parquet(path: Path, series: int, steps: int, seed: int = 0) -> None
     with pq.ParquetWriter(partial, schema) as writer:
         for first in range(0, series, chunk):
             count = min(chunk, series - first)
-            level = rng.uniform(10, 1000, (count, 1))
-            phase = rng.uniform(0, 2 * np.pi, (count, 1))
-            values = level * (
-                1
-                + 0.2 * np.sin(2 * np.pi * t / 24 + phase)
-                + 0.05 * rng.standard_normal((count, steps))
-            )
+            values = series_values(rng, count, t)
             names = pa.array([f"s{first + k:06d}" for k in range(count)])
             ids = pa.DictionaryArray.from_arrays(
                 pa.array(np.repeat(np.arange(count, dtype=np.int32), steps)), names
