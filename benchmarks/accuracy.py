@@ -165,10 +165,21 @@ def apply_patch(spec: str) -> None:
         decay = float(value or 0.05)
 
         class AdamW(torch.optim.AdamW):
+            """torch's AdamW with the `optim.Adam` interface the training loop uses."""
+
             def __init__(self, params: Any, lr: float) -> None:
                 super().__init__(params, lr=lr, weight_decay=decay)
 
-        train_module.torch.optim.Adam = AdamW  # type: ignore[misc]
+            @property
+            def lr(self) -> float:
+                return float(self.param_groups[0]["lr"])
+
+            @lr.setter
+            def lr(self, value: float) -> None:
+                for group in self.param_groups:
+                    group["lr"] = value
+
+        train_module.Adam = AdamW  # type: ignore[misc,assignment]
     elif name == "patience-checks":
         train_module.PATIENCE_MAX_CHECKS = int(value)
     elif name == "check-every":

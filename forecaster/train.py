@@ -1,7 +1,7 @@
 """The training loop: any module mapping a context batch to a forecast batch, and windows.
 
 Full backpropagation through the lookback window (no truncation: windows are short enough),
-Adam, gradient-norm clipping and early stopping that restores the best weights, with the
+Adam (`optim`), gradient-norm clipping and early stopping that restores the best weights, with the
 validation loss checked several times within a big epoch (`validation_checks`).
 """
 
@@ -20,6 +20,7 @@ from torch import nn
 
 from forecaster.distributed import World, batch_share
 from forecaster.errors import TrainingDiverged, UsageError
+from forecaster.optim import Adam, cosine_decay
 from forecaster.threads import resolve_threads
 from forecaster.windows import WindowSet
 
@@ -127,14 +128,8 @@ def train_model(
         from torch.nn.parallel import DistributedDataParallel
 
         network = DistributedDataParallel(model)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    optimizer = Adam(model.parameters(), lr=lr)
     loss_fn = LOSSES[loss]()
-    # Cosine decay over the epoch budget: large steps early, fine ones before stopping.
-    scheduler = (
-        torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
-        if schedule == "cosine"
-        else None
-    )
     generator = torch.Generator().manual_seed(seed)
     # bf16 autocast is for GPUs: CPU kernels may lack it (oneDNN's LSTM fails on CPUs without
     # bf16 support), and fp32 keeps CPU results deterministic.
@@ -190,7 +185,7 @@ def train_model(
                 with autocast:
                     forecast = network(context)
                 batch_loss = loss_fn(forecast.float(), target)
-                optimizer.zero_grad(set_to_none=True)
+                optimizer.zero_grad()
                 (batch_loss * weight if world.parallel else batch_loss).backward()
                 # Clipping bounds the step when BPTT gradients spike on an unusual window.
                 nn.utils.clip_grad_norm_(model.parameters(), CLIP_NORM)
@@ -230,8 +225,9 @@ def train_model(
                 )  # fmt: skip
             if stale >= patience_checks or result.stopped_by_time:
                 break
-        if scheduler is not None:
-            scheduler.step()
+        if schedule == "cosine":
+            # Cosine decay over the epoch budget: large steps early, fine ones before stopping.
+            optimizer.lr = cosine_decay(optimizer.lr, epoch, epochs)
         seconds = time.perf_counter() - epoch_start
         result.history.append(
             {"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss, "seconds": seconds}

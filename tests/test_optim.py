@@ -1,0 +1,113 @@
+"""`forecaster.optim` against `torch.optim`: the same weights to the bit, without torch's
+compiler imported into the train process."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import nn
+
+from forecaster.config import ModelConfig
+from forecaster.model import LSTMForecaster
+from forecaster.optim import Adam, cosine_decay
+from tests.conftest import ROOT, long_frame
+
+
+def _train(use_torch: bool, epochs: int = 4, foreach: bool = False) -> list[torch.Tensor]:
+    """A small LSTM forecaster trained with clipping and the cosine decay, as train.py does."""
+    torch.manual_seed(0)
+    model = LSTMForecaster(ModelConfig(n_targets=2, lookback=24, horizon=6, segment=6))
+    data = torch.Generator().manual_seed(1)
+    optimizer: Adam | torch.optim.Adam
+    if use_torch:
+        optimizer = torch.optim.Adam(model.parameters(), lr=3e-3, foreach=foreach)
+        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
+    else:
+        optimizer = Adam(model.parameters(), lr=3e-3)
+    for epoch in range(1, epochs + 1):
+        model.train()  # dropout draws from torch's generator, the same in both runs
+        for _ in range(15):
+            context = torch.randn(8, 24, 2, generator=data).cumsum(1)
+            target = torch.randn(8, 6, 2, generator=data)
+            loss = nn.functional.l1_loss(model(context), target)
+            optimizer.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+        if use_torch:
+            schedule.step()
+        else:
+            assert isinstance(optimizer, Adam)
+            optimizer.lr = cosine_decay(optimizer.lr, epoch, epochs)
+    return [p.detach().clone() for p in model.parameters()]
+
+
+@pytest.mark.parametrize("foreach", [False, True], ids=["torch's CPU default", "foreach"])
+def test_the_weights_are_torchs_to_the_bit(foreach: bool) -> None:
+    ours, theirs = _train(use_torch=False), _train(use_torch=True, foreach=foreach)
+    assert len(ours) == len(theirs)
+    for mine, reference in zip(ours, theirs, strict=True):
+        assert torch.equal(mine, reference)
+    assert not torch.equal(ours[0], _train(use_torch=False, epochs=3)[0])  # the test can fail
+
+
+@settings(max_examples=30, deadline=None)
+@given(epochs=st.integers(1, 120), lr=st.floats(1e-5, 1.0))
+def test_the_cosine_decay_is_torchs_rate_for_every_epoch(epochs: int, lr: float) -> None:
+    parameter = nn.Parameter(torch.zeros(1))
+    reference = torch.optim.SGD([parameter], lr=lr)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(reference, T_max=epochs)
+    ours = lr
+    for epoch in range(1, epochs + 1):
+        reference.step()
+        schedule.step()
+        ours = cosine_decay(ours, epoch, epochs)
+        assert ours == reference.param_groups[0]["lr"]
+    assert ours == pytest.approx(0.0, abs=1e-12 * lr)
+
+
+def test_a_parameter_without_a_gradient_is_left_alone_as_torch_leaves_it() -> None:
+    def run(make: type) -> list[torch.Tensor]:
+        torch.manual_seed(0)
+        used, unused = nn.Parameter(torch.randn(3)), nn.Parameter(torch.randn(3))
+        optimizer = make([used, unused], lr=0.1)
+        for step in range(4):
+            optimizer.zero_grad()
+            loss = (used**2).sum() + ((unused**2).sum() if step >= 2 else 0)
+            loss.backward()
+            optimizer.step()
+        return [used.detach(), unused.detach()]
+
+    ours, theirs = run(Adam), run(torch.optim.Adam)
+    assert all(torch.equal(a, b) for a, b in zip(ours, theirs, strict=True))
+
+
+def test_train_does_not_import_torchs_compiler(tmp_path: Path) -> None:
+    """torch.optim's optimizers import torch._dynamo (1.6-3.5 s of every train process)."""
+    data = tmp_path / "long.csv"
+    long_frame().to_csv(data, index=False)
+    model = tmp_path / "m.fcst"
+    argv = ["forecaster", "train", str(data), "-o", str(model), "--epochs", "1",
+            "--horizon", "6", "--quiet"]  # fmt: skip
+    script = (
+        "import sys\n"
+        f"sys.argv = {argv!r}\n"
+        "from forecaster.cli import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as end:\n"
+        "    assert not end.code, end.code\n"
+        "print('torch._dynamo' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False"]
+    assert model.exists()
