@@ -343,7 +343,7 @@ def fit_by_cli(panel: Panel, config: TrainConfig, nproc: int) -> tuple[Artifact,
         subprocess.run(
             [sys.executable, "-m", "forecaster", "train", str(data), "-o", str(model),
              "--config", str(toml), "--nproc", str(nproc), "-q"],
-            check=True,
+            check=True, cwd=ROOT,  # this checkout's package, wherever the harness runs from
         )  # fmt: skip
         seconds = time.perf_counter() - started
         artifact = load_model(model)

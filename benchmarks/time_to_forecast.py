@@ -108,11 +108,15 @@ CASES: dict[str, tuple[Any, int, str, float]] = {
 
 
 def timed(command: list[str], env: dict[str, str]) -> tuple[dict[str, float], str]:
-    """Run under /usr/bin/time; CPU, wall seconds and peak RSS, and the command's stdout."""
+    """Run under /usr/bin/time; CPU, wall seconds and peak RSS, and the command's stdout.
+
+    From this checkout's root: ``-m forecaster`` imports the package of the working
+    directory before PYTHONPATH's, so run elsewhere it would time another checkout's code.
+    """
     with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
         proc = subprocess.run(
             ["/usr/bin/time", "-o", report.name, "-f", "%U %S %e %M", *command],
-            capture_output=True, text=True, env=env, check=False,
+            capture_output=True, text=True, env=env, check=False, cwd=ROOT,
         )  # fmt: skip
         if proc.returncode != 0:
             raise SystemExit(f"{command[:4]} failed:\n{proc.stderr[-2000:]}")
@@ -133,7 +137,7 @@ def run_ours(csv: Path, horizon: int, work: Path, extra: list[str]) -> dict[str,
     scored = subprocess.run(
         [sys.executable, "-m", "forecaster", "evaluate", "-m", str(model), str(csv),
          "--format", "json", "--quiet"],
-        capture_output=True, text=True, env=env, check=True,
+        capture_output=True, text=True, env=env, check=True, cwd=ROOT,
     )  # fmt: skip
     report = json.loads(scored.stdout)
     figures.update(
