@@ -86,3 +86,23 @@ def run_forecaster(
         env=env,
         timeout=timeout,
     )
+
+
+def modules_imported_by(*commands: list[str]) -> list[str]:
+    """The modules a fresh interpreter holds after running these CLI commands (each must
+    succeed): what a command costs at start-up is what it imports."""
+    script = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from forecaster.cli import app\n"
+        "runner = CliRunner()\n"
+        f"for args in {[list(c) for c in commands]!r}:\n"
+        "    result = runner.invoke(app, args)\n"
+        "    assert result.exit_code == 0, (args, result.output)\n"
+        "print('\\n'.join(sorted(sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()

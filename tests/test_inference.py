@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +13,7 @@ from hypothesis import strategies as st
 from forecaster import inference
 from forecaster.config import ModelConfig
 from forecaster.model import Ensemble, LSTMForecaster
-from tests.conftest import ROOT
+from tests.conftest import modules_imported_by
 
 
 def numpy_weights(model: torch.nn.Module) -> dict[str, np.ndarray]:
@@ -157,23 +155,12 @@ def test_predict_and_evaluate_never_import_torch(trained_model: Path, tmp_path: 
     from tests.conftest import seasonal_frame
 
     seasonal_frame(60).to_csv(data, index=False)
-    script = (
-        "import sys\n"
-        "from typer.testing import CliRunner\n"
-        "from forecaster.cli import app\n"
-        "runner = CliRunner()\n"
-        f"for args in (['predict', '-m', {str(trained_model)!r}],\n"
-        f"             ['evaluate', '-m', {str(trained_model)!r}, {str(data)!r}],\n"
-        f"             ['info', {str(trained_model)!r}]):\n"
-        "    result = runner.invoke(app, args)\n"
-        "    assert result.exit_code == 0, result.output\n"
-        "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.')))\n"
+    imported = modules_imported_by(
+        ["predict", "-m", str(trained_model)],
+        ["evaluate", "-m", str(trained_model), str(data)],
+        ["info", str(trained_model)],
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "[]"
+    assert [m for m in imported if m == "torch" or m.startswith("torch.")] == []
 
 
 def test_a_window_forecasts_the_same_alone_or_in_a_batch() -> None:
