@@ -21,8 +21,13 @@ split conformal on the validation errors divided by a normaliser:
 - symmetric: quantiles of |error| (one width on each side);
 - recent scale: the seasonal-naive MAE of the last N seasonal cycles before each window's
   origin (or the lookback) instead of all training rows, times the training difficulty;
-  forecaster's default is the spread + 1 x this with N = 28, and the last row is
-  forecaster's own `pipeline.calibrate`, which must reproduce it.
+- recency: validation windows weighted exp(-age / (tau x the validation rows));
+- the horizon before the origin: the difficulty blended with the model's MAE on the H rows
+  just before each window's origin (`intervals.with_recent`, prior P windows' weight for
+  the training difficulty). forecaster's default is the spread + 1 x the 28-cycle scale
+  x this, recency-weighted, P = 4; the last row is forecaster's own
+  `pipeline.calibrate`, which must reproduce it (up to the split-conformal correction,
+  which the weighted rows here leave out).
 """
 
 from __future__ import annotations
@@ -49,13 +54,15 @@ from benchmarks.accuracy import (  # noqa: E402
 from forecaster import inference  # noqa: E402
 from forecaster.artifact import Artifact  # noqa: E402
 from forecaster.data import Panel  # noqa: E402
-from forecaster.forecast import error_scales, model_bounds  # noqa: E402
+from forecaster.forecast import error_scales, model_bounds, recent_difficulty  # noqa: E402
 from forecaster.frequency import season_length  # noqa: E402
 from forecaster.intervals import (  # noqa: E402
     DIFFICULTY_WINDOWS,
+    RECENT_PRIOR,
     calibration_origins,
     conformal_quantiles,
     quantiles_at,
+    with_recent,
 )
 from forecaster.metrics import (  # noqa: E402
     hold_forecast,
@@ -264,12 +271,22 @@ def run(case: Case) -> dict[str, dict[str, float]]:
                           weight)  # fmt: skip
 
     rho = shrunk(errors, train["local28"], series, 1.0)
-    conformal("default, symmetric (quantiles of |error|)", val["local28"] * rho[val["series"]],
+    conformal("28 cycles, symmetric (quantiles of |error|)", val["local28"] * rho[val["series"]],
               test["local28"] * rho[test["series"]], 1.0, symmetric=True)  # fmt: skip
     for recency in (1.0, 0.5):
-        conformal(f"default, validation windows weighted by recency (tau = {recency:g} x "
+        conformal(f"28 cycles, validation windows weighted by recency (tau = {recency:g} x "
                   "validation rows)", val["local28"] * rho[val["series"]],
                   test["local28"] * rho[test["series"]], 1.0, recency=recency)  # fmt: skip
+    # the difficulty with the horizon before each window's origin counted beside it
+    val_recent = recent_difficulty(artifact, panel, val["series"], val_origins, val["local28"])
+    test_recent = recent_difficulty(artifact, panel, case.test_series, case.test_origins,
+                                    test["local28"])  # fmt: skip
+    for prior in (1.0, 3.0, 4.0, 8.0):
+        default = " (default)" if prior == RECENT_PRIOR else ""
+        conformal(f"... and the horizon before the origin, prior {prior:g}{default}",
+                  val["local28"] * with_recent(rho[val["series"]], val_recent, prior),
+                  test["local28"] * with_recent(rho[test["series"]], test_recent, prior), 1.0,
+                  recency=1.0)  # fmt: skip
 
     # forecaster's own calibration and bounds, which the default row must reproduce
     artifact.intervals = calibrate(artifact, panel, split)

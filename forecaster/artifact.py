@@ -229,6 +229,11 @@ def _metadata(artifact: Artifact) -> dict[str, Any]:
             "new_series_factor": artifact.intervals.new_series_factor.tolist(),
             "spread_weight": artifact.intervals.spread_weight,
             "info": artifact.intervals.info,
+            **(
+                {}
+                if artifact.intervals.recent_prior is None
+                else {"recent_prior": artifact.intervals.recent_prior}
+            ),
         },
     }
 
@@ -805,9 +810,10 @@ def _intervals(
         if present:
             raise ModelFileError(f"model file's tensor {present[0]} has no metadata; {_EDITED}")
         return None
-    values = _keys(
-        "intervals", value, ("probabilities", "new_series_factor", "spread_weight", "info")
-    )
+    keys = ["probabilities", "new_series_factor", "spread_weight", "info"]
+    if isinstance(value, dict) and "recent_prior" in value:  # written since it counts
+        keys.append("recent_prior")
+    values = _keys("intervals", value, keys)
     if len(present) != len(_INTERVAL_TENSORS):
         raise ModelFileError(f"model file's intervals lack their tensors; {_EDITED}")
     if values["probabilities"] != PROBABILITIES.tolist():
@@ -822,6 +828,11 @@ def _intervals(
         raise _bad("intervals.spread_weight", weight, "a finite number >= 0")
     if not isinstance(values["info"], dict):
         raise _bad("intervals.info", values["info"], "an object")
+    recent_prior = values.get("recent_prior")
+    if recent_prior is not None and (
+        type(recent_prior) not in (int, float) or not 0 <= recent_prior <= _MAX_SCALE
+    ):
+        raise _bad("intervals.recent_prior", recent_prior, "a finite number >= 0")
     quantiles = _tensor(tensors, "intervals.quantiles",
                         (config.horizon, len(PROBABILITIES), channels))  # fmt: skip
     scale = _tensor(tensors, "intervals.scale", (n_series, channels))
@@ -836,4 +847,5 @@ def _intervals(
                 f"model file's tensor intervals.{name} holds a value that is not finite and "
                 f">= 0; {_EDITED}"
             )
-    return Intervals(quantiles, difficulty, scale, factor, float(weight), values["info"])
+    return Intervals(quantiles, difficulty, scale, factor, float(weight), values["info"],
+                     None if recent_prior is None else float(recent_prior))  # fmt: skip

@@ -26,6 +26,7 @@ from forecaster.intervals import (
     LOCAL_SEASONS,
     Intervals,
     base_scale,
+    recent_ratio,
     too_few_windows,
     unresolved,
 )
@@ -119,7 +120,7 @@ def _shown(ids: list[str], limit: int = 5) -> str:
 
 
 def window_scaler(
-    artifact: Artifact, panel: Panel, series: np.ndarray, origins: np.ndarray
+    artifact: Artifact, panel: Panel, series: np.ndarray, origins: np.ndarray, warn: bool = True
 ) -> Scaler:
     """Statistics (N, C) for the window of ``series[k]`` that ends before row ``origins[k]``.
 
@@ -141,7 +142,7 @@ def window_scaler(
         mean[k] = rows.mean(axis=0)
         std[k] = np.where(spread > 1e-12 * np.maximum(np.abs(mean[k]), 1e-300), spread, 1.0)
     new = sorted({panel.ids[s] for s in series[~seen]})
-    if new:
+    if new and warn:
         log.warning(
             "%d series not seen in training (%s): each window scaled by the rows before it",
             len(new),
@@ -254,7 +255,36 @@ def error_scales(
         intervals.new_series_factor[None, :],
     )  # fmt: skip
     rows = [panel.series(int(s))[: int(o)] for s, o in zip(series, origins, strict=True)]
-    return factor * base_scale(rows, season_length(artifact.freq))
+    scale = base_scale(rows, season_length(artifact.freq))
+    recent = None
+    if intervals.recent_prior is not None:
+        recent = recent_difficulty(artifact, panel, series, origins, scale)
+    return intervals.factor(factor, recent) * scale
+
+
+def recent_difficulty(
+    artifact: Artifact, panel: Panel, series: np.ndarray, origins: np.ndarray, scale: np.ndarray
+) -> np.ndarray:
+    """How the model did on the horizon just before each origin (`intervals.recent_ratio`,
+    (N, C)): its forecast of the rows [origin - H, origin) from the rows before them,
+    against what they were. NaN where the rows before the origin are too few for it.
+
+    Only rows before the origin are read, so a backtest stays honest; it costs one more
+    pass of the network over the windows."""
+    horizon = artifact.model_config.horizon
+    ratio = np.full(scale.shape, np.nan)
+    starts = np.asarray(origins, dtype=np.int64) - horizon
+    usable = np.flatnonzero(starts >= required_rows(artifact))
+    if not len(usable):
+        return ratio
+    s, o = series[usable], starts[usable]
+    scaler = window_scaler(artifact, panel, s, o, warn=False)
+    contexts = model_inputs(artifact, panel, scaler, s, o, window_scaler=scaler)
+    scaled, _ = run_ensemble(artifact, contexts)
+    forecasts = scaler.inverse(scaled.astype(np.float64), np.arange(len(s)))
+    actuals = panel.values[(panel.offsets[s] + o)[:, None] + np.arange(horizon)]
+    ratio[usable] = recent_ratio(actuals - forecasts, scale[usable])
+    return ratio
 
 
 def model_bounds(

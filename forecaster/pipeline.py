@@ -17,7 +17,7 @@ from forecaster.config import ModelConfig, TrainConfig
 from forecaster.data import Panel, Schema
 from forecaster.distributed import World, one_machine_cpu, placements, share_networks
 from forecaster.errors import DataError, UsageError
-from forecaster.forecast import model_inputs, run_ensemble, run_model
+from forecaster.forecast import model_inputs, recent_difficulty, run_ensemble, run_model
 from forecaster.frequency import default_horizon, default_lookback, season_length, weekly_cycle
 from forecaster.intervals import (
     DIFFICULTY_PRIOR,
@@ -491,14 +491,18 @@ def calibrate(
     tr_series, tr_origins = difficulty_origins(split.n_train, horizon)
     tr_forecasts, _ = _window_forecasts(artifact, panel, tr_series, tr_origins)
     everyone = np.arange(panel.n_series)
+    scale, end_scale = recent(series, origins), recent(everyone, panel.lengths)
+    before = (recent_difficulty(artifact, panel, series, origins, scale),
+              recent_difficulty(artifact, panel, everyone, panel.lengths, end_scale))  # fmt: skip
     return fit_intervals(
-        (forecasts, spread, _actuals(panel, series, origins, horizon), series,
-         recent(series, origins), recency_weights(series, origins, split.n_val)),
+        (forecasts, spread, _actuals(panel, series, origins, horizon), series, scale,
+         recency_weights(series, origins, split.n_val)),
         (tr_forecasts, _actuals(panel, tr_series, tr_origins, horizon), tr_series,
          recent(tr_series, tr_origins)),
-        recent(everyone, panel.lengths),
+        end_scale,
         prior,
         spread_weight,
+        before,
     )  # fmt: skip
 
 

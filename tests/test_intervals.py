@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 from pathlib import Path
@@ -246,6 +247,81 @@ def test_intervals_cover_held_out_noise_at_their_level(
     assert report["pinball"] < report["baselines"]["seasonal_naive"]["pinball"]
 
 
+def test_a_rough_horizon_before_the_origin_widens_the_interval(
+    sine: tuple[Path, Path, float], tmp_path: Path
+) -> None:
+    """The model's miss on the horizon just before the origin counts in the width: noise
+    added to those 12 rows widens the interval more than the recent scale alone would (a
+    model calibrated before that window counted, `recent_prior` None, gets the scale
+    alone)."""
+    from forecaster.data import load_panel_like
+    from forecaster.forecast import error_scales
+
+    model, data, sigma = sine
+    artifact = artifact_io.load(model)
+    assert artifact.intervals is not None and artifact.intervals.recent_prior is not None
+    frame = pd.read_csv(data)
+    rough = frame.copy()
+    rough.loc[len(rough) - 12 :, "y"] += 6 * sigma * np.random.default_rng(1).standard_normal(12)
+    scales = {}
+    for name, part in (("calm", frame), ("rough", rough)):
+        path = tmp_path / f"{name}.csv"
+        part.to_csv(path, index=False)
+        panel = load_panel_like(path, artifact.schema, artifact.freq)
+        one, end = np.zeros(1, np.int64), panel.lengths
+        with_window = error_scales(artifact, panel, one, end)[0, 0]
+        artifact.intervals.recent_prior = None
+        scale_alone = error_scales(artifact, panel, one, end)[0, 0]
+        artifact.intervals.recent_prior = 4.0
+        scales[name] = (with_window, scale_alone)
+    widened = scales["rough"][0] / scales["calm"][0]
+    by_scale = scales["rough"][1] / scales["calm"][1]
+    assert by_scale > 1.0  # the rough rows are among the recent 28 cycles too
+    assert widened > 1.2 * by_scale
+
+
+def test_the_horizon_before_an_origin_reads_no_row_after_it(
+    sine: tuple[Path, Path, float],
+) -> None:
+    """A backtest's window before each origin is forecast and scored on rows before the
+    origin only: changing every later row leaves it alone, changing one of its rows
+    does not."""
+    from forecaster.data import load_panel_like
+    from forecaster.forecast import recent_difficulty
+
+    model, data, _ = sine
+    artifact = artifact_io.load(model)
+    panel = load_panel_like(data, artifact.schema, artifact.freq)
+    origins = np.array([600, 1000, 1500, 2000])
+    series = np.zeros(len(origins), np.int64)
+    scale = np.ones((len(origins), 1))
+    before = recent_difficulty(artifact, panel, series, origins, scale)
+    assert np.isfinite(before).all()
+    for k, origin in enumerate(origins):
+        later = panel.values.copy()
+        later[origin:] += 100.0
+        edited = dataclasses.replace(panel, values=later)
+        again = recent_difficulty(artifact, edited, series[k : k + 1], origins[k : k + 1],
+                                  scale[:1])  # fmt: skip
+        assert again[0, 0] == pytest.approx(before[k, 0], rel=1e-9)
+        inside = panel.values.copy()
+        inside[origin - 1] += 100.0
+        moved = recent_difficulty(artifact, dataclasses.replace(panel, values=inside),
+                                  series[k : k + 1], origins[k : k + 1], scale[:1])  # fmt: skip
+        assert moved[0, 0] > before[k, 0] + 5.0
+    # too few rows before the origin for the window: no recent figure
+    assert np.isnan(recent_difficulty(artifact, panel, series[:1], np.array([12]), scale[:1]))
+
+
+def test_with_recent_counts_the_window_as_one_more() -> None:
+    """Difficulty 1 over four windows beside a recent window of 3: (3 + 4) / 5; without a
+    recent window, the difficulty as it was."""
+    from forecaster.intervals import with_recent
+
+    blended = with_recent(np.array([[1.0], [2.0]]), np.array([[3.0], [np.nan]]), 4.0)
+    assert blended[:, 0].tolist() == pytest.approx([7.0 / 5.0, 2.0])
+
+
 def test_predict_adds_bounds_and_quantiles_named_as_nixtla(
     sine: tuple[Path, Path, float],
 ) -> None:
@@ -449,6 +525,8 @@ def test_predict_with_intervals_in_a_pipeline(sine: tuple[Path, Path, float]) ->
     [
         ("factor", put("intervals.new_series_factor", [-1.0]), "new_series_factor"),
         ("weight", put("intervals.spread_weight", "x"), "spread_weight"),
+        ("recent prior", put("intervals.recent_prior", -1.0), "recent_prior"),
+        ("recent prior text", put("intervals.recent_prior", "4"), "recent_prior"),
         ("grid", put("intervals.probabilities", [0.5]), "not the grid"),
         ("keys", put("intervals.extra", 1), "unknown key"),
         ("no meta", put("intervals", None), "has no metadata"),
@@ -462,6 +540,35 @@ def test_an_edited_calibration_is_refused(
     result = invoke(["predict", "-m", str(bad)])
     assert result.exit_code == 4
     assert phrase in result.stderr
+
+
+def test_a_model_calibrated_before_the_recent_window_keeps_its_bounds(
+    trained_model: Path, tmp_path: Path
+) -> None:
+    """A file without intervals.recent_prior (as forecasters before it wrote them) loads,
+    and its bounds from DATA are the difficulty times the recent scale, as they were."""
+    from forecaster.data import load_panel_like
+    from forecaster.forecast import error_scales
+    from forecaster.frequency import season_length
+    from forecaster.intervals import base_scale
+
+    old = tmp_path / "old.fcst"
+    old.write_bytes(tamper(trained_model.read_bytes(), "new",
+                           meta=drop("intervals.recent_prior")))  # fmt: skip
+    artifact = artifact_io.load(old)
+    assert artifact.intervals is not None and artifact.intervals.recent_prior is None
+    data = tmp_path / "data.csv"
+    seasonal_frame().to_csv(data, index=False)
+    panel = load_panel_like(data, artifact.schema, artifact.freq)
+    one = np.zeros(1, np.int64)
+    recent_scale = base_scale([panel.series(0)], season_length(artifact.freq))[0]
+    expected = artifact.intervals.difficulty[0] * recent_scale
+    assert error_scales(artifact, panel, one, panel.lengths)[0] == pytest.approx(expected)
+    result = invoke(["predict", "-m", str(old), str(data), "--level", "80"])
+    assert result.exit_code == 0, result.stderr
+    assert invoke(["predict", "-m", str(trained_model), str(data), "--level", "80"]).stdout != (
+        result.stdout
+    )
 
 
 def test_crossing_stored_quantiles_are_refused(trained_model: Path, tmp_path: Path) -> None:
@@ -542,19 +649,26 @@ def test_a_series_that_stopped_moving_is_warned_about(tmp_path: Path) -> None:
 
 def test_a_new_series_gets_the_median_difficulty(tmp_path: Path) -> None:
     """The same history under a new id is scaled by the median series' difficulty instead
-    of its own: the widths differ by exactly that ratio (one network: no spread)."""
+    of its own, beside the same window before the origin: the widths differ by exactly
+    that ratio (one network: no spread)."""
+    from forecaster.data import load_panel_like
+    from forecaster.forecast import recent_difficulty
+    from forecaster.frequency import season_length
+    from forecaster.intervals import RECENT_PRIOR, base_scale
+
     frame = long_frame((300, 300, 300, 300))  # four: the median is no single series'
     data = tmp_path / "data.csv"
     frame.to_csv(data, index=False)
     model = tmp_path / "m.fcst"
     assert invoke(["train", str(data), "-o", str(model), "--horizon", "7", *FAST]).exit_code == 0
-    intervals = artifact_io.load(model).intervals
-    assert intervals is not None
+    artifact = artifact_io.load(model)
+    intervals = artifact.intervals
+    assert intervals is not None and intervals.recent_prior == RECENT_PRIOR
     median = np.median(intervals.difficulty[:, 0])
     assert intervals.new_series_factor[0] == pytest.approx(median)
     assert not np.isclose(intervals.difficulty[:, 0], median).any()
     known = frame[frame["unique_id"] == "s2"]
-    widths = {}
+    widths, recent = {}, {}
     for name, part in (("known", known), ("new", known.assign(unique_id="fresh"))):
         path = tmp_path / f"{name}.csv"
         part.to_csv(path, index=False)
@@ -562,8 +676,15 @@ def test_a_new_series_gets_the_median_difficulty(tmp_path: Path) -> None:
             invoke(["predict", "-m", str(model), str(path), "--level", "80", "-q"]).stdout
         ))  # fmt: skip
         widths[name] = (out["y-hi-80"] - out["y-lo-80"]).to_numpy()
-    ratio = intervals.new_series_factor[0] / intervals.difficulty[2, 0]
-    assert not np.isclose(ratio, 1.0)
+        panel = load_panel_like(path, artifact.schema, artifact.freq)
+        scale = base_scale([panel.series(0)], season_length(artifact.freq))
+        recent[name] = recent_difficulty(artifact, panel, np.zeros(1, np.int64),
+                                         panel.lengths, scale)[0, 0] * scale[0, 0]  # fmt: skip
+    # the recent window's error in data units, beside RECENT_PRIOR windows of difficulty
+    own = recent["known"] + RECENT_PRIOR * intervals.difficulty[2, 0] * scale[0, 0]
+    typical = recent["new"] + RECENT_PRIOR * median * scale[0, 0]
+    ratio = typical / own
+    assert np.isfinite(ratio) and not np.isclose(ratio, 1.0)
     assert np.allclose(widths["new"], ratio * widths["known"], rtol=1e-3)  # 6 digits printed
 
 
