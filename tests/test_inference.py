@@ -89,15 +89,24 @@ def test_numpy_forward_matches_a_trained_sized_model_in_batches() -> None:
     assert empty.shape == (0, 24, 1)
 
 
-def test_saturated_gates_stay_finite_and_silent() -> None:
-    """Huge pre-activations: sigmoid must not overflow (no RuntimeWarning, no NaN)."""
-    config = ModelConfig(n_targets=1, lookback=4, horizon=2, hidden=3, layers=1)
+@pytest.mark.parametrize("size", [1e4, 87.5, 88.5, 104.0, 1e30])
+def test_saturated_gates_stay_finite_and_silent(size: float) -> None:
+    """Huge pre-activations (beyond float32 at 1e30 x 3; about -88, where float32's exp
+    leaves the normal range): no overflow or underflow raised, no NaN, and the same
+    forecast as the torch module."""
+    config = ModelConfig(
+        n_targets=1, lookback=4, horizon=2, hidden=3, layers=1, window_norm="none"
+    )  # so the gates see -size at the first step
     model = Ensemble(config)
-    weights = {k: np.full_like(v, 1e4) for k, v in numpy_weights(model).items()}
-    weights["members.0.lstm.weight_ih_l0"] *= -1
+    with torch.no_grad():
+        for name, parameter in model.named_parameters():
+            parameter.fill_(-size if "weight_ih" in name else size)
+    weights = numpy_weights(model)
+    contexts = np.ones((2, 4, 1), np.float32) * 3
     with np.errstate(all="raise"):
-        out = inference.forward(weights, config, np.ones((2, 4, 1), np.float32) * 3)
+        out = inference.forward(weights, config, contexts)
     assert np.isfinite(out).all()
+    np.testing.assert_allclose(out, torch_forecast(model, contexts), rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("layers", [1, 3])
