@@ -119,7 +119,7 @@ def _lstm(weights: dict[str, np.ndarray], layers: int, steps: np.ndarray) -> np.
         outputs = np.empty((batch, steps.shape[1], size), dtype=steps.dtype)
         # The gates in float32 (torch's precision), the products and sums that carry the
         # state across steps in float64: five float64 tanh per step were most of the
-        # forward pass, and NumPy's float32 tanh is 18x faster. sigmoid(x) = (tanh(x / 2)
+        # forward pass, and NumPy's float32 tanh is 5x faster. sigmoid(x) = (tanh(x / 2)
         # + 1) / 2, the three sigmoid gates (i, f, o) in one buffer, in place; tanh
         # saturates to +-1 without overflow, so a huge pre-activation gives a gate of 0 or
         # 1 exactly. Elementwise, so a window's forecast still does not depend on its batch.
