@@ -6,6 +6,7 @@ import dataclasses
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -313,6 +314,50 @@ def test_the_horizon_before_an_origin_reads_no_row_after_it(
     assert np.isnan(recent_difficulty(artifact, panel, series[:1], np.array([12]), scale[:1]))
 
 
+def test_calibration_normalises_each_window_as_predict_would_at_its_origin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The quantiles are fit on validation errors divided by the normaliser that `predict`
+    and `evaluate` compute at those origins (`error_scales`: recent scale, difficulty and
+    the horizon before the origin): recomputed from the predict side they are the stored
+    quantiles. Calibrating with another normaliser (the recent window left out, or read
+    over the window's own targets) would make the bounds answer another question."""
+    from forecaster import pipeline
+    from forecaster.forecast import error_scales
+    from forecaster.intervals import calibration_origins
+
+    captured: dict[str, Any] = {}
+    calibrate, fit = pipeline.calibrate, pipeline.fit_intervals
+
+    def calibrating(artifact: Any, panel: Any, split: Any, *args: Any, **kwargs: Any) -> Any:
+        captured.update(panel=panel, split=split)
+        return calibrate(artifact, panel, split, *args, **kwargs)
+
+    def fitting(validation: Any, *args: Any, **kwargs: Any) -> Any:
+        captured["validation"] = validation
+        return fit(validation, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "calibrate", calibrating)
+    monkeypatch.setattr(pipeline, "fit_intervals", fitting)
+    data, model = tmp_path / "long.csv", tmp_path / "m.fcst"
+    long_frame((200, 160, 140)).to_csv(data, index=False)
+    args = ["train", str(data), "-o", str(model), "--horizon", "7", "--val-fraction", "0.3"]
+    result = invoke([*args, *FAST])
+    assert result.exit_code == 0, result.stderr
+    artifact = artifact_io.load(model)
+    intervals = artifact.intervals
+    assert intervals is not None and intervals.recent_prior is not None
+    forecasts, spread, actuals, series, _, weights = captured["validation"]
+    split, panel = captured["split"], captured["panel"]
+    windows, origins = calibration_origins(split.n_train, split.n_val, 7)
+    assert np.array_equal(windows, series) and len(np.unique(series)) == 3
+    scale = error_scales(artifact, panel, series, origins)
+    assert np.isfinite(scale).all()
+    scores = (actuals - forecasts) / intervals.normaliser(spread, scale)
+    np.testing.assert_allclose(conformal_quantiles(scores, weights), intervals.quantiles,
+                               rtol=1e-9, atol=1e-12)  # fmt: skip
+
+
 def test_with_recent_counts_the_window_as_one_more() -> None:
     """Difficulty 1 over four windows beside a recent window of 3: (3 + 4) / 5; without a
     recent window, the difficulty as it was."""
@@ -527,6 +572,7 @@ def test_predict_with_intervals_in_a_pipeline(sine: tuple[Path, Path, float]) ->
         ("weight", put("intervals.spread_weight", "x"), "spread_weight"),
         ("recent prior", put("intervals.recent_prior", -1.0), "recent_prior"),
         ("recent prior text", put("intervals.recent_prior", "4"), "recent_prior"),
+        ("recent prior null", put("intervals.recent_prior", None), "recent_prior"),
         ("grid", put("intervals.probabilities", [0.5]), "not the grid"),
         ("keys", put("intervals.extra", 1), "unknown key"),
         ("no meta", put("intervals", None), "has no metadata"),
