@@ -125,10 +125,9 @@ def timed(command: list[str], env: dict[str, str]) -> tuple[dict[str, float], st
     return figures, proc.stdout
 
 
-def run_ours(csv: Path, horizon: int, work: Path, extra: list[str]) -> dict[str, Any]:
+def run_ours(csv: Path, horizon: int, model: Path, extra: list[str]) -> dict[str, Any]:
     """Train with the last horizon of every series held out (timed), then score it."""
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
-    model = work / "model.fcst"
     command = [sys.executable, "-m", "forecaster", "train", str(csv), "--horizon",
                str(horizon), "--holdout", str(horizon), "-o", str(model), "--format", "json",
                "--quiet", *extra]  # fmt: skip
@@ -198,12 +197,17 @@ def main() -> None:
     )
     parser.add_argument("--nf-python", help="a Python with neuralforecast, to compare")
     parser.add_argument("--no-ours", action="store_true", help="only NeuralForecast")
+    parser.add_argument(
+        "--keep", type=Path, help="keep each case's model here, e.g. to time predict"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "time.jsonl")
     args = parser.parse_args()
     from forecaster.frequency import season_length
 
     rows = []
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="forecaster-time-") as tmp:
         work = Path(tmp)
         for name in args.cases:
@@ -214,7 +218,9 @@ def main() -> None:
             ours = (
                 {"cpu": float("nan"), "wall": float("nan"), "mase": None, "snaive": None}
                 if args.no_ours
-                else run_ours(csv, horizon, work, shlex.split(args.train_args))
+                else run_ours(
+                    csv, horizon, (args.keep or work) / f"{name}.fcst", shlex.split(args.train_args)
+                )
             )
             record: dict[str, Any] = {"case": name, "rows": len(frame), "horizon": horizon,
                                       "ours": ours, "target_cpu": target,
