@@ -828,7 +828,7 @@ def _intervals(
         raise _bad("intervals.spread_weight", weight, "a finite number >= 0")
     if not isinstance(values["info"], dict):
         raise _bad("intervals.info", values["info"], "an object")
-    recent_prior = values.get("recent_prior")  # absent in files written before it counted
+    recent_prior: Any = values.get("recent_prior")  # absent in files written before it
     if "recent_prior" in values and (
         type(recent_prior) not in (int, float) or not 0 <= recent_prior <= _MAX_SCALE
     ):
