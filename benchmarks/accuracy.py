@@ -122,6 +122,8 @@ def apply_patch(spec: str) -> None:
     check-every=N    check validation every N training windows (default 2,000)
     max-val-windows=N  validation windows per check (default 3,000)
     patience-checks=N  early stopping waits at most N checks (default train.PATIENCE_MAX_CHECKS)
+    every-check      check every 2,000 windows in every epoch, also where epochs sample a
+                     larger set (before 2026-12-04: see train.SAMPLED_EPOCH_CHECKS)
     """
     from forecaster import model as model_module
     from forecaster import train as train_module
@@ -180,6 +182,8 @@ def apply_patch(spec: str) -> None:
                     group["lr"] = value
 
         train_module.Adam = AdamW  # type: ignore[misc,assignment]
+    elif name == "every-check":
+        train_module.SAMPLED_EPOCH_CHECKS = False
     elif name == "patience-checks":
         train_module.PATIENCE_MAX_CHECKS = int(value)
     elif name == "check-every":

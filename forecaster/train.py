@@ -2,7 +2,8 @@
 
 Full backpropagation through the lookback window (no truncation: windows are short enough),
 Adam (`optim`), gradient-norm clipping and early stopping that restores the best weights, with the
-validation loss checked several times within a big epoch (`validation_checks`).
+validation loss checked several times within a big epoch (`validation_checks`), and only at
+the end of later epochs where epochs sample a larger set (`SAMPLED_EPOCH_CHECKS`).
 """
 
 from __future__ import annotations
@@ -38,6 +39,12 @@ CHECK_AT_START = True
 # (benchmarks/README.md, "Time to forecast").
 PATIENCE_MAX_CHECKS = 10
 DEFAULT_PATIENCE = 8
+# When epochs sample a larger set, only the first epoch checks every WINDOWS_PER_CHECK
+# windows; later ones check at their end. On M4 Hourly the checks (3,000 validation windows
+# every 2,000 training windows) were a quarter of the training time, while its networks
+# improve up to their last epoch: 70 checks a network instead of 601 gave OWA 0.431
+# (0.429-0.437) against 0.432 (0.429-0.436) (benchmarks/README.md, "Time to forecast").
+SAMPLED_EPOCH_CHECKS = True
 LOSSES: dict[str, type[nn.Module]] = {"mse": nn.MSELoss, "mae": nn.L1Loss, "huber": nn.HuberLoss}
 
 
@@ -148,6 +155,11 @@ def train_model(
     patience_checks = (patience or DEFAULT_PATIENCE) * checks
     if not patience and per_epoch >= n_train:  # automatic, and each epoch sees every window
         patience_checks = min(patience_checks, PATIENCE_MAX_CHECKS)
+    # Where epochs sample a larger set, epochs after the first check only at their end
+    # (`SAMPLED_EPOCH_CHECKS`), so patience counts the windows seen since the best check.
+    sampled = SAMPLED_EPOCH_CHECKS and per_epoch < n_train and checks > 1
+    patience_windows = (patience or DEFAULT_PATIENCE) * per_epoch
+    best_seen = 0
     result = TrainResult()
     best_state: dict[str, torch.Tensor] | None = None
     best_score, stale = math.inf, 0
@@ -165,7 +177,7 @@ def train_model(
             return False
         return world.any(time.perf_counter() >= deadline)  # every rank stops at one step
 
-    seen = 0
+    seen, patient = 0, True
     for epoch in range(1, epochs + 1):
         if out_of_time():
             result.stopped_by_time = True
@@ -196,6 +208,8 @@ def train_model(
                     result.stopped_by_time = True
                     break
             seen = (epoch - 1) * per_epoch + done
+            if sampled and epoch > 1 and bound != bounds[-1] and not result.stopped_by_time:
+                continue
             train_loss = world.sum(total.item())[0] / done
             if not math.isfinite(train_loss):
                 raise TrainingDiverged(
@@ -210,7 +224,7 @@ def train_model(
             score = val_loss if val_loss is not None else train_loss
             best = score < best_score
             if best:
-                best_score, stale, result.best_epoch = score, 0, epoch
+                best_score, stale, result.best_epoch, best_seen = score, 0, epoch, seen
                 best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
                 result.best_val_loss, result.best_train_loss = val_loss, train_loss
             else:
@@ -223,7 +237,8 @@ def train_model(
                         windows=seen, budget=epochs * per_epoch,
                     )
                 )  # fmt: skip
-            if stale >= patience_checks or result.stopped_by_time:
+            patient = seen - best_seen < patience_windows if sampled else stale < patience_checks
+            if not patient or result.stopped_by_time:
                 break
         if schedule == "cosine":
             # Cosine decay over the epoch budget: large steps early, fine ones before stopping.
@@ -235,7 +250,7 @@ def train_model(
         result.epochs_run = epoch
         if result.stopped_by_time:
             break
-        if stale >= patience_checks:
+        if not patient:
             result.stopped_early = True
             break
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from forecaster import artifact as artifact_io
 from forecaster.config import TrainConfig
@@ -169,6 +170,71 @@ def test_mid_epoch_checks_keep_the_best_weights_seen_at_any_check(
     loss = torch.nn.MSELoss()
     kept = original(model, windows, windows.val_starts, loss, torch.autocast("cpu", enabled=False))
     assert kept == pytest.approx(min(seen), rel=1e-6)
+
+
+def _sine_windows(n_train: int):  # type: ignore[no-untyped-def]
+    from forecaster.windows import WindowSet
+
+    rng = np.random.default_rng(0)
+    steps = np.arange(n_train + 600)
+    series = np.sin(steps / 3) + 0.3 * rng.normal(size=len(steps))
+    return WindowSet(
+        series=torch.from_numpy(series.astype(np.float32)[:, None]),
+        train_starts=torch.arange(n_train),
+        val_starts=torch.arange(n_train, n_train + 500),
+        lookback=8,
+        horizon=2,
+    )
+
+
+@pytest.mark.parametrize(
+    ("n_train", "epoch_ends"),
+    [(6000, [3, 6, 9]), (12000, [3, 4, 5])],
+    ids=["every epoch sees every window", "epochs sample a larger set"],
+)
+def test_epochs_that_sample_a_larger_set_check_every_2000_windows_only_in_the_first(
+    n_train: int, epoch_ends: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """6,000 windows an epoch: three checks in each, or, when there are more windows than
+    an epoch visits, three in the first and one at the end of each later epoch."""
+    from forecaster import train
+    from forecaster.model import LSTMForecaster, ModelConfig
+
+    seen: list[float] = []
+    original = train.evaluate_loss
+
+    def counting(*args: object, **kwargs: object) -> float:
+        seen.append(original(*args, **kwargs))  # type: ignore[arg-type]
+        return seen[-1]
+
+    monkeypatch.setattr(train, "evaluate_loss", counting)
+    torch.manual_seed(0)
+    model = LSTMForecaster(ModelConfig(n_targets=1, lookback=8, horizon=2, hidden=4, layers=1))
+    windows = _sine_windows(n_train)
+    result = train.train_model(model, windows, epochs=3, batch_size=200, lr=0.01, patience=5,
+                               max_windows_per_epoch=6000, schedule="none")  # fmt: skip
+    assert result.epochs_run == 3
+    assert len(seen) == epoch_ends[-1] + 1  # the starting weights' check first
+    assert result.best_val_loss == min(seen)
+    assert [h["val_loss"] for h in result.history] == [seen[i] for i in epoch_ends]
+
+
+@pytest.mark.parametrize(("patience", "epochs_run"), [(2, 2), (0, 8)])
+def test_patience_in_epochs_holds_where_later_epochs_check_once(
+    patience: int, epochs_run: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A validation loss that never improves, on epochs of 6,000 of 12,000 windows (three
+    checks in the first epoch, one in each later): training waits ``patience`` epochs (8
+    by default), as it did when every epoch checked three times."""
+    from forecaster import train
+    from forecaster.model import LSTMForecaster, ModelConfig
+
+    monkeypatch.setattr(train, "evaluate_loss", lambda *args: 1.0)
+    torch.manual_seed(0)
+    model = LSTMForecaster(ModelConfig(n_targets=1, lookback=8, horizon=2, hidden=4, layers=1))
+    result = train.train_model(model, _sine_windows(12000), epochs=50, batch_size=500,
+                               lr=0.01, patience=patience, max_windows_per_epoch=6000)  # fmt: skip
+    assert result.stopped_early and result.epochs_run == epochs_run
 
 
 @pytest.mark.parametrize(
