@@ -122,6 +122,7 @@ def apply_patch(spec: str) -> None:
     check-every=N    check validation every N training windows (default 2,000)
     max-val-windows=N  validation windows per check (default 3,000)
     patience-checks=N  early stopping waits at most N checks (default train.PATIENCE_MAX_CHECKS)
+    per-tensor-adam  Adam's update tensor by tensor (before 2026-12-04: see optim._FlatBuffers)
     every-check      check every 2,000 windows in every epoch, also where epochs sample a
                      larger set (before 2026-12-04: see train.SAMPLED_EPOCH_CHECKS)
     """
@@ -182,6 +183,10 @@ def apply_patch(spec: str) -> None:
                     group["lr"] = value
 
         train_module.Adam = AdamW  # type: ignore[misc,assignment]
+    elif name == "per-tensor-adam":
+        from forecaster import optim as optim_module
+
+        optim_module._FlatBuffers.over = classmethod(lambda cls, params: None)  # type: ignore[method-assign,assignment,arg-type]
     elif name == "every-check":
         train_module.SAMPLED_EPOCH_CHECKS = False
     elif name == "patience-checks":

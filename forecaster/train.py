@@ -254,6 +254,7 @@ def train_model(
             result.stopped_early = True
             break
 
+    optimizer.release()
     if best_state is not None:
         model.load_state_dict(best_state)
     result.seconds = time.perf_counter() - started

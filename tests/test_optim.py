@@ -28,6 +28,7 @@ def _train(use_torch: bool, epochs: int = 4, foreach: bool = False) -> list[torc
         schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
     else:
         optimizer = Adam(model.parameters(), lr=3e-3)
+        assert optimizer.flat is not None  # the one-buffer form is what is checked here
     for epoch in range(1, epochs + 1):
         model.train()  # dropout draws from torch's generator, the same in both runs
         for _ in range(15):
@@ -84,6 +85,27 @@ def test_a_parameter_without_a_gradient_is_left_alone_as_torch_leaves_it() -> No
 
     ours, theirs = run(Adam), run(torch.optim.Adam)
     assert all(torch.equal(a, b) for a, b in zip(ours, theirs, strict=True))
+
+
+def test_the_parameters_share_one_buffer_while_trained_and_own_their_storage_after() -> None:
+    """One buffer makes each update a few operations in all; a model trained and saved
+    afterwards must hold no tensor that shares memory with another."""
+    from forecaster.train import train_model
+    from tests.test_training import _sine_windows
+
+    torch.manual_seed(0)
+    model = LSTMForecaster(ModelConfig(n_targets=1, lookback=8, horizon=2, hidden=4))
+    optimizer = Adam(model.parameters(), lr=3e-3)
+    storages = {p.untyped_storage().data_ptr() for p in model.parameters()}
+    assert len(storages) == 1
+    optimizer.release()
+    assert len({p.untyped_storage().data_ptr() for p in model.parameters()}) == len(
+        list(model.parameters())
+    )
+    train_model(model, _sine_windows(1000), epochs=1, batch_size=100, lr=3e-3, patience=1)
+    assert len({p.untyped_storage().data_ptr() for p in model.parameters()}) == len(
+        list(model.parameters())
+    )
 
 
 def test_train_does_not_import_torchs_compiler(tmp_path: Path) -> None:
