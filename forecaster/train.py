@@ -200,7 +200,7 @@ def train_model(
                 optimizer.zero_grad()
                 (batch_loss * weight if world.parallel else batch_loss).backward()
                 # Clipping bounds the step when BPTT gradients spike on an unusual window.
-                nn.utils.clip_grad_norm_(model.parameters(), CLIP_NORM)
+                optimizer.clip_grad_norm(CLIP_NORM)
                 optimizer.step()
                 total += batch_loss.detach() * (len(starts) if weight else 0)
                 done = min(first + batch_size, bound)

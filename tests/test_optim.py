@@ -37,7 +37,10 @@ def _train(use_torch: bool, epochs: int = 4, foreach: bool = False) -> list[torc
             loss = nn.functional.l1_loss(model(context), target)
             optimizer.zero_grad()
             loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            if isinstance(optimizer, Adam):
+                optimizer.clip_grad_norm(1.0)
+            else:
+                nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
         if use_torch:
             schedule.step()
