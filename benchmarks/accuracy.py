@@ -123,6 +123,8 @@ def apply_patch(spec: str) -> None:
     max-val-windows=N  validation windows per check (default 3,000)
     patience-checks=N  early stopping waits at most N checks (default train.PATIENCE_MAX_CHECKS)
     per-tensor-adam  Adam's update tensor by tensor (before 2026-12-04: see optim._FlatBuffers)
+    no-final-decay   stop when automatic patience runs out, without the final decay (and
+                     without the plateau rule; before 2026-12-04: see train.FINAL_DECAY_EPOCHS)
     every-check      check every 2,000 windows in every epoch, also where epochs sample a
                      larger set (before 2026-12-04: see train.SAMPLED_EPOCH_CHECKS)
     """
@@ -187,6 +189,8 @@ def apply_patch(spec: str) -> None:
         from forecaster import optim as optim_module
 
         optim_module._FlatBuffers.over = classmethod(lambda cls, params: None)  # type: ignore[method-assign,assignment,arg-type]
+    elif name == "no-final-decay":
+        train_module.FINAL_DECAY_EPOCHS = 0
     elif name == "every-check":
         train_module.SAMPLED_EPOCH_CHECKS = False
     elif name == "patience-checks":

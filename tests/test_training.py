@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -219,22 +220,70 @@ def test_epochs_that_sample_a_larger_set_check_every_2000_windows_only_in_the_fi
     assert [h["val_loss"] for h in result.history] == [seen[i] for i in epoch_ends]
 
 
-@pytest.mark.parametrize(("patience", "epochs_run"), [(2, 2), (0, 8)])
-def test_patience_in_epochs_holds_where_later_epochs_check_once(
-    patience: int, epochs_run: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A validation loss that never improves, on epochs of 6,000 of 12,000 windows (three
-    checks in the first epoch, one in each later): training waits ``patience`` epochs (8
-    by default), as it did when every epoch checked three times."""
+def _train_on_scores(
+    scores: list[float], monkeypatch: pytest.MonkeyPatch, **options: object
+) -> tuple[object, list[float]]:
+    """Train on epochs of 6,000 of 12,000 windows (three checks in the first epoch, one in
+    each later) with validation scores given in order (the last one repeated), and return
+    the result with the learning rate of every epoch."""
     from forecaster import train
     from forecaster.model import LSTMForecaster, ModelConfig
 
-    monkeypatch.setattr(train, "evaluate_loss", lambda *args: 1.0)
+    given = iter(scores)
+    monkeypatch.setattr(train, "evaluate_loss", lambda *args: next(given, scores[-1]))
+    rates: list[float] = []
+
+    class Recording(train.Adam):  # type: ignore[misc,name-defined]
+        def step(self) -> None:
+            if not rates or rates[-1] != self.lr:
+                rates.append(self.lr)
+            super().step()
+
+    monkeypatch.setattr(train, "Adam", Recording)
     torch.manual_seed(0)
     model = LSTMForecaster(ModelConfig(n_targets=1, lookback=8, horizon=2, hidden=4, layers=1))
-    result = train.train_model(model, _sine_windows(12000), epochs=50, batch_size=500,
-                               lr=0.01, patience=patience, max_windows_per_epoch=6000)  # fmt: skip
-    assert result.stopped_early and result.epochs_run == epochs_run
+    result = train.train_model(model, _sine_windows(12000), epochs=50, batch_size=2000,
+                               lr=0.01, max_windows_per_epoch=6000, **options)  # fmt: skip
+    return result, rates
+
+
+@pytest.mark.parametrize(
+    ("patience", "schedule", "epochs_run"),
+    [(2, "cosine", 2), (0, "none", 8)],
+    ids=["as given", "automatic, constant rate"],
+)
+def test_patience_in_epochs_holds_where_later_epochs_check_once(
+    patience: int, schedule: str, epochs_run: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A validation loss that never improves: training waits ``patience`` epochs (8 by
+    default), as it did when every epoch checked three times, and then stops."""
+    result, _ = _train_on_scores([1.0], monkeypatch, patience=patience, schedule=schedule)
+    assert result.stopped_early and result.epochs_run == epochs_run  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("scores", "decay_starts"),
+    [([1.0], 4), ([1.0] * 4 + [0.9, 0.95], 11), ([1.0] * 4 + [0.99, 1.0], 6)],
+    ids=["nothing gained: 3 epochs", "10% gained: 8 epochs", "1% gained: 3 epochs"],
+)
+def test_automatic_patience_ends_in_a_decay_of_the_rate_to_zero_over_six_epochs(
+    scores: list[float], decay_starts: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where epochs sample a larger set: when validation stops improving (for 8 epochs, or
+    3 when it gained less than 2% on the first epoch's best), the rate falls from where it
+    was to zero along a cosine over 6 more epochs, and then training ends."""
+    from forecaster.optim import cosine_decay
+
+    result, rates = _train_on_scores(scores, monkeypatch, patience=0)
+    assert result.stopped_early  # type: ignore[attr-defined]
+    assert result.epochs_run == decay_starts - 1 + 6  # type: ignore[attr-defined]
+    expected = [0.01]
+    for epoch in range(1, decay_starts - 1):
+        expected.append(cosine_decay(expected[-1], epoch, 50))
+    start = expected[-1]
+    expected += [start * (1 + math.cos(math.pi * k / 7)) / 2 for k in range(1, 7)]
+    assert rates == pytest.approx(expected, rel=1e-12)
+    assert rates[-1] < 0.05 * start  # (1 + cos(6 pi / 7)) / 2 of it
 
 
 @pytest.mark.parametrize(
