@@ -19,6 +19,12 @@ import torch
 
 __all__ = ["Adam", "cosine_decay"]
 
+# One buffer pays where dispatching an operation per tensor costs more than the operation:
+# clipping and the update of 67,552 parameters (M4 Hourly) 0.26 -> 0.17 ms, 81,088 (ETTh1
+# h = 96) 0.29 -> 0.20 ms; 320,416 0.81 / 0.78 ms; 1,140,640 (ETTh1 h = 720, whose skip
+# reads 1,440 rows) 2.70 -> 2.86 ms, where gathering the gradients into it is the cost.
+FLAT_MAX_ELEMENTS = 2**18
+
 
 class Adam:
     """Adam (Kingma and Ba, 2015) with bias correction, on a fixed list of parameters."""
@@ -157,6 +163,8 @@ class _FlatBuffers:
             p.device.type != "cpu" or p.dtype != first.dtype or p.layout != torch.strided
             for p in params
         ):
+            return None
+        if sum(p.numel() for p in params) > FLAT_MAX_ELEMENTS:
             return None
         return cls(params)
 

@@ -111,6 +111,16 @@ def test_the_parameters_share_one_buffer_while_trained_and_own_their_storage_aft
     )
 
 
+def test_big_parameter_sets_keep_the_per_tensor_update() -> None:
+    """Past `FLAT_MAX_ELEMENTS`, copying the gradients into one buffer costs more than it saves."""
+    from forecaster import optim
+
+    small = nn.Linear(100, 100)
+    big = nn.Linear(1000, optim.FLAT_MAX_ELEMENTS // 1000 + 1)
+    assert Adam(small.parameters(), lr=1e-3).flat is not None
+    assert Adam(big.parameters(), lr=1e-3).flat is None
+
+
 def test_train_does_not_import_torchs_compiler(tmp_path: Path) -> None:
     """torch.optim's optimizers import torch._dynamo (1.6-3.5 s of every train process)."""
     data = tmp_path / "long.csv"
