@@ -381,9 +381,9 @@ def train(
     the summary is printed); a failed or interrupted run leaves any previous file untouched.
 
     How long the defaults take, in CPU seconds on one core: a series of 4,000 rows about
-    10 s, of 20,000 rows about 11 s; ETTh1 (11,520 hourly rows) 11 s at horizon 96 and 36 s
-    at 720; 359 weekly series of 1,031 rows 65 s; M4 Hourly (414 series, 353,500 rows)
-    about 4.5 minutes. --max-time caps it; --ensemble 1 takes about a third.
+    8 s, of 20,000 rows about 10 s; ETTh1 (11,520 hourly rows) 10 s at horizon 96 and 33 s
+    at 720; 359 weekly series of 1,031 rows 50 s; M4 Hourly (414 series, 353,500 rows)
+    about 3 minutes. --max-time caps it; --ensemble 1 takes about a third.
     """
     setup_logging(quiet)
     with errors_to_exit_codes():
