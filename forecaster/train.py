@@ -45,10 +45,13 @@ DEFAULT_PATIENCE = 8
 # improve up to their last epoch: 70 checks a network instead of 601 gave OWA 0.431
 # (0.428-0.437) against 0.432 (0.429-0.436) (benchmarks/README.md, "Time to forecast").
 SAMPLED_EPOCH_CHECKS = True
-# There, too, automatic patience running out does not end training at once: the learning
-# rate first decays to zero over FINAL_DECAY_EPOCHS more epochs, as at the end of the full
-# schedule, where most of the gain in validation loss comes. And patience runs out after
-# PLATEAU_EPOCHS when validation has gained less than PLATEAU_GAIN on the first epoch's best:
+# There (with at least 3,000 windows an epoch, so that thinning applies, and the cosine
+# schedule), automatic patience running out does not end training at once: the learning
+# rate first decays along a cosine over FINAL_DECAY_EPOCHS more epochs (the last at 5% of
+# where it started; as many as the budget has left, and never above the schedule's own
+# rate), as at the end of the full schedule, where most of the gain in validation loss
+# comes. And patience runs out after PLATEAU_EPOCHS when validation has gained less than
+# PLATEAU_GAIN on the first epoch's best:
 # a plateau at the full rate, where more epochs at that rate only add noise. The weekly panel
 # of benchmarks/README.md (best weights at its first epoch) took 58-60 s for MASE 0.598, now
 # 48-50 s for 0.590. M4 Hourly gains 9% by its fourth epoch, and in the accuracy protocol
@@ -147,145 +150,152 @@ def train_model(
 
         network = DistributedDataParallel(model)
     optimizer = Adam(model.parameters(), lr=lr)
-    loss_fn = LOSSES[loss]()
-    generator = torch.Generator().manual_seed(seed)
-    # bf16 autocast is for GPUs: CPU kernels may lack it (oneDNN's LSTM fails on CPUs without
-    # bf16 support), and fp32 keeps CPU results deterministic.
-    bf16 = precision == "bf16" and device.type == "cuda"
-    if precision == "bf16" and not bf16:
-        log.warning("--precision bf16 applies on GPU only; training in fp32 on %s", device)
-    autocast = torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=bf16)
-    n_train = len(windows.train_starts)
-    per_epoch = min(n_train, max_windows_per_epoch or n_train)
-    use_val = len(windows.val_starts) > 0
-    # Check points within the epoch (windows done), on whole batches; the last is its end.
-    parts = validation_checks(per_epoch, len(windows.val_starts))
-    bounds = sorted({min(per_epoch, math.ceil(per_epoch * k / parts / batch_size) * batch_size)
-                     for k in range(1, parts + 1)})  # fmt: skip
-    checks = len(bounds)
-    patience_checks = (patience or DEFAULT_PATIENCE) * checks
-    if not patience and per_epoch >= n_train:  # automatic, and each epoch sees every window
-        patience_checks = min(patience_checks, PATIENCE_MAX_CHECKS)
-    # Where epochs sample a larger set, epochs after the first check only at their end
-    # (`SAMPLED_EPOCH_CHECKS`), so patience counts the windows seen since the best check.
-    sampled = SAMPLED_EPOCH_CHECKS and per_epoch < n_train and checks > 1
-    patience_windows = (patience or DEFAULT_PATIENCE) * per_epoch
-    final_decay = sampled and not patience and schedule == "cosine" and FINAL_DECAY_EPOCHS > 0
-    best_seen = 0
-    result = TrainResult()
-    best_state: dict[str, torch.Tensor] | None = None
-    best_score, stale = math.inf, 0
-    started = time.perf_counter()
-    if use_val and CHECK_AT_START:
-        # The starting weights compete too: with a fitted linear skip they are a tuned linear
-        # model (plus the untrained head's small output), which on a small data set the
-        # first steps of training can make worse.
-        best_score = evaluate_loss(model, windows, windows.val_starts, loss_fn, autocast, world)
-        best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        result.best_val_loss = best_score
+    try:
+        loss_fn = LOSSES[loss]()
+        generator = torch.Generator().manual_seed(seed)
+        # bf16 autocast is for GPUs: CPU kernels may lack it (oneDNN's LSTM fails on CPUs without
+        # bf16 support), and fp32 keeps CPU results deterministic.
+        bf16 = precision == "bf16" and device.type == "cuda"
+        if precision == "bf16" and not bf16:
+            log.warning("--precision bf16 applies on GPU only; training in fp32 on %s", device)
+        autocast = torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=bf16)
+        n_train = len(windows.train_starts)
+        per_epoch = min(n_train, max_windows_per_epoch or n_train)
+        use_val = len(windows.val_starts) > 0
+        # Check points within the epoch (windows done), on whole batches; the last is its end.
+        parts = validation_checks(per_epoch, len(windows.val_starts))
+        bounds = sorted({min(per_epoch, math.ceil(per_epoch * k / parts / batch_size) * batch_size)
+                         for k in range(1, parts + 1)})  # fmt: skip
+        checks = len(bounds)
+        patience_checks = (patience or DEFAULT_PATIENCE) * checks
+        if not patience and per_epoch >= n_train:  # automatic, and each epoch sees every window
+            patience_checks = min(patience_checks, PATIENCE_MAX_CHECKS)
+        # Where epochs sample a larger set, epochs after the first check only at their end
+        # (`SAMPLED_EPOCH_CHECKS`), so patience counts the windows seen since the best check.
+        sampled = SAMPLED_EPOCH_CHECKS and per_epoch < n_train and checks > 1
+        patience_windows = (patience or DEFAULT_PATIENCE) * per_epoch
+        final_decay = sampled and not patience and schedule == "cosine" and FINAL_DECAY_EPOCHS > 0
+        best_seen = 0
+        result = TrainResult()
+        best_state: dict[str, torch.Tensor] | None = None
+        best_score, stale = math.inf, 0
+        started = time.perf_counter()
+        if use_val and CHECK_AT_START:
+            # The starting weights compete too: with a fitted linear skip they are a tuned linear
+            # model (plus the untrained head's small output), which on a small data set the
+            # first steps of training can make worse.
+            best_score = evaluate_loss(model, windows, windows.val_starts, loss_fn, autocast, world)
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            result.best_val_loss = best_score
 
-    def out_of_time() -> bool:
-        if deadline is None:
-            return False
-        return world.any(time.perf_counter() >= deadline)  # every rank stops at one step
+        def out_of_time() -> bool:
+            if deadline is None:
+                return False
+            return world.any(time.perf_counter() >= deadline)  # every rank stops at one step
 
-    seen, patient = 0, True
-    first_best = math.inf  # the best score at the end of the first epoch
-    decaying, decay_from = 0, lr  # the final decay's epoch (0: not begun) and first rate
-    for epoch in range(1, epochs + 1):
-        if out_of_time():
-            result.stopped_by_time = True
-            break
-        epoch_start = time.perf_counter()
-        order = _epoch_sample(n_train, per_epoch, generator).to(device)
-        total = torch.zeros((), device=device)  # summed on device: no sync per step
-        val_loss, done = None, 0
-        for bound in bounds:
-            model.train()
-            for first in range(done, bound, batch_size):
-                batch, weight = order[first : first + batch_size], 1.0
-                if world.parallel:
-                    batch, weight = batch_share(order[first : first + batch_size], world)
-                starts = windows.train_starts[batch]
-                context, target = windows.gather(starts)
-                with autocast:
-                    forecast = network(context)
-                batch_loss = loss_fn(forecast.float(), target)
-                optimizer.zero_grad()
-                (batch_loss * weight if world.parallel else batch_loss).backward()
-                # Clipping bounds the step when BPTT gradients spike on an unusual window.
-                optimizer.clip_grad_norm(CLIP_NORM)
-                optimizer.step()
-                total += batch_loss.detach() * (len(starts) if weight else 0)
-                done = min(first + batch_size, bound)
-                if out_of_time():
-                    result.stopped_by_time = True
-                    break
-            seen = (epoch - 1) * per_epoch + done
-            if sampled and epoch > 1 and bound != bounds[-1] and not result.stopped_by_time:
-                continue
-            train_loss = world.sum(total.item())[0] / done
-            if not math.isfinite(train_loss):
-                raise TrainingDiverged(
-                    f"training diverged at epoch {epoch} (loss is {train_loss}); "
-                    f"try a lower learning rate than --lr {lr:g}"
-                )
-            val_loss = (
-                evaluate_loss(model, windows, windows.val_starts, loss_fn, autocast, world)
-                if use_val
-                else None
-            )
-            score = val_loss if val_loss is not None else train_loss
-            best = score < best_score
-            if best:
-                best_score, stale, result.best_epoch, best_seen = score, 0, epoch, seen
-                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-                result.best_val_loss, result.best_train_loss = val_loss, train_loss
-            else:
-                stale += 1
-            if on_epoch is not None:
-                elapsed = time.perf_counter() - started
-                on_epoch(
-                    EpochReport(
-                        epoch, epochs, train_loss, val_loss, elapsed, best,
-                        windows=seen, budget=epochs * per_epoch,
-                    )
-                )  # fmt: skip
-            if sampled:  # the same patience in windows, checks being fewer
-                limit = patience_windows
-                if final_decay and best_score > first_best * (1 - PLATEAU_GAIN):
-                    limit = min(limit, PLATEAU_EPOCHS * per_epoch)
-                patient = bool(decaying) or seen - best_seen < limit
-            else:
-                patient = stale < patience_checks
-            if not patient or result.stopped_by_time:
+        seen, patient = 0, True
+        first_best = math.inf  # the best score at the end of the first epoch
+        decaying, decay_from, decay_epochs = 0, lr, 0  # the final decay's epoch (0: not begun)
+        scheduled = lr  # the cosine schedule's rate, which the final decay never exceeds
+        for epoch in range(1, epochs + 1):
+            if out_of_time():
+                result.stopped_by_time = True
                 break
-        if epoch == 1:
-            first_best = best_score
-        if not patient and final_decay and not decaying and not result.stopped_by_time:
-            decaying, decay_from, patient = 1, optimizer.lr, True
-        if decaying:  # along a cosine from the rate where patience ran out, to zero
-            if decaying > FINAL_DECAY_EPOCHS:
-                patient = False
-            else:
-                turn = math.pi * decaying / (FINAL_DECAY_EPOCHS + 1)
-                optimizer.lr = decay_from * (1 + math.cos(turn)) / 2
-                decaying += 1
-        elif schedule == "cosine":
-            # Cosine decay over the epoch budget: large steps early, fine ones before stopping.
-            optimizer.lr = cosine_decay(optimizer.lr, epoch, epochs)
-        seconds = time.perf_counter() - epoch_start
-        result.history.append(
-            {"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss, "seconds": seconds}
-        )
-        result.epochs_run = epoch
-        if result.stopped_by_time:
-            break
-        if not patient:
-            result.stopped_early = True
-            break
+            epoch_start = time.perf_counter()
+            order = _epoch_sample(n_train, per_epoch, generator).to(device)
+            total = torch.zeros((), device=device)  # summed on device: no sync per step
+            val_loss, done = None, 0
+            for bound in bounds:
+                model.train()
+                for first in range(done, bound, batch_size):
+                    batch, weight = order[first : first + batch_size], 1.0
+                    if world.parallel:
+                        batch, weight = batch_share(order[first : first + batch_size], world)
+                    starts = windows.train_starts[batch]
+                    context, target = windows.gather(starts)
+                    with autocast:
+                        forecast = network(context)
+                    batch_loss = loss_fn(forecast.float(), target)
+                    optimizer.zero_grad()
+                    (batch_loss * weight if world.parallel else batch_loss).backward()
+                    # Clipping bounds the step when BPTT gradients spike on an unusual window.
+                    optimizer.clip_grad_norm(CLIP_NORM)
+                    optimizer.step()
+                    total += batch_loss.detach() * (len(starts) if weight else 0)
+                    done = min(first + batch_size, bound)
+                    if out_of_time():
+                        result.stopped_by_time = True
+                        break
+                seen = (epoch - 1) * per_epoch + done
+                if sampled and epoch > 1 and bound != bounds[-1] and not result.stopped_by_time:
+                    continue
+                train_loss = world.sum(total.item())[0] / done
+                if not math.isfinite(train_loss):
+                    raise TrainingDiverged(
+                        f"training diverged at epoch {epoch} (loss is {train_loss}); "
+                        f"try a lower learning rate than --lr {lr:g}"
+                    )
+                val_loss = (
+                    evaluate_loss(model, windows, windows.val_starts, loss_fn, autocast, world)
+                    if use_val
+                    else None
+                )
+                score = val_loss if val_loss is not None else train_loss
+                best = score < best_score
+                if best:
+                    best_score, stale, result.best_epoch, best_seen = score, 0, epoch, seen
+                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                    result.best_val_loss, result.best_train_loss = val_loss, train_loss
+                else:
+                    stale += 1
+                if on_epoch is not None:
+                    elapsed = time.perf_counter() - started
+                    on_epoch(
+                        EpochReport(
+                            epoch, epochs, train_loss, val_loss, elapsed, best,
+                            windows=seen, budget=epochs * per_epoch,
+                        )
+                    )  # fmt: skip
+                if sampled:  # the same patience in windows, checks being fewer
+                    limit = patience_windows
+                    if final_decay and best_score > first_best * (1 - PLATEAU_GAIN):
+                        limit = min(limit, PLATEAU_EPOCHS * per_epoch)
+                    patient = bool(decaying) or seen - best_seen < limit
+                else:
+                    patient = stale < patience_checks
+                if not patient or result.stopped_by_time:
+                    break
+            if epoch == 1:
+                first_best = best_score
+            if schedule == "cosine":
+                # Cosine decay over the epoch budget: large steps early, fine ones before stopping.
+                scheduled = cosine_decay(scheduled, epoch, epochs)
+            if not patient and final_decay and not decaying and not result.stopped_by_time:
+                # As many of the decay's epochs as the budget has left (none: stop now).
+                decay_epochs = min(FINAL_DECAY_EPOCHS, epochs - epoch)
+                decaying, decay_from, patient = 1, optimizer.lr, decay_epochs > 0
+            if decaying:  # along a cosine from the rate where patience ran out, towards zero
+                if decaying > decay_epochs:
+                    patient = False
+                else:
+                    turn = math.pi * decaying / (decay_epochs + 1)
+                    optimizer.lr = min(decay_from * (1 + math.cos(turn)) / 2, scheduled)
+                    decaying += 1
+            elif schedule == "cosine":
+                optimizer.lr = scheduled
+            seconds = time.perf_counter() - epoch_start
+            result.history.append(
+                {"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss, "seconds": seconds}
+            )
+            result.epochs_run = epoch
+            if result.stopped_by_time:
+                break
+            if not patient:
+                result.stopped_early = True
+                break
 
-    optimizer.release()
+    finally:
+        optimizer.release()  # the parameters own their storage again, whatever happened
     if best_state is not None:
         model.load_state_dict(best_state)
     result.seconds = time.perf_counter() - started

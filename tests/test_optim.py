@@ -17,7 +17,9 @@ from forecaster.optim import Adam, cosine_decay
 from tests.conftest import long_frame, modules_imported_by
 
 
-def _train(use_torch: bool, epochs: int = 4, foreach: bool = False) -> list[torch.Tensor]:
+def _train(
+    use_torch: bool, epochs: int = 4, foreach: bool = False, clip: bool = True
+) -> list[torch.Tensor]:
     """A small LSTM forecaster trained with clipping and the cosine decay, as train.py does."""
     torch.manual_seed(0)
     model = LSTMForecaster(ModelConfig(n_targets=2, lookback=24, horizon=6, segment=6))
@@ -37,9 +39,9 @@ def _train(use_torch: bool, epochs: int = 4, foreach: bool = False) -> list[torc
             loss = nn.functional.l1_loss(model(context), target)
             optimizer.zero_grad()
             loss.backward()
-            if isinstance(optimizer, Adam):
+            if clip and isinstance(optimizer, Adam):
                 optimizer.clip_grad_norm(1.0)
-            else:
+            elif clip:
                 nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
         if use_torch:
@@ -50,9 +52,11 @@ def _train(use_torch: bool, epochs: int = 4, foreach: bool = False) -> list[torc
     return [p.detach().clone() for p in model.parameters()]
 
 
+@pytest.mark.parametrize("clip", [True, False], ids=["clipped", "not clipped"])
 @pytest.mark.parametrize("foreach", [False, True], ids=["torch's CPU default", "foreach"])
-def test_the_weights_are_torchs_to_the_bit(foreach: bool) -> None:
-    ours, theirs = _train(use_torch=False), _train(use_torch=True, foreach=foreach)
+def test_the_weights_are_torchs_to_the_bit(foreach: bool, clip: bool) -> None:
+    ours = _train(use_torch=False, clip=clip)
+    theirs = _train(use_torch=True, foreach=foreach, clip=clip)
     assert len(ours) == len(theirs)
     for mine, reference in zip(ours, theirs, strict=True):
         assert torch.equal(mine, reference)
@@ -74,15 +78,20 @@ def test_the_cosine_decay_is_torchs_rate_for_every_epoch(epochs: int, lr: float)
     assert ours == pytest.approx(0.0, abs=1e-12 * lr)
 
 
-def test_a_parameter_without_a_gradient_is_left_alone_as_torch_leaves_it() -> None:
+@pytest.mark.parametrize("clip", [False, True], ids=["not clipped", "clipped"])
+def test_a_parameter_without_a_gradient_is_left_alone_as_torch_leaves_it(clip: bool) -> None:
     def run(make: type) -> list[torch.Tensor]:
         torch.manual_seed(0)
         used, unused = nn.Parameter(torch.randn(3)), nn.Parameter(torch.randn(3))
         optimizer = make([used, unused], lr=0.1)
         for step in range(4):
             optimizer.zero_grad()
-            loss = (used**2).sum() + ((unused**2).sum() if step >= 2 else 0)
+            loss = 5 * (used**2).sum() + ((unused**2).sum() if step >= 2 else 0)
             loss.backward()
+            if clip and isinstance(optimizer, Adam):
+                optimizer.clip_grad_norm(1.0)
+            elif clip:
+                nn.utils.clip_grad_norm_([used, unused], 1.0)
             optimizer.step()
         return [used.detach(), unused.detach()]
 

@@ -242,8 +242,9 @@ def _train_on_scores(
     monkeypatch.setattr(train, "Adam", Recording)
     torch.manual_seed(0)
     model = LSTMForecaster(ModelConfig(n_targets=1, lookback=8, horizon=2, hidden=4, layers=1))
-    result = train.train_model(model, _sine_windows(12000), epochs=50, batch_size=2000,
-                               lr=0.01, max_windows_per_epoch=6000, **options)  # fmt: skip
+    options = {"epochs": 50, **options}
+    result = train.train_model(model, _sine_windows(12000), batch_size=2000, lr=0.01,
+                               max_windows_per_epoch=6000, **options)  # fmt: skip
     return result, rates
 
 
@@ -259,6 +260,69 @@ def test_patience_in_epochs_holds_where_later_epochs_check_once(
     default), as it did when every epoch checked three times, and then stops."""
     result, _ = _train_on_scores([1.0], monkeypatch, patience=patience, schedule=schedule)
     assert result.stopped_early and result.epochs_run == epochs_run  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("epochs", [3, 5])
+def test_the_final_decay_fits_in_the_epochs_left_and_never_exceeds_the_schedule(
+    epochs: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Patience runs out at epoch 3 (nothing gained): with 5 epochs in all the decay takes
+    the 2 left, below the cosine schedule's own rate; with 3, training stops there."""
+    from forecaster.optim import cosine_decay
+
+    result, rates = _train_on_scores([1.0], monkeypatch, patience=0, epochs=epochs)
+    assert result.stopped_early and result.epochs_run == epochs  # type: ignore[attr-defined]
+    schedule = [0.01]
+    for epoch in range(1, epochs):
+        schedule.append(cosine_decay(schedule[-1], epoch, epochs))
+    assert len(rates) == epochs
+    assert all(rate <= limit for rate, limit in zip(rates, schedule, strict=True))
+    assert rates[:3] == schedule[:3]
+    if epochs == 5:
+        start, left = schedule[2], 2
+        decay = [start * (1 + math.cos(math.pi * k / (left + 1))) / 2 for k in (1, 2)]
+        expected = [min(d, s) for d, s in zip(decay, schedule[3:], strict=True)]
+        assert rates[3:] == pytest.approx(expected)
+
+
+def test_a_deadline_mid_epoch_stops_at_its_batch_and_checks_there(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Out of time in the middle of a later epoch, where checks are otherwise skipped: no
+    batch after the one that ran out, and a check of the weights it left."""
+    from forecaster import train
+    from forecaster.distributed import World
+    from forecaster.model import LSTMForecaster, ModelConfig
+
+    steps: list[int] = []
+    out_at: list[int] = []
+
+    class Recording(train.Adam):  # type: ignore[misc,name-defined]
+        def step(self) -> None:
+            steps.append(1)
+            super().step()
+
+    class Clock(World):
+        def any(self, flag: bool) -> bool:  # the deadline passes after 16 steps
+            if len(steps) >= 16 and not out_at:
+                out_at.append(len(steps))
+            return bool(out_at)
+
+    checks: list[float] = []
+    original = train.evaluate_loss
+    monkeypatch.setattr(train, "Adam", Recording)
+    monkeypatch.setattr(
+        train, "evaluate_loss", lambda *a, **k: checks.append(original(*a, **k)) or checks[-1]
+    )
+    torch.manual_seed(0)
+    model = LSTMForecaster(ModelConfig(n_targets=1, lookback=8, horizon=2, hidden=4, layers=1))
+    result = train.train_model(model, _sine_windows(12000), epochs=5, batch_size=500,
+                               lr=0.01, patience=0, max_windows_per_epoch=6000, deadline=1e18,
+                               world=Clock())  # fmt: skip
+    assert result.stopped_by_time and result.epochs_run == 2
+    assert len(steps) == out_at[0] == 16  # 12 steps an epoch: 4 into the second
+    assert len(checks) == 1 + 3 + 1  # the start, the first epoch's three, the stop
+    assert result.history[-1]["val_loss"] == checks[-1]
 
 
 @pytest.mark.parametrize(

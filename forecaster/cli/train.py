@@ -283,7 +283,7 @@ def train(
             help="Epochs without validation improvement before stopping. \\[default: 8; at "
             "most 10 checks (20,000 windows) when every epoch revisits all the windows; when "
             "epochs sample more, 3 if the first epoch's best was not bettered by 2%, and then "
-            "the rate decays to zero over 6 epochs]",
+            "the rate decays towards zero over 6 epochs]",
             rich_help_panel=TRAINING,
         ),
     ] = None,
