@@ -132,47 +132,6 @@ def test_validation_is_checked_every_two_thousand_windows(
     assert validation_checks(per_epoch, n_val) == checks
 
 
-def test_mid_epoch_checks_keep_the_best_weights_seen_at_any_check(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """6,000 windows per epoch: three checks each; the weights kept are the best check's."""
-    import torch
-
-    from forecaster import train
-    from forecaster.model import LSTMForecaster, ModelConfig
-    from forecaster.windows import WindowSet
-
-    rng = np.random.default_rng(0)
-    steps = np.arange(6600)
-    series = np.sin(steps / 3) + 0.3 * rng.normal(size=6600)
-    windows = WindowSet(
-        series=torch.from_numpy(series.astype(np.float32)[:, None]),
-        train_starts=torch.arange(6000),
-        val_starts=torch.arange(6000, 6500),
-        lookback=8,
-        horizon=2,
-    )
-    seen: list[float] = []
-    original = train.evaluate_loss
-
-    def counting(*args: object, **kwargs: object) -> float:
-        seen.append(original(*args, **kwargs))  # type: ignore[arg-type]
-        return seen[-1]
-
-    monkeypatch.setattr(train, "evaluate_loss", counting)
-    torch.manual_seed(0)
-    model = LSTMForecaster(ModelConfig(n_targets=1, lookback=8, horizon=2, hidden=4, layers=1))
-    result = train.train_model(
-        model, windows, epochs=2, batch_size=200, lr=0.01, patience=5, schedule="none"
-    )
-    assert len(seen) == 7  # the starting weights, then 2 epochs x 3 checks
-    assert result.best_val_loss == min(seen)
-    assert [h["val_loss"] for h in result.history] == [seen[3], seen[6]]  # epoch-end checks
-    loss = torch.nn.MSELoss()
-    kept = original(model, windows, windows.val_starts, loss, torch.autocast("cpu", enabled=False))
-    assert kept == pytest.approx(min(seen), rel=1e-6)
-
-
 def _sine_windows(n_train: int):  # type: ignore[no-untyped-def]
     from forecaster.windows import WindowSet
 
@@ -188,6 +147,44 @@ def _sine_windows(n_train: int):  # type: ignore[no-untyped-def]
     )
 
 
+def _record_checks(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The validation loss of every check `train_model` makes, in order (computed as usual)."""
+    from forecaster import train
+
+    seen: list[float] = []
+    original = train.evaluate_loss
+
+    def counting(*args: object, **kwargs: object) -> float:
+        seen.append(original(*args, **kwargs))  # type: ignore[arg-type]
+        return seen[-1]
+
+    monkeypatch.setattr(train, "evaluate_loss", counting)
+    return seen
+
+
+def test_mid_epoch_checks_keep_the_best_weights_seen_at_any_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """6,000 windows per epoch: three checks each; the weights kept are the best check's."""
+    from forecaster import train
+    from forecaster.model import LSTMForecaster, ModelConfig
+
+    windows = _sine_windows(6000)
+    original = train.evaluate_loss
+    seen = _record_checks(monkeypatch)
+    torch.manual_seed(0)
+    model = LSTMForecaster(ModelConfig(n_targets=1, lookback=8, horizon=2, hidden=4, layers=1))
+    result = train.train_model(
+        model, windows, epochs=2, batch_size=200, lr=0.01, patience=5, schedule="none"
+    )
+    assert len(seen) == 7  # the starting weights, then 2 epochs x 3 checks
+    assert result.best_val_loss == min(seen)
+    assert [h["val_loss"] for h in result.history] == [seen[3], seen[6]]  # epoch-end checks
+    loss = torch.nn.MSELoss()
+    kept = original(model, windows, windows.val_starts, loss, torch.autocast("cpu", enabled=False))
+    assert kept == pytest.approx(min(seen), rel=1e-6)
+
+
 @pytest.mark.parametrize(
     ("n_train", "epoch_ends"),
     [(6000, [3, 6, 9]), (12000, [3, 4, 5])],
@@ -201,14 +198,7 @@ def test_epochs_that_sample_a_larger_set_check_every_2000_windows_only_in_the_fi
     from forecaster import train
     from forecaster.model import LSTMForecaster, ModelConfig
 
-    seen: list[float] = []
-    original = train.evaluate_loss
-
-    def counting(*args: object, **kwargs: object) -> float:
-        seen.append(original(*args, **kwargs))  # type: ignore[arg-type]
-        return seen[-1]
-
-    monkeypatch.setattr(train, "evaluate_loss", counting)
+    seen = _record_checks(monkeypatch)
     torch.manual_seed(0)
     model = LSTMForecaster(ModelConfig(n_targets=1, lookback=8, horizon=2, hidden=4, layers=1))
     windows = _sine_windows(n_train)
@@ -308,12 +298,8 @@ def test_a_deadline_mid_epoch_stops_at_its_batch_and_checks_there(
                 out_at.append(len(steps))
             return bool(out_at)
 
-    checks: list[float] = []
-    original = train.evaluate_loss
     monkeypatch.setattr(train, "Adam", Recording)
-    monkeypatch.setattr(
-        train, "evaluate_loss", lambda *a, **k: checks.append(original(*a, **k)) or checks[-1]
-    )
+    checks = _record_checks(monkeypatch)
     torch.manual_seed(0)
     model = LSTMForecaster(ModelConfig(n_targets=1, lookback=8, horizon=2, hidden=4, layers=1))
     result = train.train_model(model, _sine_windows(12000), epochs=5, batch_size=500,
