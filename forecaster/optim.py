@@ -60,11 +60,11 @@ class Adam:
         clipped there (one scaling instead of one per tensor); the parameters' own `.grad`
         tensors are then left unclipped, for `step` reads only the buffer.
         """
-        flat, grads = self.flat, [param.grad for param in self.params]
-        if flat is None or any(grad is None for grad in grads) or len(set(self.steps)) != 1:
+        flat = self._buffer()
+        if flat is None:
             torch.nn.utils.clip_grad_norm_(self.params, max_norm)
             return
-        torch.cat([grad.reshape(-1) for grad in grads if grad is not None], out=flat.grad)
+        torch.cat([p.grad.reshape(-1) for p in self.params if p.grad is not None], out=flat.grad)
         norms = torch._foreach_norm(flat.grad_views, 2.0)
         total = torch.linalg.vector_norm(torch.stack(norms), 2.0)
         flat.grad.mul_(torch.clamp(max_norm / (total + 1e-6), max=1.0))
@@ -81,8 +81,8 @@ class Adam:
         live = [i for i, param in enumerate(self.params) if param.grad is not None]
         if not live:
             return
-        flat = self.flat
-        if flat is not None and len(live) == len(self.params) and len(set(self.steps)) == 1:
+        flat = self._buffer()
+        if flat is not None:
             self._flat_step(flat)
             return
         params: list[torch.Tensor] = [self.params[i] for i in live]
@@ -101,6 +101,14 @@ class Adam:
         torch._foreach_div_(denom, bias_correction2_sqrt)
         torch._foreach_add_(denom, self.eps)
         torch._foreach_addcdiv_(params, exp_avgs, denom, step_size)
+
+    def _buffer(self) -> _FlatBuffers | None:
+        """The one buffer, when this step can use it: every parameter has a gradient and
+        as many steps as the others (else the per-tensor form, as torch skips a parameter
+        without a gradient)."""
+        if self.flat is None or len(set(self.steps)) != 1:
+            return None
+        return self.flat if all(p.grad is not None for p in self.params) else None
 
     def _flat_step(self, flat: _FlatBuffers) -> None:
         """`step` when every parameter has a gradient and as many steps as the others: the
@@ -144,10 +152,7 @@ class _FlatBuffers:
         first = params[0]
         self.data = first.new_zeros(3, sum(self.sizes))
         self.grad = first.new_zeros(sum(self.sizes))
-        self.grad_views = [
-            part.view(shape)
-            for part, shape in zip(self.grad.split(self.sizes), self.shapes, strict=True)
-        ]
+        self.grad_views = self._shaped(self.grad)
         self.gathered = False  # `grad` holds this step's clipped gradients (`clip_grad_norm`)
         with torch.no_grad():
             torch.cat([param.detach().reshape(-1) for param in params], out=self.data[0])
@@ -169,7 +174,11 @@ class _FlatBuffers:
         return cls(params)
 
     def views(self, row: int) -> list[torch.Tensor]:
-        parts = self.data[row].split(self.sizes)
+        return self._shaped(self.data[row])
+
+    def _shaped(self, buffer: torch.Tensor) -> list[torch.Tensor]:
+        """One view of ``buffer`` per parameter, in the parameter's shape."""
+        parts = buffer.split(self.sizes)
         return [part.view(shape) for part, shape in zip(parts, self.shapes, strict=True)]
 
 
