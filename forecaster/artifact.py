@@ -729,7 +729,8 @@ def _from_parts(meta: dict[str, Any], tensors: dict[str, np.ndarray]) -> Artifac
         context_covariates=context_covariates,
         schema=schema,
         freq=freq,
-        ids=ids,
+        # Files written before a wide file's series took its target's name called it "series".
+        ids=[schema.wide_id] if schema.id is None and ids == ["series"] else ids,
         scaler=scaler,
         context=context,
         context_real=context_real,

@@ -21,6 +21,7 @@ from forecaster.errors import UsageError
 if TYPE_CHECKING:
     from forecaster.artifact import Artifact
     from forecaster.data import Panel as DataPanel
+    from forecaster.data import Schema
     from forecaster.forecast import Backtest
     from forecaster.gates import Inspection
 
@@ -127,6 +128,14 @@ def render(charts: list[Chart], title: str, xlabel: str, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
+def _label(schema: Schema, series_id: str, target: str) -> str:
+    """A panel's name: the series, and its target when it has several; a wide file's one
+    series by its target alone (its id is made of the targets' names)."""
+    if schema.id is None:
+        return target
+    return str(series_id) if len(schema.targets) == 1 else f"{series_id}: {target}"
+
+
 def chosen(ids: list[str], wanted: list[str] | None, what: str) -> tuple[list[int], str | None]:
     """Positions of the series to draw: those asked for (each must exist), else the first
     `MAX_PANELS`; and a note when some were left out."""
@@ -209,7 +218,7 @@ def forecast_figure(
             if len(charts) == MAX_PANELS:
                 break
             chart = Chart(
-                title=str(ids[s]) if len(schema.targets) == 1 else f"{ids[s]}: {target}",
+                title=_label(schema, ids[s], target),
                 ylabel=target,
                 divider=future[0],
             )
@@ -266,7 +275,7 @@ def backtest_figure(
                 break
             model = score(result.forecasts[rows, :, c], result.actuals[rows, :, c], scale[:, c])
             naive = score(snaive[rows, :, c], result.actuals[rows, :, c], scale[:, c])
-            label = str(panel.ids[s]) if len(schema.targets) == 1 else f"{panel.ids[s]}: {target}"
+            label = _label(schema, panel.ids[s], target)
             chart = Chart(
                 title=f"{label}: MASE {model.values['mase']:.3g} (seasonal naive "
                 f"{naive.values['mase']:.3g})",

@@ -175,6 +175,17 @@ ScoredLevelOption = Annotated[
         rich_help_panel=OUTPUT,
     ),
 ]
+ShownLevelOption = Annotated[
+    list[float] | None,
+    typer.Option(
+        "--level",
+        metavar="PCT",
+        callback=_levels,
+        help="Shade the central prediction interval that should hold PCT% of outcomes "
+        "(repeatable)." + default("80 and 95"),
+        rich_help_panel=OUTPUT,
+    ),
+]
 QuantileOption = Annotated[
     list[float] | None,
     typer.Option(

@@ -16,7 +16,7 @@ from forecaster.cli.options import (
     HistoryArgument,
     ModelPath,
     QuietOption,
-    ScoredLevelOption,
+    ShownLevelOption,
 )
 
 SeriesOption = Annotated[
@@ -56,7 +56,7 @@ def plot(
             rich_help_panel=OUTPUT,
         ),
     ] = None,
-    level: ScoredLevelOption = None,
+    level: ShownLevelOption = None,
     fill: FillOption = None,
     quiet: QuietOption = False,
 ) -> None:

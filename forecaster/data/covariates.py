@@ -159,7 +159,7 @@ def future_from_file(
     row_ids = (
         frame[schema.id].astype(str).str.strip().to_numpy()
         if schema.id
-        else np.full(len(frame), "series", dtype=object)
+        else np.full(len(frame), schema.wide_id, dtype=object)
     )
     index = pd.MultiIndex.from_arrays([row_ids, pd.DatetimeIndex(times)])
     if index.duplicated().any():

@@ -360,7 +360,8 @@ def build_panel(
             )
         codes, id_names = _series_codes(raw_ids)
     else:
-        codes, id_names = np.zeros(len(frame), dtype=np.int32), np.array(["series"], dtype=object)
+        codes = np.zeros(len(frame), dtype=np.int32)
+        id_names = np.array([schema.wide_id], dtype=object)
     zone, utc_grid = _zone(parsed, schema, like_model, source)
 
     positions = _series_time_order(codes, parsed.values)

@@ -42,6 +42,14 @@ class Schema:
     calendar: list[str] = field(default_factory=list)
 
     @property
+    def wide_id(self) -> str:
+        """The name of a wide file's one series (no id column): its target's, so titles
+        and messages name what the user's data calls it."""
+        if len(self.targets) <= 3:
+            return " + ".join(self.targets)
+        return f"{self.targets[0]} + {len(self.targets) - 1} more targets"
+
+    @property
     def static_channels(self) -> list[str]:
         """One channel per numeric static column, one per category of a text one."""
         names: list[str] = []
