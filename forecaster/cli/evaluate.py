@@ -30,7 +30,9 @@ def evaluate(
     data: Annotated[
         str,
         typer.Argument(
-            metavar="DATA", help="History followed by actuals (CSV or Parquet, or - for stdin)."
+            metavar="DATA",
+            help="History followed by actuals, or actuals alone that continue the history "
+            "stored in the model (CSV or Parquet, or - for stdin).",
         ),
     ],
     model: ModelPath = Path("model.fcst"),
@@ -134,10 +136,15 @@ def evaluate(
     with errors_to_exit_codes():
         from forecaster import artifact as artifact_io
         from forecaster import files
+        from forecaster.continuation import (
+            require_enough,
+            stored_scale_bounds,
+            with_stored_history,
+        )
         from forecaster.data import load_panel_like
         from forecaster.data.parquet import SUFFIXES as PARQUET_SUFFIXES
         from forecaster.data.parquet import write_parquet
-        from forecaster.forecast import backtest, require_intervals
+        from forecaster.forecast import backtest, check_horizon, require_intervals, required_rows
         from forecaster.frequency import season_length
         from forecaster.metrics import DEFAULT_LEVELS, METRICS, level_name, scoring_probabilities
         from forecaster.metrics import evaluate as score_backtest
@@ -174,8 +181,16 @@ def evaluate(
         scored = artifact.intervals is not None
         policy = fill.value if fill else artifact.train_config.fill
         panel = load_panel_like(data, artifact.schema, artifact.freq, policy)
+        panel, joined_at = with_stored_history(artifact, panel)
+        continued = int((joined_at >= 0).sum())
+        if not continued:
+            config = artifact.model_config
+            room = config.horizon if config.n_covariates else check_horizon(artifact, horizon)
+            require_enough(artifact, panel, room, required_rows(artifact))
         probabilities = scoring_probabilities(levels) if scored else None
         result = backtest(artifact, panel, horizon, windows, stride, probabilities)
+        if continued and probabilities:
+            stored_scale_bounds(artifact, panel, result, joined_at, probabilities)
         history = [panel.series(s)[:o] for s, o in zip(result.series, result.origins, strict=True)]
         period = season or season_length(artifact.freq)
         labels = [panel.ids[s] for s in result.series] if per_series else None
@@ -186,6 +201,13 @@ def evaluate(
         report: dict[str, Any] = scores.to_dict()
         if artifact.schema.future:
             _add_covariates_held(report, artifact, panel, horizon, windows, stride, period)
+        if continued:
+            report["notes"].append(
+                f"history from the model file: its last {artifact.model_config.lookback} rows "
+                f"before DATA, for {continued} series; MASE, MSIS and pinball are scaled by "
+                "those rows' in-sample error, and the baselines' intervals come from them (the "
+                "full history in DATA uses all of it)"
+            )
         if not scored:
             report["notes"].append(
                 "intervals not scored: the model file has none (trained by a forecaster "
