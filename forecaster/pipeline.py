@@ -16,10 +16,12 @@ from forecaster.artifact import Artifact, versions
 from forecaster.config import ModelConfig, TrainConfig
 from forecaster.data import Panel, Schema
 from forecaster.distributed import World, one_machine_cpu, placements, share_networks
+from forecaster.drivers import covariates_do_not_pay, hold_covariates
 from forecaster.errors import DataError, UsageError
 from forecaster.forecast import model_inputs, recent_difficulty, run_ensemble, run_model
 from forecaster.frequency import default_horizon, default_lookback, season_length, weekly_cycle
 from forecaster.intervals import (
+    CALIBRATION_WINDOWS,
     DIFFICULTY_PRIOR,
     SPREAD_WEIGHT,
     Intervals,
@@ -396,46 +398,56 @@ def covariate_rows(schema: Schema, lookback: int, season: int) -> int:
     return int(min(lookback, max(2, COVARIATE_CYCLES * season)))
 
 
-# Validation windows scored against the baselines (a random subset when there are more).
-MAX_REPORT_WINDOWS = 2000
+# Validation windows scored against the baselines (evenly spread when there are more).
+MAX_REPORT_WINDOWS = CALIBRATION_WINDOWS
 
 
 def validation_scores(artifact: Artifact, panel: Panel, split: Split) -> dict[str, Any] | None:
     """MASE of the trained model and of naive and seasonal naive on the validation windows.
 
-    Non-overlapping windows in each series' validation rows, the model's forecast from the
-    rows before each. A model that loses to a baseline here should not be shipped without
-    a look; `train` says so. None when there is no validation window.
+    The windows intervals are calibrated on (`calibration_origins`: forecasts from each
+    origin whose horizon lies in a series' validation rows), so `train`, `info` and
+    `predict` count the same windows. A model that loses to a baseline here should not be
+    shipped without a look; nor one whose covariates do no better than the same covariates
+    held still (`drivers`); `train` says so. None when there is no validation window.
     """
     horizon = artifact.model_config.horizon
-    counts = np.where(split.n_val >= horizon, split.n_val // horizon, 0)
-    if not counts.any():
+    series, origins = calibration_origins(split.n_train, split.n_val, horizon,
+                                          MAX_REPORT_WINDOWS)  # fmt: skip
+    if not len(series):
         return None
-    series = np.repeat(np.arange(panel.n_series), counts)
-    within = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-    origins = split.n_train[series] + within * horizon
-    if len(series) > MAX_REPORT_WINDOWS:
-        keep = np.sort(np.random.default_rng(0).choice(len(series), MAX_REPORT_WINDOWS, False))
-        series, origins = series[keep], origins[keep]
     contexts = model_inputs(artifact, panel, artifact.scaler, series, origins)
-    scaled = run_model(artifact, contexts).astype(np.float64)
-    forecasts = artifact.scaler.inverse(scaled, series)
     actuals = panel.values[(panel.offsets[series] + origins)[:, None] + np.arange(horizon)]
     history = [panel.series(int(s))[: int(o)] for s, o in zip(series, origins, strict=True)]
-    scores = score_forecasts(
-        forecasts, actuals, history, panel.schema.targets, season_length(panel.freq), 1
-    ).to_dict()
-    mase = {"model": scores["metrics"]["mase"]}  # type: ignore[index]
-    for name, values in scores["baselines"].items():  # type: ignore[attr-defined]
+
+    def mase_of(inputs: np.ndarray) -> tuple[float | None, dict[str, Any]]:
+        forecasts = artifact.scaler.inverse(run_model(artifact, inputs).astype(np.float64), series)
+        scores: dict[str, Any] = score_forecasts(
+            forecasts, actuals, history, panel.schema.targets, season_length(panel.freq), 1
+        ).to_dict()
+        return scores["metrics"]["mase"], scores
+
+    model, scores = mase_of(contexts)
+    mase = {"model": model}
+    for name, values in scores["baselines"].items():
         mase[name] = values["mase"]
+    windows = f"the {len(series)} validation windows"
+    if panel.schema.past or panel.schema.future:
+        held, _ = mase_of(hold_covariates(artifact, contexts))
+        mase["model_covariates_held"] = held
+        warning = covariates_do_not_pay(model, held, windows)
+        if warning:
+            log.warning("%s", warning)
     report = {"windows": len(series), "mase": mase}
     finite = {k: v for k, v in mase.items() if v is not None and np.isfinite(v)}
-    best = min((k for k in finite if k != "model"), key=lambda k: finite[k], default=None)
+    baselines = [k for k in finite if k in scores["baselines"]]
+    best = min(baselines, key=lambda k: finite[k], default=None)
     if "model" in finite and best is not None and finite["model"] > finite[best]:
         log.warning(
-            "on the %d validation windows the model (MASE %.3g) is worse than %s (%.3g): "
-            "check its forecasts before using them (see forecaster evaluate)",
-            len(series),
+            "on %s (forecasts from each origin whose horizon lies in the validation rows) "
+            "the model (MASE %.3g) is worse than %s (%.3g): check its forecasts before using "
+            "them (see forecaster evaluate)",
+            windows,
             finite["model"],
             best.replace("_", " "),
             finite[best],

@@ -1,6 +1,6 @@
-"""What a user reads agrees with itself: a wide file's series named by its target; `plot
---help` saying what `--level` does there; one version number; every key of evaluate's JSON
-in the README."""
+"""What a user reads agrees with itself: one count of validation windows from `train`,
+`info` and `predict`; a wide file's series named by its target; `plot --help` saying what
+`--level` does there; one version number; every key of evaluate's JSON in the README."""
 
 from __future__ import annotations
 
@@ -14,6 +14,24 @@ from forecaster import __version__
 from forecaster import artifact as artifact_io
 from tests.conftest import FAST, ROOT, invoke, run_forecaster, seasonal_frame
 from tests.test_model_tamper import put, tamper
+
+
+def test_train_info_and_predict_count_the_same_validation_windows(tmp_path: Path) -> None:
+    """300 rows, 10% of them (30) for validation and a horizon of 7: 24 windows, the
+    forecasts from each origin whose horizon lies in the validation rows. Validation MASE
+    counted 30 // 7 = 4 non-overlapping ones where intervals counted 24."""
+    data, model = tmp_path / "data.csv", tmp_path / "model.fcst"
+    seasonal_frame(n=300).to_csv(data, index=False)
+    trained = invoke(["train", str(data), "-o", str(model), "--horizon", "7", "--format",
+                      "json", *FAST])  # fmt: skip
+    assert trained.exit_code == 0, trained.stderr
+    summary = json.loads(trained.stdout)
+    assert summary["validation"]["windows"] == summary["intervals"]["windows"] == 24
+    info = invoke(["info", str(model)]).stdout
+    assert "(24 validation windows)" in info and "24 validation windows of 1 series" in info
+    assert re.search(r"\(\d+ training, 24 validation windows\)", info), info
+    predicted = invoke(["predict", "-m", str(model), "--level", "99"])
+    assert "the model's 24 validation windows" in predicted.stderr, predicted.stderr
 
 
 def test_plot_help_says_the_level_is_drawn_not_scored() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -314,6 +315,14 @@ def _add_covariates_held(
         "model: the future covariates' actual values (perfect foresight of the drivers); "
         "model_covariates_held: the same model with them held at their last observed value"
     )
+    from forecaster.drivers import covariates_do_not_pay
+
+    what = f"the {report['forecasts']} evaluated windows"
+    warning = covariates_do_not_pay(
+        report["metrics"]["mase"], report["covariates_held"]["mase"], what, "future covariates"
+    )
+    if warning:
+        logging.getLogger("forecaster").warning("%s", warning)
 
 
 def _format(fmt: MetricsFormat | None, output: str | None) -> MetricsFormat:

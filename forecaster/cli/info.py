@@ -112,7 +112,8 @@ def _text(description: dict[str, Any]) -> list[str]:
             f"{name.replace('_', ' ')} {value:.3g}" if value is not None else f"{name} -"
             for name, value in mase.items()
         )
-        lines.append(f"  {'validation MASE:':22}{shown} ({validation['windows']} windows)")
+        windows = f"{validation['windows']} validation windows"
+        lines.append(f"  {'validation MASE:':22}{shown} ({windows})")
     skip = training.get("linear_skip")
     if skip:
         lines.append(
