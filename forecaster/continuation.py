@@ -51,7 +51,9 @@ def with_stored_history(artifact: Artifact, panel: Panel) -> tuple[Panel, np.nda
     position = {series_id: k for k, series_id in enumerate(artifact.ids)}
     lookback = artifact.model_config.lookback
     step = fixed_step_ns(artifact.freq)
-    values, covariates, starts, lengths = [], [], [], []
+    values: list[np.ndarray] = []
+    covariates: list[np.ndarray] = []
+    starts, lengths = [], []
     for i in range(panel.n_series):
         rows = slice(int(panel.offsets[i]), int(panel.offsets[i + 1]))
         own = panel.values[rows]
@@ -71,7 +73,8 @@ def with_stored_history(artifact: Artifact, panel: Panel) -> tuple[Panel, np.nda
             else:
                 start = pd.date_range(end=end, periods=real, freq=artifact.freq)[0]
         values.append(own)
-        covariates.append(own_covariates)
+        if own_covariates is not None:
+            covariates.append(own_covariates)
         starts.append(start)
         lengths.append(len(own))
     joined = Panel(
