@@ -100,7 +100,9 @@ def test_the_rule_asks_the_covariates_for_one_percent(
     assert (covariates_do_not_pay(with_them, held, "w") is not None) is says
 
 
-def test_holding_keeps_the_targets_calendar_and_the_last_context_row(tmp_path: Path) -> None:
+def test_holding_keeps_the_targets_calendar_and_the_future_covariates_history(
+    tmp_path: Path,
+) -> None:
     from forecaster.drivers import hold_covariates
 
     frame = driven_frame()
@@ -120,5 +122,6 @@ def test_holding_keeps_the_targets_calendar_and_the_last_context_row(tmp_path: P
     np.testing.assert_array_equal(held[:, :lookback, past], np.repeat(
         inputs[:, lookback - 1 : lookback, past], lookback, axis=1))  # fmt: skip
     np.testing.assert_array_equal(held[:, lookback:, past], inputs[:, lookback:, past])
-    np.testing.assert_array_equal(held[:, :, future], np.repeat(
-        inputs[:, lookback - 1 : lookback, future], lookback + horizon, axis=1))  # fmt: skip
+    np.testing.assert_array_equal(held[:, :lookback, future], inputs[:, :lookback, future])
+    np.testing.assert_array_equal(held[:, lookback:, future], np.repeat(
+        inputs[:, lookback - 1 : lookback, future], horizon, axis=1))  # fmt: skip
