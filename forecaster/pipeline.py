@@ -444,9 +444,9 @@ def validation_scores(artifact: Artifact, panel: Panel, split: Split) -> dict[st
     best = min(baselines, key=lambda k: finite[k], default=None)
     if "model" in finite and best is not None and finite["model"] > finite[best]:
         log.warning(
-            "on %s (forecasts from each origin whose horizon lies in the validation rows) "
-            "the model (MASE %.3g) is worse than %s (%.3g): check its forecasts before using "
-            "them (see forecaster evaluate)",
+            "on %s the model (MASE %.3g) is worse than %s (%.3g): check its forecasts "
+            "before using them (see forecaster evaluate); a window is a forecast from an "
+            "origin whose horizon lies in a series' validation rows",
             windows,
             finite["model"],
             best.replace("_", " "),
