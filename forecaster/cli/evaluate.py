@@ -13,6 +13,7 @@ from forecaster.cli.options import (
     MODEL,
     OUTPUT,
     DecimalsOption,
+    DuplicatesOption,
     FillOption,
     HorizonOption,
     MetricsFormat,
@@ -68,6 +69,7 @@ def evaluate(
     ] = None,
     level: ScoredLevelOption = None,
     fill: FillOption = None,
+    duplicates: DuplicatesOption = None,
     per_series: Annotated[
         bool,
         typer.Option(
@@ -173,7 +175,8 @@ def evaluate(
             require_intervals(artifact)  # asked for: a model without them is refused
         scored = artifact.intervals is not None
         policy = fill.value if fill else artifact.train_config.fill
-        panel = load_panel_like(data, artifact.schema, artifact.freq, policy)
+        repeats = duplicates.value if duplicates else artifact.train_config.duplicates
+        panel = load_panel_like(data, artifact.schema, artifact.freq, policy, duplicates=repeats)
         probabilities = scoring_probabilities(levels) if scored else None
         result = backtest(artifact, panel, horizon, windows, stride, probabilities)
         history = [panel.series(s)[:o] for s, o in zip(result.series, result.origins, strict=True)]

@@ -31,6 +31,7 @@ from forecaster.cli.options import (
     TRAINING,
     CalendarRule,
     Device,
+    Duplicates,
     Fill,
     Loss,
     Precision,
@@ -161,6 +162,16 @@ def train(
         typer.Option(
             "--fill",
             help="How to fill gaps and empty cells." + default(DEFAULTS.fill),
+            rich_help_panel=DATA,
+        ),
+    ] = None,
+    duplicates: Annotated[
+        Duplicates | None,
+        typer.Option(
+            "--duplicates",
+            help="Rows of one series that repeat a timestamp: refuse them (error) or merge "
+            "them into one (their mean, or the first or last in the file); predict and "
+            "evaluate read new data the same way." + default(DEFAULTS.duplicates),
             rich_help_panel=DATA,
         ),
     ] = None,
@@ -403,6 +414,7 @@ def train(
                 "id": id_column,
                 "freq": freq,
                 "fill": fill.value if fill else None,
+                "duplicates": duplicates.value if duplicates else None,
                 "horizon": horizon,
                 "lookback": lookback,
                 "layers": layers,
@@ -461,7 +473,7 @@ def train(
                 data, config.time, config.targets, config.id, config.freq, config.fill, order,
                 past=config.past_covariates, future=config.future_covariates,
                 static=config.static_covariates, calendar=config.calendar,
-                holidays=config.holidays,
+                holidays=config.holidays, duplicates=config.duplicates,
             )  # fmt: skip
             panel = drop_last(panel, holdout)
         if not world.main:
