@@ -143,7 +143,8 @@ def train(
         typer.Option(
             "--freq",
             metavar="ALIAS",
-            help="Frequency alias, e.g. h, D, B, W, MS." + default("inferred"),
+            help="Frequency alias, e.g. h, D, B, W, MS; for integer times that are step "
+            "numbers, a whole number of steps, e.g. 1." + default("inferred"),
             rich_help_panel=DATA,
         ),
     ] = None,

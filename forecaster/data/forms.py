@@ -35,6 +35,7 @@ _QUARTER = re.compile(
 # column comes back unchanged from it, so that the forecast writes them the same way.
 _MONTH_FORMATS = ("%b %Y", "%Y %b", "%B %Y", "%Y %B", "%b-%Y", "%Y-%b", "%b-%y", "%b %y")
 _SAMPLE = 50
+_INTEGER = r"[+-]?\d{1,18}"
 
 
 def detect_form(column: pd.Series) -> str | None:
@@ -50,13 +51,16 @@ def detect_form(column: pd.Series) -> str | None:
             return None
         if not np.all(numbers == np.round(numbers)) or np.abs(numbers).max() >= 2**62:
             return None
-        ints = numbers.astype(np.int64)
-        if _dates_as_numbers(ints):
-            return None
-        return YEARS if bool(((ints >= FIRST_YEAR) & (ints <= LAST_YEAR)).all()) else STEPS
+        return _integers(numbers.astype(np.int64))
     sample = _text(column.dropna().head(_SAMPLE))
     if sample.empty:
         return None
+    if sample.str.fullmatch(_INTEGER).mean() >= 0.8:
+        # Integers written as text ("-6000" among a few "n/a"): read as integers, so that
+        # the values that are not are refused as such, not taken for UTC offsets.
+        text = _text(column.dropna())
+        ints = pd.to_numeric(text[text.str.fullmatch(_INTEGER)], errors="coerce").dropna()
+        return _integers(ints.to_numpy(dtype=np.int64))
     match = _QUARTER.match(str(sample.iloc[0]))
     if match is not None:
         if match.group("y1") is not None:
@@ -77,6 +81,12 @@ def detect_form(column: pd.Series) -> str | None:
 def _text(values: pd.Series) -> pd.Series:
     text = values.astype(str).str.strip()
     return text[text != ""]
+
+
+def _integers(ints: np.ndarray) -> str | None:
+    if _dates_as_numbers(ints):
+        return None
+    return YEARS if bool(((ints >= FIRST_YEAR) & (ints <= LAST_YEAR)).all()) else STEPS
 
 
 def _dates_as_numbers(ints: np.ndarray) -> bool:

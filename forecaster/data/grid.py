@@ -663,9 +663,9 @@ def _refuse_duplicates(
         else ""
     )
     raise DataError(
-        f"{int(duplicated.sum())} duplicate timestamp(s) {where}in {schema.time!r}: {examples}; "
-        "remove or aggregate them, or merge them with --duplicates mean|first|last (with "
-        f"several series, name the id column with --id){dst}"
+        f"duplicate timestamps {where}in {schema.time!r}: {examples} ({int(duplicated.sum())} "
+        "row(s) repeat a timestamp); remove or aggregate them, or merge them with --duplicates "
+        f"mean|first|last (with several series, name the id column with --id){dst}"
     )
 
 

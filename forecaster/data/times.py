@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from forecaster.data.forms import detect_form, parse_form
+from forecaster.data.forms import STEPS, YEARS, detect_form, parse_form
 from forecaster.data.read import file_rows as _file_rows
 from forecaster.errors import DataError, UsageError
 
@@ -85,8 +85,8 @@ def looks_like_time(column: pd.Series) -> bool:
     sample = column.dropna().astype(str).str.strip().head(50)
     if sample.empty:
         return False
-    if detect_form(sample) is not None:  # 1956Q1, Q1 1965, Jan 1980
-        return True
+    if detect_form(sample) not in (None, STEPS, YEARS):  # 1956Q1, Q1 1965, Jan 1980
+        return True  # (integers, text or not, are a time column only when named so)
     aware = sample.str.contains(OFFSET_PATTERN, regex=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pandas warns when it guesses an order
