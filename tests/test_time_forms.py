@@ -112,6 +112,7 @@ def test_time_form_is_read_and_the_forecast_is_written_in_it(form: Form, tmp_pat
         assert out[form.column].tolist() == as_written(form.expected)
     described = json.loads(invoke(["info", str(model), "--format", "json"]).stdout)
     assert described["last_timestamp"] == str(form.times[-1])
+    assert described["time_form"] is not None
 
 
 def test_long_data_with_month_names_and_an_id(tmp_path: Path) -> None:
@@ -321,3 +322,19 @@ def test_forecast_times_written_in_a_form_read_back_the_same(case: tuple) -> Non
                                           found), written.to_numpy())  # fmt: skip
     else:
         assert found == form
+
+
+def test_years_take_freq_as_a_number_of_years(tmp_path: Path) -> None:
+    data = write(tmp_path / "d.csv", pd.DataFrame({"year": range(1800, 2000, 5), "y": values(40)}))
+    model = str(tmp_path / "m.fcst")
+    assert invoke(["train", str(data), "--freq", "5", "-o", model, *FAST, *HORIZON]).exit_code == 0
+    out = read_output(invoke(["predict", "-m", model]).stdout)
+    assert out["year"].tolist() == ["2000", "2005", "2010"]
+    described = json.loads(invoke(["info", model, "--format", "json"]).stdout)
+    assert described["freq"] == "5YS-JAN" and described["time_form"] == "%Y"
+
+
+def test_step_numbers_have_no_calendar(tmp_path: Path) -> None:
+    data = write(tmp_path / "d.csv", pd.DataFrame({"t": range(80), "y": values(80)}))
+    line = refused_line(invoke(["train", str(data), "--holidays", "US", *FAST]))
+    assert "--holidays needs dates, and column 't' holds step numbers" in line

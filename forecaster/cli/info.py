@@ -31,12 +31,8 @@ def info(
         schema = artifact.schema
         description: dict[str, Any] = {
             "model": str(model),
-            "schema": {
-                "time": schema.time,
-                "targets": schema.targets,
-                "id": schema.id,
-                "time_form": schema.time_form,
-            },
+            "schema": {"time": schema.time, "targets": schema.targets, "id": schema.id},
+            "time_form": schema.time_form,
             "time_zone": schema.zone,
             "date_order": schema.date_order,
             "freq": artifact.freq,

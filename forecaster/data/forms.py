@@ -212,11 +212,14 @@ def known_form(form: object, freq: str) -> bool:
     return not steps and (form == YEARS or form in _MONTH_FORMATS or quarter)
 
 
-def step_freq(freq: str, name: str) -> str:
-    """``--freq`` for step numbers: a whole number of steps ("5"), held as "5ns"."""
+def step_freq(freq: str, name: str, form: str) -> str:
+    """``--freq`` for integer times: a whole number of steps ("5"), held as "5ns" for step
+    numbers and as "5YS" for years (which also take a pandas alias such as "YS")."""
     text = freq.strip()
     if text.isdigit() and int(text) >= 1:
-        return f"{int(text)}ns"
+        return f"{int(text)}ns" if form == STEPS else f"{int(text)}YS"
+    if form == YEARS:
+        return freq
     raise UsageError(
         f"invalid value for --freq: {freq!r}; column {name!r} holds step numbers (integers), "
         "so --freq takes a whole number of steps, such as --freq 1 or --freq 5"
@@ -224,7 +227,8 @@ def step_freq(freq: str, name: str) -> str:
 
 
 def steps_hint(form: str | None) -> str:
-    """What to tell a user whose step numbers are irregular, else ''."""
-    if form != STEPS:
+    """What to tell a user whose integer times are irregular, else ''."""
+    if form not in (STEPS, YEARS):
         return ""
-    return " (the times are step numbers: give --freq N for a step of N, such as --freq 1)"
+    what = "step numbers" if form == STEPS else "years"
+    return f" (the times are {what}: give --freq N for a step of N, such as --freq 1)"

@@ -28,7 +28,7 @@ from forecaster.data.covariates import (
     with_calendar,
 )
 from forecaster.data.duplicates import merge_repeated
-from forecaster.data.forms import STEPS, shown_times, step_freq, steps_hint
+from forecaster.data.forms import STEPS, YEARS, shown_times, step_freq, steps_hint
 from forecaster.data.panel import Panel, RowIds, Schema, fixed_step_ns, grid_timestamps
 from forecaster.data.read import file_rows, name_of, read_table
 from forecaster.data.times import (
@@ -354,8 +354,8 @@ def build_panel(
     notes: list[str] = []
     parsed = parse_times(frame[schema.time], schema.time, schema.date_order,
                          form=schema.time_form, detect=not like_model)  # fmt: skip
-    if parsed.form == STEPS and freq:
-        freq = step_freq(freq, schema.time)
+    if parsed.form in (STEPS, YEARS) and freq:
+        freq = step_freq(freq, schema.time, parsed.form)
     values = _numbers(frame, schema.targets)
     if schema.static and not like_model:
         schema = dataclasses.replace(schema, categories=static_categories(frame, schema))
@@ -476,8 +476,8 @@ def build_panel(
     if not like_model:
         if parsed.form == STEPS and holidays:
             raise UsageError(
-                f"--holiday needs dates, and column {schema.time!r} holds step numbers; "
-                "leave --holiday out"
+                f"--holidays needs dates, and column {schema.time!r} holds step numbers; "
+                "leave --holidays out"
             )
         names = calendar_names(freq) if calendar == "on" else []
         zone_schema = dataclasses.replace(
