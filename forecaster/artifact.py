@@ -45,6 +45,7 @@ from forecaster.config import (
     typed_fields,
 )
 from forecaster.data import Schema
+from forecaster.data.forms import known_form
 from forecaster.data.times import DATE_ORDERS, zone_object
 from forecaster.errors import ModelFileError, UsageError
 from forecaster.inference import check_config, weights_mismatch
@@ -205,6 +206,7 @@ def _metadata(artifact: Artifact) -> dict[str, Any]:
             "date_order": artifact.schema.date_order,
             "zone": artifact.schema.zone,
             "utc_grid": artifact.schema.utc_grid,
+            "time_form": artifact.schema.time_form,
             "past": artifact.schema.past,
             "future": artifact.schema.future,
             "static": artifact.schema.static,
@@ -580,6 +582,9 @@ def _frequency(freq: Any, last: pd.Timestamp | None, horizon: int) -> str:
 _SCHEMA_KEYS = ("time", "targets", "id", "date_order", "zone", "utc_grid")
 # Written since covariates exist; older files lack them (and have none).
 _COVARIATE_SCHEMA_KEYS = ("past", "future", "static", "categories", "calendar")
+# Written since time forms (years, quarters, ...) and --duplicates exist; older files lack them.
+_FORM_SCHEMA_KEYS = ("time_form",)
+_DUPLICATES_TRAIN_KEYS = ("duplicates",)
 _COVARIATE_MODEL_KEYS = ("n_past", "n_future", "n_static", "n_calendar", "covariate_rows")
 _COVARIATE_TRAIN_KEYS = (
     "past_covariates", "future_covariates", "static_covariates", "calendar", "holidays",
@@ -633,7 +638,7 @@ def _from_parts(meta: dict[str, Any], tensors: dict[str, np.ndarray]) -> Artifac
         "train_config",
         meta["train_config"],
         _present(meta["train_config"], [f.name for f in dataclasses.fields(TrainConfig)],
-                 _COVARIATE_TRAIN_KEYS),
+                 _COVARIATE_TRAIN_KEYS + _DUPLICATES_TRAIN_KEYS),
     )  # fmt: skip
     try:
         train_config = TrainConfig(**_typed(TrainConfig, "train_config", train_values)).validate()
@@ -642,7 +647,11 @@ def _from_parts(meta: dict[str, Any], tensors: dict[str, np.ndarray]) -> Artifac
     schema_values = _keys(
         "schema",
         meta["schema"],
-        _present(meta["schema"], [*_SCHEMA_KEYS, *_COVARIATE_SCHEMA_KEYS], _COVARIATE_SCHEMA_KEYS),
+        _present(
+            meta["schema"],
+            [*_SCHEMA_KEYS, *_COVARIATE_SCHEMA_KEYS, *_FORM_SCHEMA_KEYS],
+            _COVARIATE_SCHEMA_KEYS + _FORM_SCHEMA_KEYS,
+        ),
     )
     if not isinstance(schema_values["time"], str):
         raise _bad("schema.time", schema_values["time"], "a string")
@@ -693,6 +702,10 @@ def _from_parts(meta: dict[str, Any], tensors: dict[str, np.ndarray]) -> Artifac
                 f"({ended}); {_EDITED}"
             )
     freq = _frequency(meta["freq"], max(series_end), model_config.horizon)
+    time_form = schema_values.get("time_form")
+    if not known_form(time_form, freq):
+        raise _bad("schema.time_form", time_form, "null, or a form forecaster writes that "
+                   f"fits freq {freq!r}")  # fmt: skip
 
     history = meta["history"]
     if not isinstance(history, list):
@@ -717,6 +730,7 @@ def _from_parts(meta: dict[str, Any], tensors: dict[str, np.ndarray]) -> Artifac
         date_order=schema_values["date_order"],
         zone=zone,
         utc_grid=schema_values["utc_grid"],
+        time_form=time_form,
         **_covariate_schema(schema_values),
     )
     covariate_scaler, context_covariates = _covariates(

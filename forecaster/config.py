@@ -23,6 +23,7 @@ from typing import Any
 from forecaster.errors import UsageError
 
 FILL_POLICIES = ("interpolate", "ffill", "error")
+DUPLICATES = ("error", "mean", "first", "last")
 DEVICES = ("auto", "cpu", "cuda")
 PRECISIONS = ("fp32", "bf16")
 LOSSES = ("mse", "mae", "huber")
@@ -124,6 +125,7 @@ class TrainConfig:
     id: str | None = None
     freq: str | None = None
     fill: str = "interpolate"
+    duplicates: str = "error"  # rows repeating a timestamp: refused, or merged (data.duplicates)
     # Model
     horizon: int | None = None
     lookback: int | None = None
@@ -179,6 +181,7 @@ class TrainConfig:
             ),
             ("val-fraction", 0.0 <= self.val_fraction < 1.0, "a number in [0, 1)"),
             ("fill", self.fill in FILL_POLICIES, " | ".join(FILL_POLICIES)),
+            ("duplicates", self.duplicates in DUPLICATES, " | ".join(DUPLICATES)),
             ("device", self.device in DEVICES, " | ".join(DEVICES)),
             ("precision", self.precision in PRECISIONS, " | ".join(PRECISIONS)),
             ("max-windows-per-epoch", self.max_windows_per_epoch >= 1, "an integer >= 1"),

@@ -19,6 +19,7 @@ from forecaster import inference
 from forecaster.artifact import Artifact
 from forecaster.data import Panel, grid_timestamps
 from forecaster.data.covariates import check_future, with_calendar
+from forecaster.data.forms import format_form, parse_form
 from forecaster.data.times import aware_times
 from forecaster.errors import DataError, ModelFileError, UsageError
 from forecaster.frequency import season_length
@@ -412,6 +413,23 @@ def output_times(artifact: Artifact, naive: pd.DatetimeIndex) -> pd.DatetimeInde
     return aware_times(naive, schema.zone, schema.utc_grid)
 
 
+def written_times(artifact: Artifact, naive: pd.DatetimeIndex) -> pd.Index:
+    """Grid timestamps as the input wrote its times: in its form (years, step numbers,
+    ``2011Q3``, ``Sep 1995``: `forms`) or, for timestamps, as `output_times`."""
+    form = artifact.schema.time_form
+    if form is None:
+        return output_times(artifact, naive)
+    return pd.Index(format_form(pd.DatetimeIndex(naive), form))
+
+
+def read_written(artifact: Artifact, column: pd.Series) -> pd.DatetimeIndex:
+    """`written_times` read back: the grid timestamps of a forecast frame's time column."""
+    form = artifact.schema.time_form
+    if form is None:
+        return pd.DatetimeIndex(column)
+    return pd.DatetimeIndex(parse_form(column, form, artifact.schema.time))
+
+
 def forecast_frame(
     artifact: Artifact,
     ids: list[str],
@@ -431,7 +449,7 @@ def forecast_frame(
     columns: dict[str, object] = {}
     if schema.id is not None:
         columns[schema.id] = np.repeat(np.asarray(ids, dtype=object), horizon)
-    columns[schema.time] = output_times(artifact, naive)
+    columns[schema.time] = written_times(artifact, naive)
     head = pd.DataFrame(columns)
     if not extra:
         body = pd.DataFrame(values.reshape(-1, values.shape[2]), columns=list(schema.targets))
@@ -547,7 +565,7 @@ def backtest_frame(
     columns: dict[str, object] = {}
     if schema.id is not None:
         columns[schema.id] = np.repeat(np.asarray(panel.ids, dtype=object)[result.series], repeat)
-    times = output_times(artifact, result.times)  # (N * H,) window by window
+    times = written_times(artifact, result.times)  # (N * H,) window by window
     columns[schema.time] = times.repeat(channels)
     columns["target"] = np.tile(np.asarray(schema.targets, dtype=object), n * horizon)
     columns["actual"] = result.actuals.reshape(-1)

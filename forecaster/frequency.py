@@ -46,6 +46,8 @@ def _base(freq: str) -> tuple[str, int, pd.Timedelta | None]:
 def season_length(freq: str) -> int:
     """Steps in one seasonal cycle (hourly: a day; daily: a week; monthly: a year)."""
     family, multiple, step = _base(freq)
+    if isinstance(pd.tseries.frequencies.to_offset(freq), pd.offsets.Nano):
+        return 1  # step numbers (`data.forms.STEPS`): no cycle is known
     if family in _BY_BASE and family not in ("h", "D"):
         period = _BY_BASE[family][0]
         return max(1, period // multiple) if period % multiple == 0 else 1

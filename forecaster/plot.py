@@ -72,8 +72,10 @@ def naive_times(times: pd.DatetimeIndex) -> pd.DatetimeIndex:
     return times.tz_localize(None) if times.tz is not None else times
 
 
-def render(charts: list[Chart], title: str, xlabel: str, fmt: str) -> bytes:
-    """The figure as bytes of ``fmt``: a grid of panels, one legend, no overlapping text."""
+def render(charts: list[Chart], title: str, xlabel: str, fmt: str, steps: bool = False) -> bytes:
+    """The figure as bytes of ``fmt``: a grid of panels, one legend, no overlapping text.
+
+    With ``steps`` the times are step numbers (`data.forms.STEPS`), drawn as the numbers."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -87,29 +89,34 @@ def render(charts: list[Chart], title: str, xlabel: str, fmt: str) -> bytes:
         squeeze=False, layout="constrained",
     )  # fmt: skip
     handles: dict[str, Any] = {}
+
+    def x(times: pd.DatetimeIndex) -> Any:
+        return naive_times(times).as_unit("ns").asi8 if steps else naive_times(times)
+
     for ax, chart in zip(axes.flat, charts, strict=False):
         alphas = np.linspace(0.18, 0.35, len(chart.bands))  # widest band the palest
         for (label, times, lower, upper), alpha in zip(chart.bands, alphas, strict=True):
             handles[label] = ax.fill_between(
-                naive_times(times), lower, upper, color=COLOURS["model"], alpha=alpha,
+                x(times), lower, upper, color=COLOURS["model"], alpha=alpha,
                 linewidth=0, label=label,
             )  # fmt: skip
         for name, (times, values) in chart.lines.items():
             style = "--" if name == "seasonal naive" else "-"
             (line,) = ax.plot(
-                naive_times(times), values, style, color=COLOURS.get(name),
+                x(times), values, style, color=COLOURS.get(name),
                 linewidth=1.3 if name in ("model", "forecast") else 1.0, label=name,
             )  # fmt: skip
             handles.setdefault(name, line)
         if chart.divider is not None:
-            ax.axvline(naive_times(pd.DatetimeIndex([chart.divider]))[0], color="#999999",
+            ax.axvline(x(pd.DatetimeIndex([chart.divider]))[0], color="#999999",
                        linewidth=0.8, linestyle=":")  # fmt: skip
         ax.set_title(chart.title, fontsize=10, loc="left")
         ax.set_ylabel(chart.ylabel, fontsize=9)
         ax.set_xlabel(xlabel, fontsize=9)
-        locator = AutoDateLocator()
-        ax.xaxis.set_major_locator(locator)
-        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+        if not steps:
+            locator = AutoDateLocator()
+            ax.xaxis.set_major_locator(locator)
+            ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
         ax.tick_params(labelsize=8)
         ax.grid(True, linewidth=0.3, alpha=0.5)
     for ax in list(axes.flat)[len(charts) :]:
@@ -169,6 +176,12 @@ def _stored_history(artifact: Artifact, s: int) -> tuple[pd.DatetimeIndex, np.nd
     return times, values
 
 
+def _steps(artifact: Artifact) -> bool:
+    from forecaster.data.forms import STEPS
+
+    return artifact.schema.time_form == STEPS
+
+
 def _levels(artifact: Artifact, asked: list[float] | None) -> list[float]:
     if asked:
         return asked
@@ -179,7 +192,11 @@ def _title(artifact: Artifact, what: str) -> str:
     validation = artifact.summary.get("validation") or {}
     mase = (validation.get("mase") or {}).get("model")
     score = f"; validation MASE {mase:.3g}" if isinstance(mase, float) else ""
-    return f"{what}: horizon {artifact.model_config.horizon} (frequency {artifact.freq}){score}"
+    freq = artifact.freq
+    if _steps(artifact):
+        step = int(pd.tseries.frequencies.to_offset(freq).n)
+        freq = "1 step" if step == 1 else f"{step} steps"
+    return f"{what}: horizon {artifact.model_config.horizon} (frequency {freq}){score}"
 
 
 def forecast_figure(
@@ -192,7 +209,7 @@ def forecast_figure(
 ) -> bytes:
     """The forecast of each chosen series after the last ``history`` steps of its history,
     with interval bands when the model has them."""
-    from forecaster.forecast import Uncertainty, output_times
+    from forecaster.forecast import Uncertainty, output_times, read_written
     from forecaster.forecast import predict as run_predict
     from forecaster.frequency import season_length
 
@@ -207,7 +224,7 @@ def forecast_figure(
     charts: list[Chart] = []
     for s in picks:
         rows = frame.iloc[s * horizon : (s + 1) * horizon]
-        future = pd.DatetimeIndex(rows[schema.time])
+        future = read_written(artifact, rows[schema.time])
         if panel is None:
             times, values = _stored_history(artifact, s)
         else:
@@ -235,7 +252,7 @@ def forecast_figure(
         if len(picks) < len(ids)
         else ("forecast" if len(ids) == 1 else f"forecast of {len(ids)} series")
     )
-    return render(charts, _title(artifact, what), schema.time, fmt)
+    return render(charts, _title(artifact, what), schema.time, fmt, _steps(artifact))
 
 
 def backtest_figure(
@@ -304,7 +321,7 @@ def backtest_figure(
             charts.append(chart)
     windows = len(result.series)
     title = f"backtest: {windows} window(s) of {horizon} steps over {len(ids)} series"
-    return render(charts, title, schema.time, fmt)
+    return render(charts, title, schema.time, fmt, _steps(artifact))
 
 
 def inspect_figure(inspection: Inspection, series: str, fmt: str) -> bytes:

@@ -14,6 +14,7 @@ from forecaster.cli.options import (
     MODEL,
     OUTPUT,
     DecimalsOption,
+    DuplicatesOption,
     FillOption,
     HorizonOption,
     MetricsFormat,
@@ -71,6 +72,7 @@ def evaluate(
     ] = None,
     level: ScoredLevelOption = None,
     fill: FillOption = None,
+    duplicates: DuplicatesOption = None,
     per_series: Annotated[
         bool,
         typer.Option(
@@ -181,7 +183,8 @@ def evaluate(
             require_intervals(artifact)  # asked for: a model without them is refused
         scored = artifact.intervals is not None
         policy = fill.value if fill else artifact.train_config.fill
-        panel = load_panel_like(data, artifact.schema, artifact.freq, policy)
+        repeats = duplicates.value if duplicates else artifact.train_config.duplicates
+        panel = load_panel_like(data, artifact.schema, artifact.freq, policy, duplicates=repeats)
         panel, joined_at = with_stored_history(artifact, panel)
         continued = int((joined_at >= 0).sum())
         if not continued:

@@ -32,6 +32,7 @@ def info(
         description: dict[str, Any] = {
             "model": str(model),
             "schema": {"time": schema.time, "targets": schema.targets, "id": schema.id},
+            "time_form": schema.time_form,
             "time_zone": schema.zone,
             "date_order": schema.date_order,
             "freq": artifact.freq,
@@ -47,7 +48,7 @@ def info(
             "training": artifact.summary,
             "covariates": _covariates(schema) if schema.has_covariates else None,
             "intervals": None if artifact.intervals is None else artifact.intervals.info,
-            "last_timestamp": str(max(artifact.series_end)),
+            "last_timestamp": _last(artifact),
             "versions": artifact.versions,
         }
         if fmt is SummaryFormat.json:
@@ -66,6 +67,18 @@ def _covariates(schema: Any) -> dict[str, Any]:
         "categories": schema.categories,
         "calendar": schema.calendar,
     }
+
+
+def _last(artifact: Any) -> str:
+    """The last timestamp, as the training data wrote its times (`data.forms`)."""
+    last = max(artifact.series_end)
+    if artifact.schema.time_form is None:
+        return str(last)
+    import pandas as pd
+
+    from forecaster.data.forms import format_form
+
+    return str(format_form(pd.DatetimeIndex([last]), artifact.schema.time_form)[0])
 
 
 def _text(description: dict[str, Any]) -> list[str]:

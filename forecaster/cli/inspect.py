@@ -13,6 +13,7 @@ from forecaster.cli.options import (
     DATA,
     OUTPUT,
     DecimalsOption,
+    DuplicatesOption,
     FillOption,
     HistoryArgument,
     ModelPath,
@@ -45,6 +46,7 @@ def inspect_gates(
         ),
     ] = None,
     fill: FillOption = None,
+    duplicates: DuplicatesOption = None,
     fmt: Annotated[
         TableFormat, typer.Option("--format", help="Table format.", rich_help_panel=OUTPUT)
     ] = TableFormat.csv,
@@ -102,7 +104,10 @@ def inspect_gates(
         panel = None
         if data is not None:
             policy = fill.value if fill else artifact.train_config.fill
-            panel = load_panel_like(data, artifact.schema, artifact.freq, policy)
+            repeats = duplicates.value if duplicates else artifact.train_config.duplicates
+            panel = load_panel_like(
+                data, artifact.schema, artifact.freq, policy, duplicates=repeats
+            )
         ids = artifact.ids if panel is None else panel.ids
         if series is None:
             if len(ids) != 1:

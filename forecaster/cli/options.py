@@ -51,6 +51,13 @@ class Fill(StrEnum):
     error = "error"
 
 
+class Duplicates(StrEnum):
+    error = "error"
+    mean = "mean"
+    first = "first"
+    last = "last"
+
+
 class CalendarRule(StrEnum):
     auto = "auto"
     on = "on"
@@ -116,6 +123,17 @@ FillOption = Annotated[
         rich_help_panel=DATA,
     ),
 ]
+DuplicatesOption = Annotated[
+    Duplicates | None,
+    typer.Option(
+        "--duplicates",
+        help="Rows of one series that repeat a timestamp: refuse them (error) or merge them "
+        "into one (their mean, or the first or last in the file)."
+        + default("what the model was trained with"),
+        rich_help_panel=DATA,
+    ),
+]
+
 QuietOption = Annotated[
     bool,
     typer.Option(

@@ -12,6 +12,7 @@ from forecaster.cli.core import Command, app, errors_to_exit_codes, setup_loggin
 from forecaster.cli.options import (
     DATA,
     OUTPUT,
+    DuplicatesOption,
     FillOption,
     HistoryArgument,
     ModelPath,
@@ -58,6 +59,7 @@ def plot(
     ] = None,
     level: ShownLevelOption = None,
     fill: FillOption = None,
+    duplicates: DuplicatesOption = None,
     quiet: QuietOption = False,
 ) -> None:
     """Draw the forecast of each series after the last stretch of its history.
@@ -85,7 +87,10 @@ def plot(
         panel = None
         if data is not None:
             policy = fill.value if fill else artifact.train_config.fill
-            panel = load_panel_like(data, artifact.schema, artifact.freq, policy)
+            repeats = duplicates.value if duplicates else artifact.train_config.duplicates
+            panel = load_panel_like(
+                data, artifact.schema, artifact.freq, policy, duplicates=repeats
+            )
         image = forecast_figure(artifact, panel, series, history, level, fmt)
         if target is None:
             sys.stdout.buffer.write(image)

@@ -11,6 +11,7 @@ from forecaster.cli.core import Command, app, errors_to_exit_codes, setup_loggin
 from forecaster.cli.options import (
     OUTPUT,
     DecimalsOption,
+    DuplicatesOption,
     FillOption,
     HistoryArgument,
     HorizonOption,
@@ -31,6 +32,7 @@ def predict(
     level: LevelOption = None,
     quantile: QuantileOption = None,
     fill: FillOption = None,
+    duplicates: DuplicatesOption = None,
     fmt: Annotated[
         TableFormat, typer.Option("--format", help="Output format.", rich_help_panel=OUTPUT)
     ] = TableFormat.csv,
@@ -82,8 +84,9 @@ def predict(
         panel = None
         if data is not None:
             policy = fill.value if fill else artifact.train_config.fill
+            repeats = duplicates.value if duplicates else artifact.train_config.duplicates
             panel = load_panel_like(data, artifact.schema, artifact.freq, policy,
-                                    keep_future=future is None)  # fmt: skip
+                                    keep_future=future is None, duplicates=repeats)  # fmt: skip
         ahead, source = None, "DATA"
         if future is not None:
             from forecaster.data.covariates import future_from_file

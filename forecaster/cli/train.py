@@ -31,6 +31,7 @@ from forecaster.cli.options import (
     TRAINING,
     CalendarRule,
     Device,
+    Duplicates,
     Fill,
     Loss,
     Precision,
@@ -142,7 +143,8 @@ def train(
         typer.Option(
             "--freq",
             metavar="ALIAS",
-            help="Frequency alias, e.g. h, D, B, W, MS." + default("inferred"),
+            help="Frequency alias, e.g. h, D, B, W, MS; for integer times that are step "
+            "numbers, a whole number of steps, e.g. 1." + default("inferred"),
             rich_help_panel=DATA,
         ),
     ] = None,
@@ -161,6 +163,16 @@ def train(
         typer.Option(
             "--fill",
             help="How to fill gaps and empty cells." + default(DEFAULTS.fill),
+            rich_help_panel=DATA,
+        ),
+    ] = None,
+    duplicates: Annotated[
+        Duplicates | None,
+        typer.Option(
+            "--duplicates",
+            help="Rows of one series that repeat a timestamp: refuse them (error) or merge "
+            "them into one (their mean, or the first or last in the file); predict and "
+            "evaluate read new data the same way." + default(DEFAULTS.duplicates),
             rich_help_panel=DATA,
         ),
     ] = None,
@@ -403,6 +415,7 @@ def train(
                 "id": id_column,
                 "freq": freq,
                 "fill": fill.value if fill else None,
+                "duplicates": duplicates.value if duplicates else None,
                 "horizon": horizon,
                 "lookback": lookback,
                 "layers": layers,
@@ -461,7 +474,7 @@ def train(
                 data, config.time, config.targets, config.id, config.freq, config.fill, order,
                 past=config.past_covariates, future=config.future_covariates,
                 static=config.static_covariates, calendar=config.calendar,
-                holidays=config.holidays,
+                holidays=config.holidays, duplicates=config.duplicates,
             )  # fmt: skip
             panel = drop_last(panel, holdout)
         if not world.main:

@@ -26,6 +26,8 @@ _DAY_NS = 86_400_000_000_000
 def calendar_names(freq: str) -> list[str]:
     """The derived features that suit data of frequency ``freq`` (none for yearly data)."""
     offset = pd.tseries.frequencies.to_offset(freq)
+    if isinstance(offset, pd.offsets.Nano):  # step numbers (`forms.STEPS`): no calendar
+        return []
     step = _step_ns(freq)
     names: list[str] = []
     if step is not None and step < _DAY_NS:

@@ -21,6 +21,8 @@ from forecaster.errors import DataError, UsageError
 log = logging.getLogger("forecaster")
 
 TIME_NAMES = ("ds", "date", "datetime", "timestamp", "time", "period", "month", "week", "day")
+# Names that make a column of integers the time column: years, or step numbers 0, 1, 2, ...
+STEP_NAMES = ("year", "t", "step", "index", "idx")
 ID_NAMES = ("unique_id",)
 # Scaling squares deviations in float64: beyond these magnitudes they overflow or underflow.
 MAX_MAGNITUDE = 1e100
@@ -156,10 +158,28 @@ def _find_time_column(frame: pd.DataFrame, exclude: set[str | None]) -> str:
     for column in named + [c for c in candidates if c not in named]:
         if looks_like_time(frame[column]):
             return column
+    # Integers are years or step numbers (`forms`) only when named so: a count could as
+    # well be the target.
+    whole = [c for c in candidates if _whole_numbers(frame[c])]
+    for column in whole:
+        if column.lower() in TIME_NAMES + STEP_NAMES:
+            return column
+    hint = (
+        f"; if column {whole[0]!r} holds years or step numbers, give --time {whole[0]}"
+        if whole
+        else ""
+    )
     raise DataError(
-        "no datetime column found; name it with --time "
+        f"no datetime column found; name it with --time{hint} "
         f"(columns are: {', '.join(map(repr, frame.columns))})"
     )
+
+
+def _whole_numbers(column: pd.Series) -> bool:
+    if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        return False
+    values = column.dropna().to_numpy()
+    return len(values) > 0 and bool(np.all(values == np.round(values)))
 
 
 def _find_id_column(frame: pd.DataFrame, time: str, exclude: set[str]) -> str | None:

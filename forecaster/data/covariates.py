@@ -148,7 +148,8 @@ def future_from_file(
             f"{name} lacks column(s) {', '.join(map(repr, missing))}: --future needs "
             f"{', '.join(map(repr, wanted))}"
         )
-    parsed = parse_times(frame[schema.time], schema.time, schema.date_order)
+    parsed = parse_times(frame[schema.time], schema.time, schema.date_order,
+                         form=schema.time_form, detect=False)  # fmt: skip
     if parsed.aware != (schema.zone is not None):
         with_or_not = "with" if schema.zone is not None else "without"
         raise DataError(f"{name}: give the timestamps {with_or_not} UTC offsets, as in training")

@@ -27,6 +27,8 @@ from forecaster.data.covariates import (
     user_covariates,
     with_calendar,
 )
+from forecaster.data.duplicates import merge_repeated
+from forecaster.data.forms import STEPS, YEARS, shown_times, step_freq, steps_hint
 from forecaster.data.panel import Panel, RowIds, Schema, fixed_step_ns, grid_timestamps
 from forecaster.data.read import file_rows, name_of, read_table
 from forecaster.data.times import (
@@ -336,8 +338,12 @@ def build_panel(
     calendar: str = "none",
     holidays: Sequence[str] = (),
     keep_future: bool = False,
+    duplicates: str = "error",
 ) -> Panel:
     """Sort, split by id, check duplicates, put each series on a regular grid, fill gaps.
+
+    Rows that repeat a series' timestamp are refused, or with ``duplicates`` "mean",
+    "first" or "last" merged into one (`duplicates.merge_repeated`), said in one line.
 
     With ``like_model`` the schema is a trained model's: its date order and time zone are
     used for this data too (and must fit it), and its calendar features. Otherwise
@@ -346,7 +352,10 @@ def build_panel(
     ``keep_future`` (predict), else left out with a note (train, evaluate).
     """
     notes: list[str] = []
-    parsed = parse_times(frame[schema.time], schema.time, schema.date_order)
+    parsed = parse_times(frame[schema.time], schema.time, schema.date_order,
+                         form=schema.time_form, detect=not like_model)  # fmt: skip
+    if parsed.form in (STEPS, YEARS) and freq:
+        freq = step_freq(freq, schema.time, parsed.form)
     values = _numbers(frame, schema.targets)
     if schema.static and not like_model:
         schema = dataclasses.replace(schema, categories=static_categories(frame, schema))
@@ -377,7 +386,7 @@ def build_panel(
     ids_sorted = RowIds(codes, id_names)
     change = np.flatnonzero(codes[1:] != codes[:-1]) + 1
     bounds = np.concatenate([[0], change, [len(codes)]]).astype(np.int64)
-    hint = _offsets_hint(parsed, zone)
+    hint = _offsets_hint(parsed, zone) + steps_hint(parsed.form)
 
     def timeline(utc: bool) -> np.ndarray:
         if zone is None or utc:
@@ -392,7 +401,16 @@ def build_panel(
         step = fixed_step_ns(probe) if probe else None
         utc_grid = step is not None and step < _DAY_NS
     times = timeline(bool(utc_grid))
-    _refuse_duplicates(ids_sorted, times, schema, parsed)
+    if duplicates == "error":
+        _refuse_duplicates(ids_sorted, times, schema, parsed)
+    else:
+        merged = merge_repeated(ids_sorted.codes, times, values, user, duplicates)
+        if merged is not None:
+            ids_sorted = RowIds(ids_sorted.codes[merged.keep], id_names)
+            times, values, user = times[merged.keep], merged.values, merged.user
+            notes.append(f"{schema.time!r}: {merged.note(duplicates)}")
+            change = np.flatnonzero(ids_sorted.codes[1:] != ids_sorted.codes[:-1]) + 1
+            bounds = np.concatenate([[0], change, [len(times)]]).astype(np.int64)
     if schema.static:
         check_static(user, bounds, ids_sorted, schema, times)
     given_freq = freq
@@ -452,10 +470,16 @@ def build_panel(
     zone_schema = dataclasses.replace(
         schema,
         date_order=parsed.date_order or schema.date_order,
+        time_form=parsed.form if not like_model else schema.time_form,
         zone=zone,
         utc_grid=bool(utc_grid) if zone is not None else False,
     )
     if not like_model:
+        if parsed.form == STEPS and holidays:
+            raise UsageError(
+                f"--holidays needs dates, and column {schema.time!r} holds step numbers; "
+                "leave --holidays out"
+            )
         names = calendar_names(freq) if calendar == "on" else []
         zone_schema = dataclasses.replace(
             zone_schema, calendar=names + holiday_names(list(holidays))
@@ -626,8 +650,10 @@ def _refuse_duplicates(
     if not duplicated.any():
         return
     first = np.flatnonzero(duplicated)[:3] + 1
+    shown = shown_times(times[first], parsed.form)
     examples = ", ".join(
-        (f"{ids_sorted[i]} " if schema.id else "") + str(pd.Timestamp(times[i])) for i in first
+        (f"{ids_sorted[i]} " if schema.id else "") + str(text)
+        for i, text in zip(first, shown, strict=True)
     )
     where = "within a series " if schema.id else ""
     repeated = pd.DatetimeIndex(times[first])
@@ -638,8 +664,9 @@ def _refuse_duplicates(
         else ""
     )
     raise DataError(
-        f"duplicate timestamps {where}in {schema.time!r}: {examples}; remove or aggregate "
-        f"them (with several series, name the id column with --id){dst}"
+        f"duplicate timestamps {where}in {schema.time!r}: {examples} ({int(duplicated.sum())} "
+        "row(s) repeat a timestamp); remove or aggregate them, or merge them with --duplicates "
+        f"mean|first|last (with several series, name the id column with --id){dst}"
     )
 
 
@@ -666,6 +693,7 @@ def load_panel(
     static: Sequence[str] = (),
     calendar: str = "auto",
     holidays: Sequence[str] = (),
+    duplicates: str = "error",
 ) -> Panel:
     """Read and regularise in one call: what `forecaster train DATA` does first.
 
@@ -679,7 +707,7 @@ def load_panel(
     schema = dataclasses.replace(schema, date_order=date_order)
     rule = calendar_rule(calendar, bool(past or future or static or holidays))
     return build_panel(frame, schema, freq=freq, fill=fill, source=name_of(source),
-                       calendar=rule, holidays=holidays)  # fmt: skip
+                       calendar=rule, holidays=holidays, duplicates=duplicates)  # fmt: skip
 
 
 def calendar_rule(calendar: str, covariates: bool) -> str:
@@ -696,6 +724,7 @@ def load_panel_like(
     freq: str,
     fill: str = "interpolate",
     keep_future: bool = False,
+    duplicates: str = "error",
 ) -> Panel:
     """Read data that must match a trained model's columns, frequency, date order and zone."""
     text = [schema.id] if schema.id is not None else []
@@ -711,7 +740,8 @@ def load_panel_like(
             + (f", id={schema.id!r}" if schema.id else "")
         )
     return build_panel(frame, schema, fill=fill, source=name_of(source), expected_freq=freq,
-                       like_model=True, keep_future=keep_future)  # fmt: skip
+                       like_model=True, keep_future=keep_future,
+                       duplicates=duplicates)  # fmt: skip
 
 
 __all__ = ["OFFSET_PATTERN", "build_panel", "infer_frequency", "load_panel", "load_panel_like"]

@@ -21,7 +21,9 @@ class Schema:
     for text dates such as 01/02/2020; ``zone`` the input's time zone (a fixed offset such
     as "-08:00" or an IANA name) when timestamps carried offsets; ``utc_grid`` whether the
     regular grid is in UTC (sub-daily data whose offset changes with daylight saving) or in
-    the zone's wall-clock time.
+    the zone's wall-clock time. ``time_form`` is how the input wrote times that are not
+    timestamps (integer years, step numbers, ``1956Q1``, ``Jan 1980``: `forms`), so that
+    forecasts are written the same way; None for timestamps.
 
     Covariates: ``past`` columns are observed up to the forecast origin, ``future`` ones are
     known for the horizon too, ``static`` ones are constant within a series (text ones are
@@ -35,6 +37,7 @@ class Schema:
     date_order: str | None = None
     zone: str | None = None
     utc_grid: bool = False
+    time_form: str | None = None
     past: list[str] = field(default_factory=list)
     future: list[str] = field(default_factory=list)
     static: list[str] = field(default_factory=list)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from forecaster.data.forms import STEPS, YEARS, detect_form, parse_form
 from forecaster.data.read import file_rows as _file_rows
 from forecaster.errors import DataError, UsageError
 
@@ -68,6 +69,7 @@ class ParsedTimes:
     values: np.ndarray  # (N,) datetime64[ns]
     offsets: np.ndarray | None  # (N,) minutes east of UTC of each row, when written with offsets
     date_order: str | None  # "dmy" / "mdy" when the text needed one, else None
+    form: str | None = None  # years, step numbers, quarters, month names (`forms`); None: ISO
 
     @property
     def aware(self) -> bool:
@@ -79,10 +81,12 @@ def looks_like_time(column: pd.Series) -> bool:
     if pd.api.types.is_datetime64_any_dtype(column):
         return True
     if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
-        return False
+        return False  # integers are a time column only when named so (`columns`)
     sample = column.dropna().astype(str).str.strip().head(50)
     if sample.empty:
         return False
+    if detect_form(sample) not in (None, STEPS, YEARS):  # 1956Q1, Q1 1965, Jan 1980
+        return True  # (integers, text or not, are a time column only when named so)
     aware = sample.str.contains(OFFSET_PATTERN, regex=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pandas warns when it guesses an order
@@ -93,12 +97,25 @@ def looks_like_time(column: pd.Series) -> bool:
     return bool(parsed.notna().mean() >= 0.8)
 
 
-def parse_times(column: pd.Series, name: str, date_order: str | None = None) -> ParsedTimes:
+def parse_times(
+    column: pd.Series,
+    name: str,
+    date_order: str | None = None,
+    form: str | None = None,
+    detect: bool = True,
+) -> ParsedTimes:
     """Parse a time column; refuse values that are not dates, and ambiguous day/month order.
 
     ``date_order`` ("dmy" or "mdy") is the user's word (``--dayfirst``) or the order the
     model was trained with; when None, the values must decide it if they need one.
+    ``form`` is the model's time form (`forms`); with ``detect`` and none given, the
+    column's own is found. A model without a form (trained before forms, or on ISO
+    timestamps) reads its data as it always did: ``detect`` False.
     """
+    if form is None and detect:
+        form = detect_form(column)
+    if form is not None:
+        return ParsedTimes(parse_form(column, form, name), None, None, form)
     if pd.api.types.is_datetime64_any_dtype(column):
         values = column
         offsets = None

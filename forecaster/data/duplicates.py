@@ -1,0 +1,66 @@
+"""Rows that repeat a series' timestamp, merged into one when the user says how.
+
+A sensor that logs the same minute twice, or an export that repeats a row, is refused by
+default (`grid._refuse_duplicates`): which value is right is the user's call. With
+``--duplicates mean|first|last`` the repeated rows become one, and the user is told how
+many timestamps that touched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+POLICIES = ("error", "mean", "first", "last")
+
+
+@dataclass
+class Merged:
+    """The rows kept (one per distinct series and timestamp) and their merged values."""
+
+    keep: np.ndarray  # (M,) row numbers into the sorted rows
+    values: np.ndarray  # (M, T)
+    user: np.ndarray  # (M, K)
+    stamps: int  # timestamps that were repeated
+    rows: int  # rows those timestamps had
+
+    def note(self, how: str) -> str:
+        return (
+            f"merged {self.rows} rows that repeat {self.stamps} timestamp(s) into one row "
+            f"each, by {how} (--duplicates)"
+        )
+
+
+def merge_repeated(
+    codes: np.ndarray, times: np.ndarray, values: np.ndarray, user: np.ndarray, how: str
+) -> Merged | None:
+    """Merge rows of one series with equal timestamps: their ``mean`` (of the values given;
+    empty cells do not count), or the ``first`` or ``last`` row in the file's order. Rows
+    are sorted by series, then time, stably; None when no timestamp repeats.
+    """
+    same = (codes[1:] == codes[:-1]) & (times[1:] == times[:-1])
+    if not same.any():
+        return None
+    starts_group = np.concatenate([[True], ~same])
+    first_rows = np.flatnonzero(starts_group)
+    sizes = np.diff(np.concatenate([first_rows, [len(codes)]]))
+    repeated = sizes > 1
+    stamps, rows = int(repeated.sum()), int(sizes[repeated].sum())
+    if how == "first":
+        keep = first_rows
+        return Merged(keep, values[keep], user[keep], stamps, rows)
+    if how == "last":
+        keep = first_rows + sizes - 1
+        return Merged(keep, values[keep], user[keep], stamps, rows)
+    return Merged(first_rows, _means(values, first_rows), _means(user, first_rows), stamps, rows)
+
+
+def _means(array: np.ndarray, first_rows: np.ndarray) -> np.ndarray:
+    if array.shape[1] == 0:
+        return array[first_rows]
+    given = ~np.isnan(array)
+    totals = np.add.reduceat(np.where(given, array, 0.0), first_rows, axis=0)
+    counts = np.add.reduceat(given.astype(np.int64), first_rows, axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, totals / np.maximum(counts, 1), np.nan)

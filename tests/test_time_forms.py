@@ -1,0 +1,340 @@
+"""Time columns a user has that are not timestamps, and repeated timestamps.
+
+Integer years (negative ones too), a plain integer index, quarters (``Q1 1965``,
+``1956Q1``) and months by name (``1939 Jan``, ``Jan 1980``) are read, and the forecast
+writes its times in the input's own form; what cannot be read is refused naming the option
+that reads it. Rows repeating a timestamp are refused naming ``--duplicates``, or merged.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from forecaster import artifact as artifact_io
+from forecaster.data import load_panel
+from tests.conftest import FAST, invoke
+from tests.test_model_tamper import drop, put, tamper
+
+HORIZON = ["--horizon", "3"]
+
+
+def values(n: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    return np.round(50 + 10 * np.sin(2 * np.pi * t / 4) + 0.2 * t + rng.standard_normal(n), 3)
+
+
+@dataclass
+class Form:
+    id: str
+    times: list[object]  # the time column as the user wrote it
+    expected: list[object]  # the first three forecast times, as the user would write them
+    column: str = "when"
+    args: tuple[str, ...] = ()
+
+
+def quarters(first_year: int, count: int, pattern: str) -> list[str]:
+    return [pattern.format(y=first_year + k // 4, q=k % 4 + 1) for k in range(count)]
+
+
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+def months(first_year: int, count: int, pattern: str) -> list[str]:
+    return [pattern.format(y=first_year + k // 12, m=MONTHS[k % 12]) for k in range(count)]
+
+
+FORMS = [
+    # Named "year": found without --time; years are written back as integers.
+    Form("years", list(range(1900, 1960)), [1960, 1961, 1962], column="year"),
+    Form("negative-years", list(range(-6000, -5940)), [-5940, -5939, -5938], column="year"),
+    Form("index", list(range(60)), [60, 61, 62], column="t"),
+    Form(
+        "index-given", list(range(100, 220, 2)), [220, 222, 224], column="n", args=("--time", "n")
+    ),
+    Form(
+        "Q1 1965",
+        quarters(1965, 60, "Q{q} {y}"),
+        ["Q1 1980", "Q2 1980", "Q3 1980"],
+        column="quarter",
+    ),
+    Form("1956Q1", quarters(1956, 62, "{y}Q{q}"), ["1971Q3", "1971Q4", "1972Q1"], column="quarter"),
+    Form(
+        "Jan 1980",
+        months(1980, 68, "{m} {y}"),
+        ["Sep 1985", "Oct 1985", "Nov 1985"],
+        column="month",
+    ),
+    Form(
+        "1939 Jan",
+        months(1939, 60, "{y} {m}"),
+        ["1944 Jan", "1944 Feb", "1944 Mar"],
+        column="Month",
+    ),
+]
+
+
+def write(path: Path, frame: pd.DataFrame) -> Path:
+    frame.to_csv(path, index=False)
+    return path
+
+
+def read_output(text: str) -> pd.DataFrame:
+    # Read back as text, as a user reading the CSV sees it ("1960" and "Q1 1980" alike).
+    return pd.read_csv(io.StringIO(text), dtype=str)
+
+
+def as_written(items: list[object]) -> list[str]:
+    return [str(v) for v in items]
+
+
+@pytest.mark.parametrize("form", FORMS, ids=[f.id for f in FORMS])
+def test_time_form_is_read_and_the_forecast_is_written_in_it(form: Form, tmp_path: Path) -> None:
+    n = len(form.times)
+    data = write(tmp_path / "data.csv", pd.DataFrame({form.column: form.times, "y": values(n)}))
+    model = tmp_path / "m.fcst"
+    trained = invoke(["train", str(data), "-o", str(model), *HORIZON, *FAST, *form.args])
+    assert trained.exit_code == 0, trained.stderr
+    for args in ([], [str(data)]):  # from the stored history, and from DATA
+        predicted = invoke(["predict", "-m", str(model), *args])
+        assert predicted.exit_code == 0, predicted.stderr
+        out = read_output(predicted.stdout)
+        assert list(out.columns) == [form.column, "y"]
+        assert out[form.column].tolist() == as_written(form.expected)
+    described = json.loads(invoke(["info", str(model), "--format", "json"]).stdout)
+    assert described["last_timestamp"] == str(form.times[-1])
+    assert described["time_form"] is not None
+
+
+def test_long_data_with_month_names_and_an_id(tmp_path: Path) -> None:
+    """us_employment's shape: ``1939 Jan`` with a Series_ID column named by --id."""
+    parts = []
+    for k, name in enumerate(["CEU05", "CEU06"]):
+        times = months(1939, 48 + 12 * k, "{y} {m}")
+        parts.append(pd.DataFrame({"Month": times, "Series_ID": name,
+                                   "Employed": values(len(times), seed=k) * (k + 1)}))  # fmt: skip
+    data = write(tmp_path / "long.csv", pd.concat(parts, ignore_index=True))
+    model = tmp_path / "m.fcst"
+    trained = invoke(["train", str(data), "--id", "Series_ID", "-o", str(model), *HORIZON, *FAST])
+    assert trained.exit_code == 0, trained.stderr
+    out = read_output(invoke(["predict", "-m", str(model)]).stdout)
+    assert out["Month"].tolist() == ["1943 Jan", "1943 Feb", "1943 Mar",
+                                     "1944 Jan", "1944 Feb", "1944 Mar"]  # fmt: skip
+    scored = invoke(["evaluate", "-m", str(model), str(data), "--forecasts",
+                     str(tmp_path / "steps.csv"), "--quiet"])  # fmt: skip
+    assert scored.exit_code == 0, scored.stderr
+    steps = pd.read_csv(tmp_path / "steps.csv", dtype=str)
+    assert steps["Month"].str.fullmatch(r"\d{4} [A-Z][a-z]{2}").all()
+
+
+def test_plot_of_step_numbers_and_quarters(tmp_path: Path) -> None:
+    for form in (FORMS[1], FORMS[4]):
+        frame = pd.DataFrame({form.column: form.times, "y": values(len(form.times))})
+        data = write(tmp_path / f"{form.column}.csv", frame)
+        model = tmp_path / f"{form.column}.fcst"
+        assert invoke(["train", str(data), "-o", str(model), *HORIZON, *FAST]).exit_code == 0
+        drawn = invoke(["plot", "-m", str(model), str(data), "-o", str(tmp_path / "p.svg")])
+        assert drawn.exit_code == 0, drawn.stderr
+        assert (tmp_path / "p.svg").stat().st_size > 0
+
+
+def refused_line(result) -> str:  # type: ignore[no-untyped-def]
+    assert result.exit_code != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def test_integers_not_named_as_time_are_refused_naming_the_option(tmp_path: Path) -> None:
+    data = write(tmp_path / "d.csv", pd.DataFrame({"yr": range(1900, 1960), "y": values(60)}))
+    line = refused_line(invoke(["train", str(data), "-o", str(tmp_path / "m.fcst"), *FAST]))
+    assert "holds years or step numbers, give --time yr" in line
+    assert invoke(["train", str(data), "--time", "yr", "-o", str(tmp_path / "m.fcst"), *FAST,
+                   *HORIZON]).exit_code == 0  # fmt: skip
+
+
+def test_negative_years_are_not_taken_for_utc_offsets(tmp_path: Path) -> None:
+    """Today's wrong explanation for treering: "-6000" read as an offset of -60:00."""
+    years = [str(y) for y in range(-6000, -5940)] + ["unknown"]
+    data = write(tmp_path / "d.csv", pd.DataFrame({"year": years, "y": values(61)}))
+    line = refused_line(invoke(["train", str(data), "--time", "year", *FAST]))
+    assert "UTC offset" not in line
+    assert "not whole step numbers, first at row(s) 62 (e.g. 'unknown')" in line
+
+
+def test_irregular_step_numbers_need_freq_as_a_step(tmp_path: Path) -> None:
+    steps = [k * (k + 1) // 2 for k in range(40)]  # no two steps alike: 0, 1, 3, 6, ...
+    data = write(tmp_path / "d.csv", pd.DataFrame({"t": steps, "y": values(len(steps))}))
+    model = str(tmp_path / "m.fcst")
+    line = refused_line(invoke(["train", str(data), "-o", model, *FAST]))
+    assert "give --freq N for a step of N, such as --freq 1" in line
+    line = refused_line(invoke(["train", str(data), "--freq", "D", "-o", model, *FAST]))
+    assert "--freq takes a whole number of steps, such as --freq 1" in line
+    assert invoke(["train", str(data), "--freq", "1", "-o", model, *FAST, *HORIZON]).exit_code == 0
+    out = read_output(invoke(["predict", "-m", model]).stdout)
+    assert out["t"].tolist() == ["781", "782", "783"]
+
+
+def test_steps_of_five(tmp_path: Path) -> None:
+    data = write(tmp_path / "d.csv", pd.DataFrame({"step": range(-500, 0, 5), "y": values(100)}))
+    model = str(tmp_path / "m.fcst")
+    assert invoke(["train", str(data), "-o", model, *FAST, *HORIZON]).exit_code == 0
+    out = read_output(invoke(["predict", "-m", model]).stdout)
+    assert out["step"].tolist() == ["0", "5", "10"]
+
+
+def test_model_files_without_a_time_form_still_load(tmp_path: Path) -> None:
+    """Files written before time forms and --duplicates: read as they always were."""
+    data = write(tmp_path / "d.csv", pd.DataFrame(
+        {"date": pd.date_range("2020-01-01", periods=60, freq="D"), "y": values(60)}))  # fmt: skip
+    model = tmp_path / "m.fcst"
+    assert invoke(["train", str(data), "-o", str(model), *FAST, *HORIZON]).exit_code == 0
+
+    def old(meta: dict) -> None:  # type: ignore[type-arg]
+        drop("schema.time_form")(meta)
+        drop("train_config.duplicates")(meta)
+
+    older = tmp_path / "old.fcst"
+    older.write_bytes(tamper(model.read_bytes(), "new", meta=old))
+    loaded = artifact_io.load(older)
+    assert loaded.schema.time_form is None and loaded.train_config.duplicates == "error"
+    assert (
+        invoke(["predict", "-m", str(older), str(data)]).stdout
+        == invoke(["predict", "-m", str(model), str(data)]).stdout
+    )
+    edited = tmp_path / "edited.fcst"
+    edited.write_bytes(tamper(model.read_bytes(), "new", meta=put("schema.time_form", "steps")))
+    line = refused_line(invoke(["predict", "-m", str(edited)]))
+    assert "schema.time_form" in line
+
+
+# ---------------------------------------------------------------------------------------
+# Repeated timestamps
+
+
+def repeated_frame() -> pd.DataFrame:
+    """A 5-minute series whose rows 10, 40 and 70 are logged twice, with other values."""
+    times = pd.date_range("2010-03-24 09:50", periods=100, freq="5min")
+    frame = pd.DataFrame({"datetime": times, "glucose": values(100)})
+    again = frame.iloc[[10, 40, 70]].copy()
+    again["glucose"] = [1000.0, 2000.0, 3000.0]
+    pieces = [frame.iloc[:11], again.iloc[:1], frame.iloc[11:41], again.iloc[1:2]]
+    pieces += [frame.iloc[41:71], again.iloc[2:], frame.iloc[71:]]
+    return pd.concat(pieces, ignore_index=True)
+
+
+def test_repeated_timestamps_are_refused_naming_the_option(tmp_path: Path) -> None:
+    data = write(tmp_path / "g.csv", repeated_frame())
+    line = refused_line(invoke(["train", str(data), *FAST]))
+    assert "duplicate timestamps in 'datetime': 2010-03-24 10:40:00" in line
+    assert "3 row(s) repeat a timestamp" in line
+    assert "--duplicates mean|first|last" in line
+
+
+@pytest.mark.parametrize("how", ["mean", "first", "last"])
+def test_duplicates_merged(how: str, tmp_path: Path) -> None:
+    frame = repeated_frame()
+    data = write(tmp_path / "g.csv", frame)
+    panel = load_panel(data, duplicates=how)
+    assert panel.lengths.tolist() == [100]
+    got = panel.values[[10, 40, 70], 0]
+    original = values(100)[[10, 40, 70]]
+    given = np.array([1000.0, 2000.0, 3000.0])
+    expected = {"mean": (original + given) / 2, "first": original, "last": given}[how]
+    np.testing.assert_allclose(got, expected)
+    model = tmp_path / "m.fcst"
+    trained = invoke(["train", str(data), "--duplicates", how, "-o", str(model), *HORIZON,
+                      "--epochs", "1", "--hidden", "8", "--ensemble", "1"])  # fmt: skip
+    assert trained.exit_code == 0, trained.stderr
+    assert (
+        f"'datetime': merged 6 rows that repeat 3 timestamp(s) into one row each, by {how} "
+        "(--duplicates)" in trained.stderr
+    )
+    # predict reads new data as the model was trained to, unless told otherwise
+    assert invoke(["predict", "-m", str(model), str(data), "--quiet"]).exit_code == 0
+    line = refused_line(invoke(["predict", "-m", str(model), str(data), "--duplicates", "error"]))
+    assert "--duplicates mean|first|last" in line
+
+
+def test_duplicates_option_is_checked(tmp_path: Path) -> None:
+    data = write(tmp_path / "g.csv", repeated_frame())
+    result = invoke(["train", str(data), "--duplicates", "median", *FAST])
+    assert result.exit_code == 2
+    config = tmp_path / "c.toml"
+    config.write_text('duplicates = "median"\n')
+    line = refused_line(invoke(["train", str(data), "--config", str(config), *FAST]))
+    assert "--duplicates" in line and "error | mean | first | last" in line
+
+
+# ---------------------------------------------------------------------------------------
+# Forms round-trip
+
+
+_TEXT_FORMS = ["%YQ%q", "%Y Q%q", "Q%q %Y", "Q%q-%Y", "%b %Y", "%Y %b", "%B %Y", "%b-%Y"]
+YEARS, STEPS = "%Y", "steps"  # forms.YEARS and forms.STEPS (imported in the test: new there)
+
+
+@st.composite
+def grids(draw: st.DrawFn) -> tuple[str, pd.DatetimeIndex]:
+    """A form and a grid of times it can write: quarters, months, years or step numbers."""
+    form = draw(st.sampled_from([*_TEXT_FORMS, YEARS, STEPS]))
+    count = draw(st.integers(1, 40))
+    if form == STEPS:
+        start = draw(st.integers(-(10**12), 10**12))
+        step = draw(st.integers(1, 1000))
+        ints = start + step * np.arange(count, dtype=np.int64)
+        return form, pd.DatetimeIndex(ints.view("datetime64[ns]"))
+    if form == YEARS:
+        start = draw(st.integers(1678, 2200 - count))
+        return form, pd.date_range(f"{start}-01-01", periods=count, freq="YS")
+    year = draw(st.integers(1700, 2150))
+    if "%q" in form:
+        quarter = draw(st.integers(0, 3))
+        return form, pd.date_range(f"{year}-{3 * quarter + 1:02d}-01", periods=count, freq="QS")
+    month = draw(st.integers(1, 12))
+    return form, pd.date_range(f"{year}-{month:02d}-01", periods=count, freq="MS")
+
+
+@settings(max_examples=150, deadline=None)
+@given(grids())
+def test_forecast_times_written_in_a_form_read_back_the_same(case: tuple) -> None:  # type: ignore[type-arg]
+    from forecaster.data.forms import detect_form, format_form, parse_form
+
+    form, grid = case
+    written = pd.Series(format_form(grid, form))
+    back = parse_form(written, form, "t")
+    assert np.array_equal(back, grid.to_numpy(dtype="datetime64[ns]"))
+    # and written, the column is recognised as that form again (years and steps alike are
+    # integers: which of the two depends only on the range)
+    found = detect_form(written)
+    if form in (YEARS, STEPS):
+        assert found in (YEARS, STEPS)
+        assert np.array_equal(format_form(pd.DatetimeIndex(parse_form(written, found, "t")),
+                                          found), written.to_numpy())  # fmt: skip
+    else:
+        assert found == form
+
+
+def test_years_take_freq_as_a_number_of_years(tmp_path: Path) -> None:
+    data = write(tmp_path / "d.csv", pd.DataFrame({"year": range(1800, 2000, 5), "y": values(40)}))
+    model = str(tmp_path / "m.fcst")
+    assert invoke(["train", str(data), "--freq", "5", "-o", model, *FAST, *HORIZON]).exit_code == 0
+    out = read_output(invoke(["predict", "-m", model]).stdout)
+    assert out["year"].tolist() == ["2000", "2005", "2010"]
+    described = json.loads(invoke(["info", model, "--format", "json"]).stdout)
+    assert described["freq"] == "5YS-JAN" and described["time_form"] == "%Y"
+
+
+def test_step_numbers_have_no_calendar(tmp_path: Path) -> None:
+    data = write(tmp_path / "d.csv", pd.DataFrame({"t": range(80), "y": values(80)}))
+    line = refused_line(invoke(["train", str(data), "--holidays", "US", *FAST]))
+    assert "--holidays needs dates, and column 't' holds step numbers" in line
