@@ -27,7 +27,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # Files whose tests exercise the mutated code; the slow training tests add nothing here.
+# The first three check outputs against a second route (seconds each): a mutant they kill
+# stops there under -x instead of after the whole list.
 TESTS = [
+    "tests/test_forecast_steps.py",
+    "tests/test_drawn_data.py",
+    "tests/test_parquet_ids.py",
     "tests/test_metrics.py",
     "tests/test_trust.py",
     "tests/test_interface.py",
@@ -158,6 +163,26 @@ MUTANTS = [
     Mutant("pinball loss with the quantile's sign flipped", "forecaster/metrics.py",
            "loss = np.maximum(q * miss, (q - 1) * miss)",
            "loss = np.maximum((1 - q) * miss, -q * miss)"),
+    # steps, pictures and gates checked on their data: tests/test_forecast_steps.py,
+    # test_drawn_data.py, test_parquet_ids.py
+    Mutant("a shorter horizon reads the last quantile rows", "forecaster/intervals.py",
+           "self.quantiles[:horizon]", "self.quantiles[-horizon:]"),
+    Mutant("forecast steps' calendar one step early", "forecaster/forecast.py",
+           "np.tile(np.arange(1, horizon + 1), count)", "np.tile(np.arange(horizon), count)"),
+    Mutant("inspect's forget column is 1 - f", "forecaster/gates.py",
+           "**{name: trace.values[name].reshape(-1) for name in GATES}",
+           '**{name: trace.values[name].reshape(-1) for name in GATES}, '
+           '"forget": 1 - trace.values["forget"].reshape(-1)'),
+    Mutant("info's forget figure from the input gate", "forecaster/gates.py",
+           'forget[k].append(gates["forget"]', 'forget[k].append(gates["input"]'),
+    Mutant("every plot panel draws the first series' forecast", "forecaster/plot.py",
+           "frame.iloc[s * horizon : (s + 1) * horizon]", "frame.iloc[:horizon]"),
+    Mutant("plot axis in UTC, not the data's clock", "forecaster/plot.py",
+           "times.tz_localize(None) if times.tz", "times.tz_convert(None) if times.tz"),
+    Mutant("a missing Parquet id becomes the previous id", "forecaster/data/parquet.py",
+           "pd.factorize(values)", "pd.factorize(values.ffill())"),
+    Mutant("an empty Parquet id is a series", "forecaster/data/parquet.py",
+           "str(u) or None for u in uniques", "str(u) for u in uniques"),
 ]  # fmt: skip
 
 

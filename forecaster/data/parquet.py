@@ -144,9 +144,10 @@ def _text_fields(source: Path | bytes, name: str) -> list[str]:
 
 def _text(values: pd.Series) -> pd.Series:
     """Values as text, each distinct one converted once and shared by its rows (a panel of
-    10^8 rows holds 10^5 ids, not 10^8 strings); missing ones None."""
+    10^8 rows holds 10^5 ids, not 10^8 strings); missing ones None. An empty string is
+    missing too, as an empty CSV field is: an id "" would be a series nobody named."""
     codes, uniques = pd.factorize(values)
-    text = np.array([str(u) for u in uniques] + [None], dtype=object)
+    text = np.array([str(u) or None for u in uniques] + [None], dtype=object)
     return pd.Series(text[codes], index=values.index, dtype=object)
 
 
