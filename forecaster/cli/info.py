@@ -164,6 +164,10 @@ def _intervals_text(intervals: dict[str, Any]) -> str:
     reached = "; ".join(f"{k}% interval covered {100 * v:.1f}%" for k, v in coverage.items())
     level = intervals.get("resolved_level")
     resolved = f" (central intervals up to {level:g}% resolved)" if level else ""
+    if intervals.get("training_windows") is not None:  # pooled over training origins
+        from forecaster.pooled import describe
+
+        return f"{intervals.get('method')}; {describe(intervals)}{resolved}"
     return (
         f"{intervals.get('method')}; {intervals.get('windows')} validation windows of "
         f"{intervals.get('series')} series{resolved}"

@@ -554,12 +554,10 @@ def _summary_line(
             f"validation MASE {text(mase['model'])} (naive {text(mase.get('naive'))}, "
             f"seasonal naive {text(mase.get('seasonal_naive'))})"
         )
-    coverage = (intervals or {}).get("coverage") or {}
-    if coverage:
-        shown = ", ".join(
-            f"{level}% covered {100 * value:.0f}%" for level, value in coverage.items()
-        )
-        parts.append(f"intervals: {shown} of held-out validation windows")
+    if intervals:
+        from forecaster.pooled import describe
+
+        parts.append(f"intervals {describe(intervals)}")
     if summary.get("stopped_by_time"):
         parts.append("stopped at --max-time, with the best weights so far")
     parts.append(f"{summary['seconds']:.1f} s")
