@@ -32,6 +32,7 @@ from forecaster.intervals import (
 from forecaster.linear import fit_skip
 from forecaster.metrics import evaluate as score_forecasts
 from forecaster.model import Ensemble, LSTMForecaster
+from forecaster.nonnegative import recorded
 from forecaster.pooled import (
     SOURCE_VALIDATION,
     needs_pooling,
@@ -344,6 +345,7 @@ def fit(
         history=result.history,
         covariate_scaler=covariate_scaler,
         context_covariates=context_covariates,
+        nonnegative=recorded(panel),
         summary={
             "epochs_run": result.epochs_run,
             "best_epoch": result.best_epoch,

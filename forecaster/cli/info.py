@@ -24,6 +24,7 @@ def info(
     setup_logging()
     with errors_to_exit_codes():
         from forecaster import artifact as artifact_io
+        from forecaster import nonnegative
         from forecaster.output import write_json
 
         artifact = artifact_io.load(model)
@@ -47,6 +48,7 @@ def info(
             "training": artifact.summary,
             "covariates": _covariates(schema) if schema.has_covariates else None,
             "intervals": None if artifact.intervals is None else artifact.intervals.info,
+            "nonnegative": nonnegative.describe(artifact),
             "last_timestamp": str(max(artifact.series_end)),
             "versions": artifact.versions,
         }
@@ -77,6 +79,10 @@ def _text(description: dict[str, Any]) -> list[str]:
         if key == "covariates" and value is not None:
             lines += _covariates_text(value)
             continue
+        if key == "nonnegative" and value is not None:
+            from forecaster.nonnegative import text
+
+            value = text(value)
         if key == "schema":
             value = ", ".join(f"{k}={v}" for k, v in value.items() if v is not None)
         if value is None:

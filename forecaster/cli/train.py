@@ -174,6 +174,15 @@ def train(
             rich_help_panel=DATA,
         ),
     ] = 0,
+    allow_negative: Annotated[
+        bool,
+        typer.Option(
+            "--allow-negative",
+            help="Let forecasts and bounds go below 0 for series whose history never did "
+            "(by default they are kept >= 0 there: counts, sales, volumes).",
+            rich_help_panel=MODEL,
+        ),
+    ] = False,
     horizon: Annotated[
         int | None,
         typer.Option(
@@ -425,6 +434,7 @@ def train(
                 "static_covariates": static_covariate or [],
                 "calendar": calendar.value if calendar else None,
                 "holidays": check_countries(holidays) if holidays else [],
+                "allow_negative": True if allow_negative else None,
             },
         )
         if config.holidays:
