@@ -517,9 +517,10 @@ def calibrate(
         if intervals is not None:
             intervals.info["source"] = SOURCE_VALIDATION
         return intervals
-    validation = (actuals - forecasts) / intervals.normaliser(
-        spread, intervals.factor(intervals.difficulty[series], before[0]) * scale
-    )
+    with np.errstate(divide="ignore", invalid="ignore"):  # a flat stretch: left out
+        validation = (actuals - forecasts) / intervals.normaliser(
+            spread, intervals.factor(intervals.difficulty[series], before[0]) * scale
+        )
     # Origins with a whole context, as a forecast from the end of a series has (earlier ones
     # read padding and a recent scale of a few rows: lynx's first origins erred 10^5 scales).
     lookback = artifact.model_config.lookback
