@@ -178,6 +178,7 @@ def train(
         bool,
         typer.Option(
             "--allow-negative",
+            metavar="",
             help="Let forecasts and bounds go below 0 for series whose history never did "
             "(by default they are kept >= 0 there: counts, sales, volumes).",
             rich_help_panel=MODEL,
