@@ -89,6 +89,9 @@ class Artifact:
     # With covariates: their scaling and their raw values over each stored context (S, L, K)
     covariate_scaler: CovariateScaler | None = None
     context_covariates: np.ndarray | None = None
+    # (S, C): every value of the series' history >= 0 (its forecasts are kept >= 0 unless
+    # train_config.allow_negative); None in files written before it (nothing is clipped)
+    nonnegative: np.ndarray | None = None
 
     def check(self) -> None:
         """The weights must be those of the network the metadata describes."""
@@ -224,6 +227,11 @@ def _metadata(artifact: Artifact) -> dict[str, Any]:
         "history": artifact.history,
         "summary": artifact.summary,
         "versions": artifact.versions or versions(),
+        **(
+            {}
+            if artifact.nonnegative is None
+            else {"nonnegative": np.asarray(artifact.nonnegative, dtype=bool).tolist()}
+        ),
         "intervals": None
         if artifact.intervals is None
         else {
@@ -430,7 +438,7 @@ _META_KEYS = (
 # stores a scaler or context beyond this (twice that, for rounding).
 _MAX_SCALE = 2e100
 # Written since intervals exist; a file without it (an older forecaster's) still loads.
-_OPTIONAL_META_KEYS = ("intervals", "covariates")
+_OPTIONAL_META_KEYS = ("intervals", "covariates", "nonnegative")
 _TENSOR_DTYPES = {
     "context.values": np.dtype(np.float64),
     "context.real": np.dtype(np.int64),
@@ -589,6 +597,7 @@ _COVARIATE_MODEL_KEYS = ("n_past", "n_future", "n_static", "n_calendar", "covari
 _COVARIATE_TRAIN_KEYS = (
     "past_covariates", "future_covariates", "static_covariates", "calendar", "holidays",
 )  # fmt: skip
+_LATER_TRAIN_KEYS = ("allow_negative",)  # files written before them lack them
 
 
 def _present(value: Any, keys: tuple[str, ...] | list[str], optional: tuple[str, ...]) -> list[str]:
@@ -638,7 +647,7 @@ def _from_parts(meta: dict[str, Any], tensors: dict[str, np.ndarray]) -> Artifac
         "train_config",
         meta["train_config"],
         _present(meta["train_config"], [f.name for f in dataclasses.fields(TrainConfig)],
-                 _COVARIATE_TRAIN_KEYS + _DUPLICATES_TRAIN_KEYS),
+                 _COVARIATE_TRAIN_KEYS + _DUPLICATES_TRAIN_KEYS + _LATER_TRAIN_KEYS),
     )  # fmt: skip
     try:
         train_config = TrainConfig(**_typed(TrainConfig, "train_config", train_values)).validate()
@@ -755,7 +764,21 @@ def _from_parts(meta: dict[str, Any], tensors: dict[str, np.ndarray]) -> Artifac
         summary=summary,
         versions=versions_,
         intervals=intervals,
+        nonnegative=_nonnegative(meta.get("nonnegative"), n_series, model_config.n_targets),
     )
+
+
+def _nonnegative(value: Any, n_series: int, channels: int) -> np.ndarray | None:
+    """Per series and target, whether its history never went below 0 (absent: unknown)."""
+    if value is None:
+        return None
+    if not (
+        isinstance(value, list) and len(value) == n_series
+        and all(isinstance(row, list) and len(row) == channels
+                and all(isinstance(v, bool) for v in row) for row in value)
+    ):  # fmt: skip
+        raise _bad("nonnegative", value, f"{n_series} lists of {channels} booleans")
+    return np.array(value, dtype=bool).reshape(n_series, channels)
 
 
 def _covariate_schema(values: dict[str, Any]) -> dict[str, Any]:

@@ -157,6 +157,8 @@ class TrainConfig:
     static_covariates: list[str] = field(default_factory=list)
     calendar: str = "auto"
     holidays: list[str] = field(default_factory=list)
+    # Forecasts of a series whose history never went below 0 are kept >= 0 unless this is set.
+    allow_negative: bool = False
 
     def validate(self) -> TrainConfig:
         """Refuse values that cannot work, naming the valid range (exit code 2)."""

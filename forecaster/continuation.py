@@ -109,6 +109,7 @@ def stored_scale_bounds(
     at = np.flatnonzero(result.origins == joined_at[result.series])
     if not len(at):
         return
+    from forecaster import nonnegative
     from forecaster.forecast import (
         model_bounds,
         model_inputs,
@@ -127,7 +128,8 @@ def stored_scale_bounds(
     known = np.array([position[panel.ids[s]] for s in series], dtype=np.int64)
     scale = require_intervals(artifact).scale[known]
     forecasts = result.forecasts[at]
-    result.bounds[at] = model_bounds(artifact, forecasts, spread, scale, probabilities)
+    bounds = model_bounds(artifact, forecasts, spread, scale, probabilities)
+    result.bounds[at] = nonnegative.clip(bounds, nonnegative.mask(artifact, panel, series, origins))
 
 
 def require_enough(artifact: Artifact, panel: Panel, room: int, needed: int) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from forecaster import inference
+from forecaster import inference, nonnegative
 from forecaster.artifact import Artifact
 from forecaster.data import Panel, grid_timestamps
 from forecaster.data.covariates import check_future, with_calendar
@@ -396,13 +396,15 @@ def predict(
     scaled, spread = run_ensemble(artifact, contexts)
     everyone = np.arange(len(ids))
     values = scaler.inverse(scaled[:, :horizon].astype(np.float64), everyone)  # (S, H, C)
+    ends_at = everyone if panel is None else panel.lengths
+    held = nonnegative.mask(artifact, panel, everyone, ends_at)
     extra = {}
     if asked:
         spread = spread[:, :horizon] * scaler.std[:, None, :]
-        ends_at = everyone if panel is None else panel.lengths
         scale = error_scales(artifact, panel, everyone, ends_at)
         extra = uncertainty_columns(artifact, values, spread, scale, asked, list(ids))
-    return forecast_frame(artifact, ids, ends, values, extra)
+        extra = {name: nonnegative.clip(bounds, held) for name, bounds in extra.items()}
+    return forecast_frame(artifact, ids, ends, nonnegative.clip(values, held), extra)
 
 
 def output_times(artifact: Artifact, naive: pd.DatetimeIndex) -> pd.DatetimeIndex:
@@ -547,10 +549,13 @@ def backtest(
     times = panel.timestamps(np.repeat(series, horizon), (origins[:, None] + steps).ravel())
     _warn_if_seen(artifact, panel, series, times, horizon)
     bounds = None
+    held = nonnegative.mask(artifact, panel, series, origins)
     if probabilities:
         scale = error_scales(artifact, panel, series, origins)
         spread = spread[:, :horizon] * scaler.std[:, None, :]
         bounds = model_bounds(artifact, forecasts, spread, scale, probabilities)
+        bounds = nonnegative.clip(bounds, held)
+    forecasts = nonnegative.clip(forecasts, held)
     return Backtest(series, origins, forecasts, actuals, times, bounds)
 
 

@@ -379,11 +379,13 @@ def too_few_windows(intervals: Intervals, levels: list[float], quantiles: list[f
     asked += [f"quantile {q:g}" for q in quantiles if not resolved(q)]
     if not asked:
         return ""
+    windows = f"{intervals.info.get('windows')} validation windows"
+    if intervals.info.get("training_windows") is not None:  # pooled (`pooled`)
+        windows += f" and {intervals.info['training_windows']} origins through training"
     return (
-        f"{', '.join(asked)}: the model's {intervals.info.get('windows')} validation windows "
-        f"resolve central intervals up to {100 * (high - low):.0f}%; beyond, the bounds are "
-        "the widest validation errors and may cover less than stated (more validation "
-        "rows help: --val-fraction, or more history)"
+        f"{', '.join(asked)}: the model's {windows} resolve central intervals up to "
+        f"{100 * (high - low):.0f}%; beyond, the bounds are the widest errors seen and may "
+        "cover less than stated (more validation rows help: --val-fraction, or more history)"
     )
 
 

@@ -218,7 +218,9 @@ def forecast_figure(
     if note:
         log.warning("%s", note)
     levels = _levels(artifact, levels)
-    frame = run_predict(artifact, panel, None, Uncertainty(levels, []))
+    asked = Uncertainty(levels, [])
+    asked.check(artifact)  # bands the model's windows do not resolve are said, as predict does
+    frame = run_predict(artifact, panel, None, asked)
     schema, horizon = artifact.schema, artifact.model_config.horizon
     shown = history or max(3 * horizon, 2 * season_length(artifact.freq))
     charts: list[Chart] = []

@@ -527,13 +527,14 @@ def test_windows_too_few_for_a_level_are_named_at_predict(tmp_path: Path) -> Non
     seasonal_frame(n=200).to_csv(data, index=False)  # a few dozen validation windows
     model = tmp_path / "short.fcst"
     assert invoke(["train", str(data), "-o", str(model), "--horizon", "6", *FAST]).exit_code == 0
-    weight = artifact_io.load(model).intervals.info["weight"]  # type: ignore[union-attr]
-    assert 9 <= weight < 49  # resolves 80%, not 95%
-    asked = invoke(["predict", "-m", str(model), "--level", "80", "--level", "95"])
-    assert asked.exit_code == 0 and "value-hi-95" in asked.stdout.splitlines()[0]
-    assert "level 95: the model's" in asked.stderr and "level 80" not in asked.stderr
+    info = artifact_io.load(model).intervals.info  # type: ignore[union-attr]
+    assert 9 <= info["validation_weight"] < 49  # resolves 80%, not 95%: pooled (`pooled`)
+    assert 49 <= info["weight"] < 399  # with the training origins: 95%, not 99.5%
+    asked = invoke(["predict", "-m", str(model), "--level", "95", "--level", "99.5"])
+    assert asked.exit_code == 0 and "value-hi-99.5" in asked.stdout.splitlines()[0]
+    assert "level 99.5: the model's" in asked.stderr and "level 95" not in asked.stderr
     assert "resolve central intervals up to" in asked.stderr
-    quiet = invoke(["predict", "-m", str(model), "--level", "80"])
+    quiet = invoke(["predict", "-m", str(model), "--level", "80", "--level", "95"])
     assert quiet.exit_code == 0 and "validation windows" not in quiet.stderr
     assert "resolved)" in invoke(["info", str(model)]).stdout
 

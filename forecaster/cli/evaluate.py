@@ -147,7 +147,13 @@ def evaluate(
         from forecaster.data import load_panel_like
         from forecaster.data.parquet import SUFFIXES as PARQUET_SUFFIXES
         from forecaster.data.parquet import write_parquet
-        from forecaster.forecast import backtest, check_horizon, require_intervals, required_rows
+        from forecaster.forecast import (
+            Uncertainty,
+            backtest,
+            check_horizon,
+            require_intervals,
+            required_rows,
+        )
         from forecaster.frequency import season_length
         from forecaster.metrics import DEFAULT_LEVELS, METRICS, level_name, scoring_probabilities
         from forecaster.metrics import evaluate as score_backtest
@@ -182,6 +188,8 @@ def evaluate(
         if level is not None:
             require_intervals(artifact)  # asked for: a model without them is refused
         scored = artifact.intervals is not None
+        if scored:
+            Uncertainty(levels, []).check(artifact)  # a level the windows do not resolve
         policy = fill.value if fill else artifact.train_config.fill
         repeats = duplicates.value if duplicates else artifact.train_config.duplicates
         panel = load_panel_like(data, artifact.schema, artifact.freq, policy, duplicates=repeats)

@@ -24,6 +24,7 @@ def info(
     setup_logging()
     with errors_to_exit_codes():
         from forecaster import artifact as artifact_io
+        from forecaster import nonnegative
         from forecaster.output import write_json
 
         artifact = artifact_io.load(model)
@@ -48,6 +49,7 @@ def info(
             "training": artifact.summary,
             "covariates": _covariates(schema) if schema.has_covariates else None,
             "intervals": None if artifact.intervals is None else artifact.intervals.info,
+            "nonnegative": nonnegative.describe(artifact),
             "last_timestamp": _last(artifact),
             "versions": artifact.versions,
         }
@@ -90,6 +92,10 @@ def _text(description: dict[str, Any]) -> list[str]:
         if key == "covariates" and value is not None:
             lines += _covariates_text(value)
             continue
+        if key == "nonnegative" and value is not None:
+            from forecaster.nonnegative import text
+
+            value = text(value)
         if key == "schema":
             value = ", ".join(f"{k}={v}" for k, v in value.items() if v is not None)
         if value is None:
@@ -178,6 +184,10 @@ def _intervals_text(intervals: dict[str, Any]) -> str:
     reached = "; ".join(f"{k}% interval covered {100 * v:.1f}%" for k, v in coverage.items())
     level = intervals.get("resolved_level")
     resolved = f" (central intervals up to {level:g}% resolved)" if level else ""
+    if intervals.get("training_windows") is not None:  # pooled over training origins
+        from forecaster.pooled import describe
+
+        return f"{intervals.get('method')}; {describe(intervals)}{resolved}"
     return (
         f"{intervals.get('method')}; {intervals.get('windows')} validation windows of "
         f"{intervals.get('series')} series{resolved}"

@@ -186,6 +186,16 @@ def train(
             rich_help_panel=DATA,
         ),
     ] = 0,
+    allow_negative: Annotated[
+        bool,
+        typer.Option(
+            "--allow-negative",
+            metavar="",
+            help="Let forecasts and bounds go below 0 for series whose history never did "
+            "(by default they are kept >= 0 there: counts, sales, volumes).",
+            rich_help_panel=MODEL,
+        ),
+    ] = False,
     horizon: Annotated[
         int | None,
         typer.Option(
@@ -438,6 +448,7 @@ def train(
                 "static_covariates": static_covariate or [],
                 "calendar": calendar.value if calendar else None,
                 "holidays": check_countries(holidays) if holidays else [],
+                "allow_negative": True if allow_negative else None,
             },
         )
         if config.holidays:
@@ -567,12 +578,10 @@ def _summary_line(
             f"validation MASE {text(mase['model'])} (naive {text(mase.get('naive'))}, "
             f"seasonal naive {text(mase.get('seasonal_naive'))})"
         )
-    coverage = (intervals or {}).get("coverage") or {}
-    if coverage:
-        shown = ", ".join(
-            f"{level}% covered {100 * value:.0f}%" for level, value in coverage.items()
-        )
-        parts.append(f"intervals: {shown} of held-out validation windows")
+    if intervals:
+        from forecaster.pooled import describe
+
+        parts.append(f"intervals {describe(intervals)}")
     if summary.get("stopped_by_time"):
         parts.append("stopped at --max-time, with the best weights so far")
     parts.append(f"{summary['seconds']:.1f} s")

@@ -1,0 +1,162 @@
+"""Intervals for models with too few validation windows: errors pooled over training origins.
+
+Split conformal calibration (`intervals`) needs a few dozen validation windows before its
+95% bound is an error it has seen rather than the largest one: a 144-row monthly series
+holds one window of 18 rows, and its quantiles at 10% and 2.5% were then the same single
+error, so both intervals sat on the forecast. Here the same normalised errors are taken
+from many more origins, every row through the training part that leaves a whole horizon
+before validation starts, forecast by the trained model from the rows before each.
+
+Those windows were fit on, so their errors understate what a new forecast will miss.
+The validation windows say by how much: their mean absolute normalised error over the
+mean of the training origins' at the same steps is the widening, never below 1 (one
+window cannot show that the model does better out of sample than in). Per horizon step
+the training origins give the error's typical size (the mean absolute error, widened);
+the shape of the distribution is pooled over steps and windows, so the tails come from
+hundreds of errors instead of a handful. The bounds are symmetric: with this few windows
+a bias cannot be told from noise, and a signed quantile on one side could sit on the
+forecast. Validation windows join the pool in units of the widened scale.
+
+The split-conformal correction is counted in windows (errors of one window and of
+neighbouring origins are not independent): a level needs ceil((n + 1) x level) <= n of
+them, so 19 windows resolve the 95% interval.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from forecaster.intervals import (
+    CALIBRATION_WINDOWS,
+    PROBABILITIES,
+    Intervals,
+    calibration_origins,
+    resolved_probabilities,
+)
+
+# Below this central level resolved by the validation windows alone, intervals are pooled
+# over training origins: the 95% interval needs the 0.02 and 0.98 quantiles (weight 49).
+MIN_RESOLVED_LEVEL = 95.0
+SOURCE_VALIDATION = "validation windows"
+SOURCE_POOLED = "training origins, widened to the validation windows"
+METHOD = (
+    "symmetric split conformal on errors pooled over origins through the training rows, "
+    "widened to the validation windows' / (ensemble spread + recent seasonal-naive MAE x "
+    "difficulty on training windows and on the horizon before each origin)"
+)
+
+
+def needs_pooling(info: dict[str, Any]) -> bool:
+    """Whether the validation windows alone leave the 95% interval unresolved."""
+    low, high = resolved_probabilities(float(info.get("weight", 0.0)))
+    return 100 * (high - low) < MIN_RESOLVED_LEVEL - 1e-9
+
+
+def training_origins(
+    n_train: np.ndarray, horizon: int, needed: int, budget: int = CALIBRATION_WINDOWS
+) -> tuple[np.ndarray, np.ndarray]:
+    """Series and origins of windows inside each series' training rows: every origin from
+    ``needed`` rows of history (the model's context) to a horizon before the end of
+    training, evenly thinned to an equal share of ``budget``."""
+    first = np.full(len(n_train), max(needed, 1), dtype=np.int64)
+    return calibration_origins(first, np.maximum(n_train - first, 0), horizon, budget)
+
+
+def pool_intervals(intervals: Intervals, validation: np.ndarray, training: np.ndarray) -> Intervals:
+    """``intervals`` with quantiles pooled over the training origins' normalised errors
+    (N, H, C) beside the validation windows' (`pooled_quantiles`); as they were, and
+    saying why, when the training origins give nothing to pool."""
+    usable = lambda s: s[np.isfinite(s).all(axis=(1, 2))]  # noqa: E731
+    validation_level = intervals.info.get("resolved_level", 0.0)
+    validation_weight = intervals.info.get("weight", 0.0)
+    pooled = pooled_quantiles(usable(validation), usable(training))
+    if pooled is None:
+        intervals.info["source"] = SOURCE_VALIDATION
+        intervals.info["note"] = "no training origin to pool: too few rows before validation"
+        return intervals
+    quantiles, info = pooled
+    intervals.quantiles = quantiles
+    intervals.info.pop("coverage", None)  # the validation-only quantiles' halves: not these
+    intervals.info.update(
+        info, validation_weight=validation_weight, validation_level=validation_level
+    )
+    return intervals
+
+
+def pooled_quantiles(
+    validation: np.ndarray, training: np.ndarray
+) -> tuple[np.ndarray, dict[str, Any]] | None:
+    """Symmetric quantiles (H, P, C) at `PROBABILITIES` from normalised signed errors of
+    the validation windows (Nv, H, C) and of the training origins (Nt, H, C), with what
+    was done; None when the training origins give nothing to pool (no origin, or errors
+    that are all zero)."""
+    if not len(training) or not len(validation):
+        return None
+    size = np.abs(training).mean(axis=0)  # (H, C): the typical error at each step
+    if not np.all(size > 0):
+        return None
+    widening = np.abs(validation).mean(axis=(0, 1)) / size.mean(axis=0)  # (C,)
+    widening = np.where(np.isfinite(widening), np.maximum(widening, 1.0), 1.0)
+    step = size * widening[None, :]  # (H, C)
+    pooled = np.concatenate(
+        [np.abs(training) / size[None], np.abs(validation) / step[None]]
+    )  # (N, H, C)
+    windows = len(pooled)
+    flat = pooled.reshape(-1, pooled.shape[2])
+    levels = np.abs(2 * PROBABILITIES - 1)
+    # The split-conformal rank in windows, read as a share of the pooled errors.
+    ranks = np.minimum(np.ceil((windows + 1) * levels - 1e-9), windows) / windows
+    magnitude = np.quantile(flat, ranks, axis=0, method="linear")  # (P, C)
+    magnitude[np.isclose(levels, 0.0)] = 0.0
+    signed = np.sign(PROBABILITIES - 0.5)[:, None] * magnitude  # (P, C)
+    quantiles = step[:, None, :] * signed[None, :, :]  # (H, P, C)
+    info = {
+        "method": METHOD,
+        "source": SOURCE_POOLED,
+        "training_windows": len(training),
+        "widening": [round(float(w), 3) for w in widening],
+        "weight": float(windows),
+        "resolved_level": central_level(float(windows)),
+        "validation_coverage": coverage_on(validation, quantiles),
+    }
+    return np.ascontiguousarray(quantiles), info
+
+
+def central_level(weight: float) -> float:
+    low, high = resolved_probabilities(weight)
+    return round(100 * (high - low), 1)
+
+
+def coverage_on(scores: np.ndarray, quantiles: np.ndarray) -> dict[str, float]:
+    """Share of the normalised errors (N, H, C) inside the 80% and 95% bounds."""
+    from forecaster.intervals import quantiles_at
+
+    coverage = {}
+    for level in (80, 95):
+        alpha = 1 - level / 100
+        table = quantiles_at(quantiles, [alpha / 2, 1 - alpha / 2])  # (H, 2, C)
+        inside = (scores >= table[None, :, 0]) & (scores <= table[None, :, 1])
+        coverage[str(level)] = round(float(inside.mean()), 4)
+    return coverage
+
+
+def describe(info: dict[str, Any]) -> str:
+    """Where a model's intervals come from and how they covered, in words (`train`, `info`)."""
+    windows = info.get("windows")
+    if info.get("source") != SOURCE_POOLED:
+        coverage = info.get("coverage") or {}
+        shown = ", ".join(f"{k}% covered {100 * v:.0f}%" for k, v in coverage.items())
+        return f"from {windows} validation windows" + (
+            f": {shown} of held-out validation windows" if shown else ""
+        )
+    widening = "/".join(f"{w:g}" for w in info.get("widening", []))
+    coverage = info.get("validation_coverage") or {}
+    shown = ", ".join(f"{k}% covered {100 * v:.0f}%" for k, v in coverage.items())
+    return (
+        f"from {info.get('training_windows')} origins through the training rows "
+        f"widened x{widening} to the errors of {windows} validation window(s), too few "
+        f"alone (they resolve central intervals up to {info.get('validation_level', 0):g}%)"
+        + (f"; on them {shown}" if shown else "")
+    )
