@@ -49,6 +49,7 @@ def test_ctrl_c_while_python_imports_ends_train_with_one_line(delay: float, tmp_
         [sys.executable, "-c", _AFTER_STARTUP, str(write_end), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        cwd=ROOT,  # -c puts the working directory first on sys.path
         env=env,
         pass_fds=(write_end,),
     )
@@ -78,6 +79,7 @@ def _closed_stdout(args: list[str]) -> subprocess.CompletedProcess[str]:
         ["sh", "-c", '"$@" >&-', "sh", sys.executable, "-m", "forecaster", *args],
         capture_output=True,
         text=True,
+        cwd=ROOT,
         env=env,
         timeout=120,
     )
