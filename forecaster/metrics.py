@@ -33,6 +33,11 @@ class Scores:
         reasons = {}
         if self.values["mape"] != self.values["mape"]:
             reasons["mape"] = "every actual value is 0"
+        elif self.values["mape"] == float("inf"):
+            reasons["mape"] = (
+                "some actual values are so near 0 that the mean percentage error passes the "
+                "largest number a float holds"
+            )
         if self.values["mase"] != self.values["mase"]:
             reasons["mase"] = (
                 "the history has no variation to scale by (its in-sample seasonal-naive error is 0)"
@@ -40,18 +45,46 @@ class Scores:
         return reasons
 
 
+def mean_ratio(numerator: np.ndarray, denominator: np.ndarray) -> float:
+    """The mean of ``numerator / denominator`` (divisors positive), also when a quotient
+    passes float64's largest value while the mean need not.
+
+    A denormal actual value (1e-310) under an ordinary error makes a quotient of 1e310:
+    numpy would print an overflow warning and the mean would be inf. Each quotient is
+    taken as mantissa x 2^exponent instead, and their sum scaled by the largest power of
+    two, so the mean is right whenever it is finite, and inf, quietly, only when it is not.
+    """
+    numerator = np.asarray(numerator, dtype=np.float64)
+    denominator = np.asarray(denominator, dtype=np.float64)
+    with np.errstate(over="ignore"):
+        quotients = numerator / denominator
+    if np.isfinite(quotients).all():
+        return float(np.mean(quotients))
+    top, top_exp = np.frexp(numerator)
+    bottom, bottom_exp = np.frexp(denominator)
+    exponent = top_exp.astype(np.int64) - bottom_exp
+    largest = int(exponent.max())
+    total = np.sum((top / bottom) * np.exp2((exponent - largest).astype(np.float64)))
+    with np.errstate(over="ignore"):
+        return float(np.ldexp(total / numerator.size, largest))
+
+
 def score(forecast: np.ndarray, actual: np.ndarray, scale: np.ndarray) -> Scores:
     """Metrics of forecasts (N, H) against actuals (N, H); ``scale`` (N,) is MASE's divisor."""
     error = forecast - actual
     absolute = np.abs(error)
     nonzero = actual != 0
-    mape = 100 * np.mean(absolute[nonzero] / np.abs(actual[nonzero])) if nonzero.any() else np.nan
+    if nonzero.any():
+        with np.errstate(over="ignore"):  # a mean past float64's range is inf, said quietly
+            mape = 100 * mean_ratio(absolute[nonzero], np.abs(actual[nonzero]))
+    else:
+        mape = np.nan
     denominator = np.abs(forecast) + np.abs(actual)
     smape_terms = np.divide(
         200 * absolute, denominator, out=np.zeros_like(absolute), where=denominator > 0
     )
     usable = scale > 0
-    mase = np.mean(absolute[usable].mean(axis=1) / scale[usable]) if usable.any() else np.nan
+    mase = mean_ratio(absolute[usable].mean(axis=1), scale[usable]) if usable.any() else np.nan
     return Scores(
         values={
             "mae": float(absolute.mean()),
@@ -124,12 +157,12 @@ def interval_scores(
         terms = (hi - lo + 2 / alpha * (below + above)).mean(axis=1)
         name = level_name(level)
         coverage[name] = float(np.mean((actual >= lo) & (actual <= hi)))
-        msis[name] = float(np.mean(terms[usable] / scale[usable])) if usable.any() else np.nan
+        msis[name] = mean_ratio(terms[usable], scale[usable]) if usable.any() else np.nan
     q = np.asarray(PINBALL_QUANTILES)
     predicted = bounds[:, :, 2 * len(levels) :]  # (N, H, 9)
     miss = actual[:, :, None] - predicted
     loss = np.maximum(q * miss, (q - 1) * miss).mean(axis=(1, 2))
-    pinball = float(np.mean(loss[usable] / scale[usable])) if usable.any() else np.nan
+    pinball = mean_ratio(loss[usable], scale[usable]) if usable.any() else np.nan
     return IntervalScores(coverage, msis, pinball)
 
 

@@ -94,17 +94,38 @@ def frame_to_text(frame: pd.DataFrame, fmt: str, decimals: int | None = None) ->
     return to_json(records, decimals) + "\n"
 
 
-def write_text(text: str, destination: files.Output | None) -> None:
+def standard_output(instead: str | None = "-o FILE") -> Any:
+    """``sys.stdout``, or a usage error when it is closed (``>&-``: Python then has None).
+
+    Every command refuses alike, rather than print into nothing and report success;
+    ``instead`` is the option that writes to a file, for the message.
+    """
+    if sys.stdout is None:
+        fix = f", or write to a file with {instead}" if instead else " (> FILE)"
+        raise UsageError(f"standard output is closed; redirect it{fix}")
+    return sys.stdout
+
+
+def write_text(
+    text: str, destination: files.Output | None, instead: str | None = "-o FILE"
+) -> None:
     """To stdout when no destination, else to the checked output file (atomically)."""
     if destination is None:
-        if sys.stdout is None:
-            raise UsageError(
-                "standard output is closed; redirect it, or write to a file with -o FILE"
-            )
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        out = standard_output(instead)
+        out.write(text)
+        out.flush()
     else:
         files.write(destination, text.encode("utf-8"))
+
+
+def write_bytes(payload: bytes, destination: files.Output | None, instead: str = "-o FILE") -> None:
+    """An image to stdout's bytes when no destination, else to the checked output file."""
+    if destination is None:
+        out = standard_output(instead)
+        out.buffer.write(payload)
+        out.flush()
+    else:
+        files.write(destination, payload)
 
 
 def write_json(

@@ -210,6 +210,7 @@ def test_main_exits_130_directly(
     monkeypatch.setattr(cli.os, "_exit", fake_exit)
     monkeypatch.setattr(cli.signal, "signal", lambda *args: None)  # keep pytest's handlers
     monkeypatch.setattr(sys, "unraisablehook", sys.unraisablehook)  # restored afterwards
+    monkeypatch.setitem(cli._state, "process", False)  # restored: no gc freezing in pytest
     monkeypatch.setattr("forecaster.data.load_panel", interrupted)
     monkeypatch.setattr(
         sys, "argv", ["forecaster", "train", str(data_csv), "-o", str(tmp_path / "m.fcst")]

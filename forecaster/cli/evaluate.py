@@ -157,7 +157,7 @@ def evaluate(
         from forecaster.frequency import season_length
         from forecaster.metrics import DEFAULT_LEVELS, METRICS, level_name, scoring_probabilities
         from forecaster.metrics import evaluate as score_backtest
-        from forecaster.output import metrics_csv, print_table, write_json, write_text
+        from forecaster.output import metrics_csv, print_table, write_bytes, write_json, write_text
 
         inputs: list[tuple[str, str | Path | None]] = [("the model file", model), ("DATA", data)]
         target = files.check_output(output, inputs) if output is not None else None
@@ -255,11 +255,7 @@ def evaluate(
                 artifact, panel, result, snaive, period, levels if scored else [], None,
                 image_kind,
             )  # fmt: skip
-            if picture is None:
-                sys.stdout.buffer.write(image)
-                sys.stdout.flush()
-            else:
-                files.write(picture, image)
+            write_bytes(image, picture, instead="--plot FILE")
         rows = _rows(report, len(artifact.schema.targets))
         if fmt is MetricsFormat.table or (sys.stderr.isatty() and not quiet):
             title = (

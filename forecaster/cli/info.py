@@ -25,7 +25,7 @@ def info(
     with errors_to_exit_codes():
         from forecaster import artifact as artifact_io
         from forecaster import nonnegative
-        from forecaster.output import write_json
+        from forecaster.output import write_json, write_text
 
         artifact = artifact_io.load(model)
         cfg = artifact.model_config
@@ -56,8 +56,7 @@ def info(
         if fmt is SummaryFormat.json:
             write_json(description)
             return
-        for line in _text(description):
-            typer.echo(line)
+        write_text("".join(line + "\n" for line in _text(description)), None, instead=None)
 
 
 def _covariates(schema: Any) -> dict[str, Any]:

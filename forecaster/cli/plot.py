@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -73,6 +72,7 @@ def plot(
         from forecaster import artifact as artifact_io
         from forecaster import files
         from forecaster.data import load_panel_like
+        from forecaster.output import write_bytes
         from forecaster.plot import forecast_figure, image_format
 
         fmt = image_format(output)
@@ -92,8 +92,4 @@ def plot(
                 data, artifact.schema, artifact.freq, policy, duplicates=repeats
             )
         image = forecast_figure(artifact, panel, series, history, level, fmt)
-        if target is None:
-            sys.stdout.buffer.write(image)
-            sys.stdout.flush()
-        else:
-            files.write(target, image)
+        write_bytes(image, target)

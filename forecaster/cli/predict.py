@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from forecaster.cli.core import Command, app, errors_to_exit_codes, setup_logging
+from forecaster.cli.core import Command, app, errors_to_exit_codes, loading, setup_logging
 from forecaster.cli.options import (
     OUTPUT,
     DecimalsOption,
@@ -62,16 +62,17 @@ def predict(
     """
     setup_logging(quiet)
     with errors_to_exit_codes():
-        import pandas as pd
+        with loading():
+            import pandas as pd
 
-        from forecaster import artifact as artifact_io
-        from forecaster import files
-        from forecaster.data import load_panel_like
-        from forecaster.data.parquet import SUFFIXES as PARQUET_SUFFIXES
-        from forecaster.errors import UsageError
-        from forecaster.forecast import Uncertainty
-        from forecaster.forecast import predict as run_predict
-        from forecaster.output import frame_to_text, write_text
+            from forecaster import artifact as artifact_io
+            from forecaster import files
+            from forecaster.data import load_panel_like
+            from forecaster.data.parquet import SUFFIXES as PARQUET_SUFFIXES
+            from forecaster.errors import UsageError
+            from forecaster.forecast import Uncertainty
+            from forecaster.forecast import predict as run_predict
+            from forecaster.output import frame_to_text, write_text
 
         target = None
         if output is not None:

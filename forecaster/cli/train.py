@@ -19,6 +19,7 @@ from forecaster.cli.core import (
     check_interrupted,
     command_line,
     errors_to_exit_codes,
+    loading,
     setup_logging,
     silence_stdout,
 )
@@ -409,10 +410,11 @@ def train(
     """
     setup_logging(quiet)
     with errors_to_exit_codes():
-        from forecaster import files
-        from forecaster.config import load_config, parse_duration
-        from forecaster.data.calendar import check_countries
-        from forecaster.threads import threads_from_env
+        with loading():
+            from forecaster import files
+            from forecaster.config import load_config, parse_duration
+            from forecaster.data.calendar import check_countries
+            from forecaster.threads import threads_from_env
 
         target_file = files.check_output(
             output, [("the training data", data), ("the config file", config_file)]
@@ -457,8 +459,9 @@ def train(
             threads_from_env()  # refuse a bad OMP_NUM_THREADS before torch loads OpenMP
         if fmt is SummaryFormat.json:
             _check_stdout()
-        from forecaster import distributed
-        from forecaster.errors import UsageError
+        with loading():
+            from forecaster import distributed
+            from forecaster.errors import UsageError
 
         parallel = nproc > 1 or distributed.environment().parallel
         if parallel and data == "-":
@@ -472,9 +475,10 @@ def train(
             if crowded:
                 logging.getLogger("forecaster").warning("%s", crowded)
             raise typer.Exit(code=distributed.launch(nproc, command_line()))
-        from forecaster import artifact as artifact_io
-        from forecaster.data import drop_last, load_panel
-        from forecaster.pipeline import fit, train_share
+        with loading():
+            from forecaster import artifact as artifact_io
+            from forecaster.data import drop_last, load_panel
+            from forecaster.pipeline import fit, train_share
 
         world = distributed.start(config.device)
         if not world.main:

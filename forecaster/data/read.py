@@ -65,6 +65,7 @@ def read_table(source: str | Path, text_columns: Sequence[str] = ()) -> pd.DataF
                 f"{name_of(source)} looks gzip-compressed but cannot be decompressed ({exc}); "
                 "check that the file is complete"
             ) from None
+    head = _whole_first_line(raw, head, source)
     text_head = head.decode("utf-8", errors="replace").lstrip("\ufeff")
     if not text_head.strip():
         raise DataError(f"{name_of(source)} is empty; give a CSV with a header and data rows")
@@ -89,6 +90,20 @@ def read_table(source: str | Path, text_columns: Sequence[str] = ()) -> pd.DataF
     if len(frame) == 0:
         raise DataError(f"{name_of(source)} has a header but no data rows")
     return frame
+
+
+def _whole_first_line(raw: IO[bytes], head: bytes, source: str | Path) -> bytes:
+    """Read on until ``head`` holds the whole header line.
+
+    A wide table's header outgrows the sniffed bytes (11,000 columns are about 70 KB), and
+    a header cut there ends mid-name: ``c1094`` for ``c10948``, then refused as a duplicate.
+    """
+    while b"\n" not in head and b"\r" not in head:
+        more = _read(raw, _SNIFF_BYTES, source)
+        if not more:
+            break
+        head += more
+    return head
 
 
 def _read(raw: IO[bytes], size: int, source: str | Path) -> bytes:
