@@ -177,7 +177,7 @@ def evaluate(
         probabilities = scoring_probabilities(levels) if scored else None
         result = backtest(artifact, panel, horizon, windows, stride, probabilities)
         history = [panel.series(s)[:o] for s, o in zip(result.series, result.origins, strict=True)]
-        period = season or season_length(artifact.freq)
+        period = season or season_length(artifact.freq, artifact.schema.session)
         labels = [panel.ids[s] for s in result.series] if per_series else None
         scores = score_backtest(
             result.forecasts, result.actuals, history, artifact.schema.targets, period, windows,
