@@ -76,6 +76,23 @@ def test_business_hours_forecast_the_next_business_days_slots(tmp_path: Path) ->
     assert described["horizon"] == 169
 
 
+def test_business_hours_keep_to_the_clock_across_daylight_saving(tmp_path: Path) -> None:
+    frame = _business_hours(3)  # New York's clocks go forward on Sunday 2024-03-10
+    local = pd.DatetimeIndex(frame["DateTime"]).tz_localize("America/New_York")
+    frame["DateTime"] = [t.isoformat() for t in local]
+    assert frame["DateTime"].iloc[0].endswith("-05:00")
+    assert frame["DateTime"].iloc[-1].endswith("-04:00")
+    data, model = tmp_path / "calls.csv", tmp_path / "m.fcst"
+    frame.to_csv(data, index=False)
+    stderr = _train(data, model)
+    assert "rows only on Mon-Fri 07:00-21:00 (169 slots of 5min a day)" in stderr
+    result = invoke(["predict", "-m", str(model)])
+    assert result.exit_code == 0, result.stderr
+    written = list(pd.read_csv(io.StringIO(result.stdout))["DateTime"])
+    monday = pd.date_range("2024-03-25 07:00", "2024-03-25 21:00", freq="5min")
+    assert written == [t.isoformat() for t in monday.tz_localize("America/New_York")]
+
+
 def test_rows_outside_the_models_session_are_refused(tmp_path: Path) -> None:
     frame = _business_hours(3)
     data, model = tmp_path / "calls.csv", tmp_path / "m.fcst"

@@ -29,7 +29,14 @@ from forecaster.data.covariates import (
 )
 from forecaster.data.panel import Panel, RowIds, Schema, fixed_step_ns, grid_timestamps
 from forecaster.data.read import file_rows, name_of, read_table
-from forecaster.data.sessions import Session, detect, invented_check, session_note, snap
+from forecaster.data.sessions import (
+    Session,
+    detect,
+    invented_check,
+    keeps_to_the_clock,
+    session_note,
+    snap,
+)
 from forecaster.data.times import (
     OFFSET_PATTERN,
     ParsedTimes,
@@ -392,6 +399,8 @@ def build_panel(
         probe = validate_freq(freq) if freq else _infer(stretches(instants), hint, quiet=True)
         step = fixed_step_ns(probe) if probe else None
         utc_grid = step is not None and step < _DAY_NS
+        if utc_grid and keeps_to_the_clock(timeline(False), bounds, step):
+            utc_grid = False  # business hours: a session of the wall clock, not of UTC
     times = timeline(bool(utc_grid))
     _refuse_duplicates(ids_sorted, times, schema, parsed)
     if schema.static:

@@ -188,6 +188,16 @@ def detect(times: np.ndarray, bounds: np.ndarray, step: int | None) -> Session |
     return Session(step, tuple(int(s) for s in slots), tuple(int(d) for d in days))
 
 
+def keeps_to_the_clock(wall: np.ndarray, bounds: np.ndarray, step: int | None) -> bool:
+    """Whether sub-daily data in a zone with daylight saving holds a session in wall-clock
+    time (and never repeats a wall-clock time): then its grid is the wall clock's, or the
+    session would move by an hour in UTC twice a year and take in both hours."""
+    t = np.asarray(wall, dtype="datetime64[ns]").view(np.int64)
+    later = np.diff(t) > 0
+    later[bounds[1:-1] - 1] = True  # a new series may start earlier
+    return bool(later.all()) and detect(wall, bounds, step) is not None
+
+
 @dataclass
 class Snapped:
     """Rows moved onto the grid of their step: what `snap` gives back."""
