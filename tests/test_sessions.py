@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -197,6 +198,38 @@ def test_a_grid_that_would_be_mostly_invented_is_refused(tmp_path: Path) -> None
     result = invoke(["train", str(data), "-o", str(model), "--horizon", "6", *LOUD])
     assert result.exit_code == 0, result.stderr
     assert "filled 145 missing cell(s)" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def session_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("session")
+    data, model = directory / "calls.csv", directory / "m.fcst"
+    _business_hours(3, freq="15min").to_csv(data, index=False)
+    result = invoke(["train", str(data), "-o", str(model), "--horizon", "12", *FAST])
+    assert result.exit_code == 0, result.stderr
+    return model
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"weekdays": [0, 7], "times": ["07:00:00-21:00:00"]},
+        {"weekdays": [0, 1], "times": ["07:00:00-21:05:00"]},  # not on the 15min grid
+        {"weekdays": [0, 1], "times": ["21:00:00-07:00:00"]},
+        {"weekdays": [0, 1], "times": ["07:00:00-21:00:00"], "holidays": []},
+        "Mon-Fri 07:00-21:00",
+    ],
+)
+def test_an_edited_session_is_refused(session_model: Path, value: object, tmp_path: Path) -> None:
+    from tests.test_model_tamper import assert_refused, put, tamper
+
+    assert (
+        json.loads(invoke(["info", str(session_model), "--format", "json"]).stdout)["session"]
+        == "Mon-Fri 07:00-21:00"
+    )
+    bad = tmp_path / "bad.fcst"
+    bad.write_bytes(tamper(session_model.read_bytes(), "new", meta=put("schema.session", value)))
+    assert_refused(bad, ["model metadata schema.session is"], tmp_path)
 
 
 # ---------------------------------------------------------------------------------------
