@@ -185,7 +185,12 @@ def detect(times: np.ndarray, bounds: np.ndarray, step: int | None) -> Session |
         days = np.flatnonzero(np.bincount(weekday, minlength=7))
     if len(slots) == len(every) and len(days) == 7:
         return None
-    return Session(step, tuple(int(s) for s in slots), tuple(int(d) for d in days))
+    session = Session(step, tuple(int(s) for s in slots), tuple(int(d) for d in days))
+    ends = session.ordinals(np.concatenate([times[bounds[:-1]], times[bounds[1:] - 1]]))
+    cells = int((ends[len(first) :] - ends[: len(first)] + 1).sum())
+    if cells - len(t) > MAX_INVENTED * cells:
+        return None  # mostly empty even so: a few scattered rows, not a session
+    return session
 
 
 def keeps_to_the_clock(wall: np.ndarray, bounds: np.ndarray, step: int | None) -> bool:
