@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from forecaster.data import sessions
 from forecaster.data.calendar import calendar_names, holiday_names
 from forecaster.data.columns import ID_NAMES, detect_schema, parse_numbers
 from forecaster.data.covariates import (
@@ -29,14 +30,7 @@ from forecaster.data.covariates import (
 )
 from forecaster.data.panel import Panel, RowIds, Schema, fixed_step_ns, grid_timestamps
 from forecaster.data.read import file_rows, name_of, read_table
-from forecaster.data.sessions import (
-    Session,
-    detect,
-    invented_check,
-    keeps_to_the_clock,
-    session_note,
-    snap,
-)
+from forecaster.data.sessions import Session
 from forecaster.data.times import (
     OFFSET_PATTERN,
     ParsedTimes,
@@ -399,7 +393,7 @@ def build_panel(
         probe = validate_freq(freq) if freq else _infer(stretches(instants), hint, quiet=True)
         step = fixed_step_ns(probe) if probe else None
         utc_grid = step is not None and step < _DAY_NS
-        if utc_grid and keeps_to_the_clock(timeline(False), bounds, step):
+        if utc_grid and sessions.keeps_to_the_clock(timeline(False), bounds, step):
             utc_grid = False  # business hours: a session of the wall clock, not of UTC
     times = timeline(bool(utc_grid))
     _refuse_duplicates(ids_sorted, times, schema, parsed)
@@ -413,13 +407,13 @@ def build_panel(
     else:
         freq = _infer(stretches(times), hint)
     step = fixed_step_ns(freq)
-    snapped = snap(times, codes, bounds, values, user, step)
+    snapped = sessions.snap(times, codes, bounds, values, user, step)
     if snapped is not None:  # a jittered clock, on the grid now (`sessions.snap`)
         times, codes, values, user = snapped.times, snapped.codes, snapped.values, snapped.user
         ids_sorted = RowIds(codes, id_names)
         bounds = np.concatenate([[0], np.flatnonzero(codes[1:] != codes[:-1]) + 1, [len(codes)]])
         notes.append(snapped.note)
-    session = schema.session if like_model else detect(times, bounds, step)
+    session = schema.session if like_model else sessions.detect(times, bounds, step)
     if session is not None:
         what = "the model's session" if like_model else "the session"
         positions_in_series, lengths, starts = session.place(times, bounds, what)
@@ -427,9 +421,9 @@ def build_panel(
         positions_in_series, lengths, starts = _place(
             times, bounds, ids_sorted, freq, given=given_freq, hint=hint
         )
-    invented_check(len(times), lengths, freq, session, source)
+    sessions.invented_check(len(times), lengths, freq, session, source)
     if session is not None and not like_model:
-        notes.append(session_note(session, freq, times, bounds))
+        notes.append(sessions.session_note(session, freq, times, bounds))
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     cells = positions_in_series  # each row's place in the whole grid, computed in place
     cells += np.repeat(offsets[:-1], np.diff(bounds))
