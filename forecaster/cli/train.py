@@ -142,7 +142,8 @@ def train(
         typer.Option(
             "--freq",
             metavar="ALIAS",
-            help="Frequency alias, e.g. h, D, B, W, MS." + default("inferred"),
+            help="Frequency alias, e.g. h, D, B, W, MS; data held only in some hours or on some "
+            "weekdays (business hours) is modelled on those slots alone." + default("inferred"),
             rich_help_panel=DATA,
         ),
     ] = None,
