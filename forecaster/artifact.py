@@ -215,6 +215,7 @@ def _metadata(artifact: Artifact) -> dict[str, Any]:
             "static": artifact.schema.static,
             "categories": artifact.schema.categories,
             "calendar": artifact.schema.calendar,
+            **_session_meta(artifact.schema),
         },
         "covariates": None
         if artifact.covariate_scaler is None
@@ -653,14 +654,11 @@ def _from_parts(meta: dict[str, Any], tensors: dict[str, np.ndarray]) -> Artifac
         train_config = TrainConfig(**_typed(TrainConfig, "train_config", train_values)).validate()
     except UsageError as exc:
         raise ModelFileError(f"model metadata train_config is invalid ({exc}); {_EDITED}") from None
+    optional = (*_COVARIATE_SCHEMA_KEYS, *_FORM_SCHEMA_KEYS, "session")
     schema_values = _keys(
         "schema",
         meta["schema"],
-        _present(
-            meta["schema"],
-            [*_SCHEMA_KEYS, *_COVARIATE_SCHEMA_KEYS, *_FORM_SCHEMA_KEYS],
-            _COVARIATE_SCHEMA_KEYS + _FORM_SCHEMA_KEYS,
-        ),
+        _present(meta["schema"], [*_SCHEMA_KEYS, *optional], optional),
     )
     if not isinstance(schema_values["time"], str):
         raise _bad("schema.time", schema_values["time"], "a string")
@@ -741,6 +739,7 @@ def _from_parts(meta: dict[str, Any], tensors: dict[str, np.ndarray]) -> Artifac
         utc_grid=schema_values["utc_grid"],
         time_form=time_form,
         **_covariate_schema(schema_values),
+        session=_session(schema_values.get("session"), freq),
     )
     covariate_scaler, context_covariates = _covariates(
         meta.get("covariates"), tensors, schema, model_config, n_series
@@ -779,6 +778,26 @@ def _nonnegative(value: Any, n_series: int, channels: int) -> np.ndarray | None:
     ):  # fmt: skip
         raise _bad("nonnegative", value, f"{n_series} lists of {channels} booleans")
     return np.array(value, dtype=bool).reshape(n_series, channels)
+
+
+def _session_meta(schema: Schema) -> dict[str, Any]:
+    """Written only for data with a session: other models' files stay as they were."""
+    return {} if schema.session is None else {"session": schema.session.to_dict()}
+
+
+def _session(value: Any, freq: str) -> Any:
+    """The stored session (`data.sessions`), on a grid of the model's frequency."""
+    if value is None:
+        return None
+    from forecaster.data.panel import fixed_step_ns
+    from forecaster.data.sessions import Session
+
+    try:
+        return Session.from_dict(value, fixed_step_ns(freq))
+    except (ValueError, TypeError, AttributeError):
+        raise _bad(
+            "schema.session", value, "weekdays 0-6 and 'HH:MM:SS-HH:MM:SS' ranges a step apart"
+        ) from None
 
 
 def _covariate_schema(values: dict[str, Any]) -> dict[str, Any]:

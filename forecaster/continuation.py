@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from forecaster.data.panel import Panel, fixed_step_ns, grid_timestamps
+from forecaster.data.panel import Panel, fixed_step_ns, grid_before, grid_timestamps
 from forecaster.errors import DataError
 
 if TYPE_CHECKING:
@@ -34,7 +34,8 @@ def continues(artifact: Artifact, panel: Panel) -> np.ndarray:
     if not len(seen):
         return out
     ends = pd.DatetimeIndex(artifact.series_end).to_numpy(dtype=_NS)[known[seen]]
-    following = grid_timestamps(ends, np.ones(len(seen), np.int64), artifact.freq)
+    session = artifact.schema.session
+    following = grid_timestamps(ends, np.ones(len(seen), np.int64), artifact.freq, session)
     starts = pd.DatetimeIndex(panel.starts).to_numpy(dtype=_NS)[seen]
     out[seen] = starts == following.to_numpy(dtype=_NS)
     return out
@@ -68,10 +69,10 @@ def with_stored_history(artifact: Artifact, panel: Panel) -> tuple[Panel, np.nda
                 stored = artifact.context_covariates[k, lookback - real :]
                 own_covariates = np.concatenate([stored, own_covariates])
             end = pd.Timestamp(artifact.series_end[k])
-            if step is not None:
+            if step is not None and artifact.schema.session is None:
                 start = end - pd.Timedelta(int(step) * (real - 1), "ns")
             else:
-                start = pd.date_range(end=end, periods=real, freq=artifact.freq)[0]
+                start = grid_before(end, real, artifact.freq, artifact.schema.session)[0]
         values.append(own)
         if own_covariates is not None:
             covariates.append(own_covariates)
@@ -143,7 +144,10 @@ def require_enough(artifact: Artifact, panel: Panel, room: int, needed: int) -> 
     naive = pd.DatetimeIndex(artifact.series_end).to_numpy(dtype=_NS)
     ends = output_times(artifact, pd.DatetimeIndex(naive))
     following = output_times(
-        artifact, grid_timestamps(naive, np.ones(len(naive), np.int64), artifact.freq)
+        artifact,
+        grid_timestamps(
+            naive, np.ones(len(naive), np.int64), artifact.freq, artifact.schema.session
+        ),
     )
     if len(set(naive)) == 1:
         where, start = f"ends at {_shown(ends[0])}", _shown(following[0])

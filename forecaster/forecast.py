@@ -83,11 +83,11 @@ def horizon_covariates(
         given = np.full((count, horizon, len(schema.future)), np.nan)
         steps = min(horizon, user_future.shape[1])
         given[:, :steps] = user_future[:, :steps]
-        check_future(given, schema.future, ids, ends, artifact.freq, source)
+        check_future(given, schema.future, ids, ends, artifact.freq, source, schema.session)
         user[:, :, schema.n_past : schema.n_past + len(schema.future)] = given
     steps_ahead = np.tile(np.arange(1, horizon + 1), count)
     naive = grid_timestamps(np.repeat(ends.to_numpy(dtype="datetime64[ns]"), horizon),
-                            steps_ahead, artifact.freq)  # fmt: skip
+                            steps_ahead, artifact.freq, schema.session)  # fmt: skip
     flat = with_calendar(user.reshape(count * horizon, -1), naive, schema, artifact.freq)
     return flat.reshape(count, horizon, -1)
 
@@ -156,7 +156,13 @@ def required_rows(artifact: Artifact) -> int:
     """Fewest rows of history a fresh forecast may start from: one seasonal cycle, or the
     LSTM's own window when that is shorter. Fewer, and most of what the network reads is
     padding; between this and the full lookback, `check_context` warns."""
-    return max(1, min(season_length(artifact.freq), artifact.model_config.recurrent_rows))
+    return max(
+        1,
+        min(
+            season_length(artifact.freq, artifact.schema.session),
+            artifact.model_config.recurrent_rows,
+        ),
+    )
 
 
 def check_context(
@@ -256,7 +262,7 @@ def error_scales(
         intervals.new_series_factor[None, :],
     )  # fmt: skip
     rows = [panel.series(int(s))[: int(o)] for s, o in zip(series, origins, strict=True)]
-    scale = base_scale(rows, season_length(artifact.freq))
+    scale = base_scale(rows, season_length(artifact.freq, artifact.schema.session))
     recent = None
     if intervals.recent_prior is not None:
         recent = recent_difficulty(artifact, panel, series, origins, scale)
@@ -447,7 +453,7 @@ def forecast_frame(
     schema, horizon = artifact.schema, values.shape[1]
     steps = np.tile(np.arange(1, horizon + 1), len(ids))
     naive = grid_timestamps(np.repeat(ends.to_numpy(dtype="datetime64[ns]"), horizon), steps,
-                            artifact.freq)  # fmt: skip
+                            artifact.freq, schema.session)  # fmt: skip
     columns: dict[str, object] = {}
     if schema.id is not None:
         columns[schema.id] = np.repeat(np.asarray(ids, dtype=object), horizon)

@@ -5,7 +5,12 @@ Frequencies are pandas offset aliases ("h", "D", "W-SUN", "MS", "QS-OCT", "YE-DE
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
+
+if TYPE_CHECKING:
+    from forecaster.data.sessions import Session
 
 # Horizons follow the M4 competition (hourly 48, daily 14, weekly 13, monthly 18,
 # quarterly 8, yearly 6); sub-hourly data forecast one day ahead.
@@ -43,8 +48,11 @@ def _base(freq: str) -> tuple[str, int, pd.Timedelta | None]:
     return name, multiple, step
 
 
-def season_length(freq: str) -> int:
-    """Steps in one seasonal cycle (hourly: a day; daily: a week; monthly: a year)."""
+def season_length(freq: str, session: Session | None = None) -> int:
+    """Steps in one seasonal cycle (hourly: a day; daily: a week; monthly: a year; business
+    hours: a session-day)."""
+    if session is not None:
+        return session.season
     family, multiple, step = _base(freq)
     if isinstance(pd.tseries.frequencies.to_offset(freq), pd.offsets.Nano):
         return 1  # step numbers (`data.forms.STEPS`): no cycle is known
@@ -63,8 +71,11 @@ def season_length(freq: str) -> int:
     return 1
 
 
-def default_horizon(freq: str) -> int:
-    """The M4 horizon for the frequency's family; one seasonal cycle for sub-hourly data."""
+def default_horizon(freq: str, session: Session | None = None) -> int:
+    """The M4 horizon for the frequency's family; one seasonal cycle for sub-hourly data;
+    the next session-day for business hours."""
+    if session is not None:
+        return session.horizon
     family, multiple, _ = _base(freq)
     if family in _BY_BASE and multiple == 1:
         return _BY_BASE[family][1]
@@ -72,11 +83,13 @@ def default_horizon(freq: str) -> int:
     return min(max(season, 6), 96)
 
 
-def weekly_cycle(freq: str) -> int:
+def weekly_cycle(freq: str, session: Session | None = None) -> int:
     """Steps in a week for hourly to sub-daily data (hourly: 168); 1 for any other frequency.
 
     Hourly series often repeat weekly as well as daily (weekdays against weekends).
     """
+    if session is not None:
+        return session.week
     _, _, step = _base(freq)
     hour, day, week = pd.Timedelta(hours=1), pd.Timedelta(days=1), pd.Timedelta(weeks=1)
     if step is not None and hour <= step < day and week % step == pd.Timedelta(0):

@@ -189,6 +189,7 @@ def inspect_window(
 ) -> Inspection:
     """Run the model on the window of ``series_id`` that ends at ``origin`` (its last row;
     default the end of the history) through the explicit cell; see the module docstring."""
+    from forecaster.data.panel import grid_before
     from forecaster.forecast import output_times, window_scaler
 
     config = artifact.model_config
@@ -198,7 +199,7 @@ def inspect_window(
         if position is None:
             raise UsageError(_unknown(series_id, artifact.ids, "the model"))
         end = pd.Timestamp(artifact.series_end[position])
-        times = pd.date_range(end=end, periods=lookback, freq=artifact.freq)
+        times = grid_before(end, lookback, artifact.freq, artifact.schema.session)
         shown = output_times(artifact, times)
         if origin is not None and _as_time(origin, shown) != shown[-1]:
             raise DataError(

@@ -69,7 +69,7 @@ log = logging.getLogger("forecaster")
 
 def resolve_sizes(panel: Panel, config: TrainConfig) -> tuple[int, int]:
     """Horizon and lookback for this data: the user's, or defaults from the frequency."""
-    horizon = config.horizon or default_horizon(panel.freq)
+    horizon = config.horizon or default_horizon(panel.freq, panel.schema.session)
     lengths = panel.lengths
     longest = int(lengths.max())
     if config.lookback is not None and config.lookback >= longest:
@@ -82,7 +82,11 @@ def resolve_sizes(panel: Panel, config: TrainConfig) -> tuple[int, int]:
             f"the longest series has {longest} rows, too short for horizon {horizon}: "
             f"give more data or a smaller --horizon"
         )
-    default = default_lookback(horizon, season_length(panel.freq), weekly_cycle(panel.freq))
+    default = default_lookback(
+        horizon,
+        season_length(panel.freq, panel.schema.session),
+        weekly_cycle(panel.freq, panel.schema.session),
+    )
     lookback, note = resolve_lookback(
         config.lookback, default, lengths, horizon, config.val_fraction
     )
@@ -165,7 +169,7 @@ def prepare(panel: Panel, config: TrainConfig) -> Prepared:
     """Sizes, split, scalers and windows, and the least-squares fit of the linear skip."""
     horizon, lstm_lookback = resolve_sizes(panel, config)
     segment, lstm_lookback = resolve_segment(
-        config.segment, lstm_lookback, season_length(panel.freq)
+        config.segment, lstm_lookback, season_length(panel.freq, panel.schema.session)
     )
     candidates = skip_candidates(lstm_lookback, config, panel.lengths)
     lookback = max(max(c) for c in candidates)  # the context every window holds
@@ -215,7 +219,9 @@ def prepare(panel: Panel, config: TrainConfig) -> Prepared:
         n_future=schema.n_future,
         n_calendar=len(schema.calendar),
         n_static=schema.n_static,
-        covariate_rows=covariate_rows(schema, lookback, season_length(panel.freq)),
+        covariate_rows=covariate_rows(
+            schema, lookback, season_length(panel.freq, panel.schema.session)
+        ),
     )
     skip = (
         fit_skip(windows, config.window_norm, candidates, seed=config.seed, config=model_config)
@@ -431,7 +437,12 @@ def validation_scores(artifact: Artifact, panel: Panel, split: Split) -> dict[st
     def mase_of(inputs: np.ndarray) -> tuple[float | None, dict[str, Any]]:
         forecasts = artifact.scaler.inverse(run_model(artifact, inputs).astype(np.float64), series)
         scores: dict[str, Any] = score_forecasts(
-            forecasts, actuals, history, panel.schema.targets, season_length(panel.freq), 1
+            forecasts,
+            actuals,
+            history,
+            panel.schema.targets,
+            season_length(panel.freq, panel.schema.session),
+            1,
         ).to_dict()
         return scores["metrics"]["mase"], scores
 
@@ -498,7 +509,7 @@ def calibrate(
     None when no series has a validation window: then the model gives point forecasts only.
     """
     horizon = artifact.model_config.horizon
-    season = season_length(panel.freq)
+    season = season_length(panel.freq, panel.schema.session)
     series, origins = calibration_origins(split.n_train, split.n_val, horizon)
     if not len(series):
         return None

@@ -172,7 +172,9 @@ def _stored_history(artifact: Artifact, s: int) -> tuple[pd.DatetimeIndex, np.nd
     """The real rows of the history stored in the model for series ``s``: (times, (n, C))."""
     real = int(artifact.context_real[s])
     values = artifact.context[s, -real:]
-    times = pd.date_range(end=artifact.series_end[s], periods=real, freq=artifact.freq)
+    from forecaster.data.panel import grid_before
+
+    times = grid_before(artifact.series_end[s], real, artifact.freq, artifact.schema.session)
     return times, values
 
 
@@ -222,7 +224,7 @@ def forecast_figure(
     asked.check(artifact)  # bands the model's windows do not resolve are said, as predict does
     frame = run_predict(artifact, panel, None, asked)
     schema, horizon = artifact.schema, artifact.model_config.horizon
-    shown = history or max(3 * horizon, 2 * season_length(artifact.freq))
+    shown = history or max(3 * horizon, 2 * season_length(artifact.freq, artifact.schema.session))
     charts: list[Chart] = []
     for s in picks:
         rows = frame.iloc[s * horizon : (s + 1) * horizon]

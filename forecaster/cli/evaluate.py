@@ -204,7 +204,7 @@ def evaluate(
         if continued and probabilities:
             stored_scale_bounds(artifact, panel, result, joined_at, probabilities)
         history = [panel.series(s)[:o] for s, o in zip(result.series, result.origins, strict=True)]
-        period = season or season_length(artifact.freq)
+        period = season or season_length(artifact.freq, artifact.schema.session)
         labels = [panel.ids[s] for s in result.series] if per_series else None
         scores = score_backtest(
             result.forecasts, result.actuals, history, artifact.schema.targets, period, windows,

@@ -37,6 +37,8 @@ def info(
             "time_zone": schema.zone,
             "date_order": schema.date_order,
             "freq": artifact.freq,
+            # Business hours and the like: the grid is these slots alone (data.sessions).
+            **({"session": schema.session.describe()} if schema.session else {}),
             "series": len(artifact.ids),
             "horizon": cfg.horizon,
             "lookback": cfg.lookback,

@@ -145,7 +145,8 @@ def train(
             "--freq",
             metavar="ALIAS",
             help="Frequency alias, e.g. h, D, B, W, MS; for integer times that are step "
-            "numbers, a whole number of steps, e.g. 1." + default("inferred"),
+            "numbers, a whole number of steps, e.g. 1. Data held only in some hours or on some "
+            "weekdays (business hours) is modelled on those slots alone." + default("inferred"),
             rich_help_panel=DATA,
         ),
     ] = None,

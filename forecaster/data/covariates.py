@@ -19,6 +19,7 @@ from forecaster.data.calendar import calendar_values
 from forecaster.data.columns import _looks_numeric, parse_numbers
 from forecaster.data.panel import RowIds, Schema, grid_timestamps
 from forecaster.data.read import file_rows, name_of, read_table
+from forecaster.data.sessions import Session
 from forecaster.data.times import local_wall_times, parse_times
 from forecaster.errors import DataError
 
@@ -175,14 +176,15 @@ def future_from_file(
         [parse_numbers(frame, c, role="future covariate") for c in schema.future]
     )
     steps = np.tile(np.arange(1, horizon + 1), len(ids))
-    needed = grid_timestamps(np.repeat(ends.to_numpy("datetime64[ns]"), horizon), steps, freq)
+    needed = grid_timestamps(np.repeat(ends.to_numpy("datetime64[ns]"), horizon), steps, freq,
+                             schema.session)  # fmt: skip
     wanted_index = pd.MultiIndex.from_arrays([np.repeat(np.asarray(ids, object), horizon), needed])
     where = keys.reindex(wanted_index).to_numpy(dtype=np.float64)
     flat = np.full((len(wanted_index), len(schema.future)), np.nan)
     found = ~np.isnan(where)
     flat[found] = values[where[found].astype(np.int64)]
     out = flat.reshape(len(ids), horizon, len(schema.future))
-    check_future(out, schema.future, ids, ends, freq, name)
+    check_future(out, schema.future, ids, ends, freq, name, schema.session)
     return out
 
 
@@ -193,6 +195,7 @@ def check_future(
     ends: pd.DatetimeIndex,
     freq: str,
     source: str,
+    session: Session | None = None,
 ) -> None:
     """Every future covariate (S, H, Kf) must be given for every horizon step: exit 3 with
     the column, the series and the first missing timestamp otherwise."""
@@ -200,7 +203,8 @@ def check_future(
     if not gaps.any():
         return
     s, step, k = (int(v) for v in np.argwhere(gaps)[0])
-    when = grid_timestamps(np.asarray([ends[s]], "datetime64[ns]"), np.asarray([step + 1]), freq)
+    when = grid_timestamps(np.asarray([ends[s]], "datetime64[ns]"), np.asarray([step + 1]), freq,
+                           session)  # fmt: skip
     raise DataError(
         f"future covariate {names[k]!r} of series {ids[s]!r} is missing at {when[0]} (horizon "
         f"step {step + 1} of {values.shape[1]}): give it for every step, as rows after the "

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from forecaster.data import sessions
 from forecaster.data.calendar import calendar_names, holiday_names
 from forecaster.data.columns import ID_NAMES, detect_schema, parse_numbers
 from forecaster.data.covariates import (
@@ -31,6 +32,7 @@ from forecaster.data.duplicates import merge_repeated
 from forecaster.data.forms import STEPS, YEARS, shown_times, step_freq, steps_hint
 from forecaster.data.panel import Panel, RowIds, Schema, fixed_step_ns, grid_timestamps
 from forecaster.data.read import file_rows, name_of, read_table
+from forecaster.data.sessions import Session
 from forecaster.data.times import (
     OFFSET_PATTERN,
     ParsedTimes,
@@ -137,8 +139,9 @@ def _prefer_gapless(freq: str, times: Sequence[pd.DatetimeIndex]) -> str:
     if not spans_weekend:
         return freq
     log.warning(
-        "inferred frequency 'B' (business days): no timestamp falls on a weekend; give "
-        "--freq D to treat weekends as missing days"
+        "inferred frequency 'B' (business days): no timestamp falls on a weekend; a weekday "
+        "without a row (a holiday) is a gap, filled as --fill says; give --freq D to treat "
+        "weekends as missing days"
     )
     return "B"
 
@@ -400,6 +403,8 @@ def build_panel(
         probe = validate_freq(freq) if freq else _infer(stretches(instants), hint, quiet=True)
         step = fixed_step_ns(probe) if probe else None
         utc_grid = step is not None and step < _DAY_NS
+        if utc_grid and sessions.keeps_to_the_clock(timeline(False), bounds, step):
+            utc_grid = False  # business hours: a session of the wall clock, not of UTC
     times = timeline(bool(utc_grid))
     if duplicates == "error":
         _refuse_duplicates(ids_sorted, times, schema, parsed)
@@ -420,9 +425,24 @@ def build_panel(
         freq = _check_frequency(stretches(times), expected_freq, source)
     else:
         freq = _infer(stretches(times), hint)
-    positions_in_series, lengths, starts = _place(
-        times, bounds, ids_sorted, freq, given=given_freq, hint=hint
-    )
+    step = fixed_step_ns(freq)
+    snapped = sessions.snap(times, codes, bounds, values, user, step)
+    if snapped is not None:  # a jittered clock, on the grid now (`sessions.snap`)
+        times, codes, values, user = snapped.times, snapped.codes, snapped.values, snapped.user
+        ids_sorted = RowIds(codes, id_names)
+        bounds = np.concatenate([[0], np.flatnonzero(codes[1:] != codes[:-1]) + 1, [len(codes)]])
+        notes.append(snapped.note)
+    session = schema.session if like_model else sessions.detect(times, bounds, step)
+    if session is not None:
+        what = "the model's session" if like_model else "the session"
+        positions_in_series, lengths, starts = session.place(times, bounds, what)
+    else:
+        positions_in_series, lengths, starts = _place(
+            times, bounds, ids_sorted, freq, given=given_freq, hint=hint
+        )
+    sessions.invented_check(len(times), lengths, freq, session, source)
+    if session is not None and not like_model:
+        notes.append(sessions.session_note(session, freq, times, bounds))
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     cells = positions_in_series  # each row's place in the whole grid, computed in place
     cells += np.repeat(offsets[:-1], np.diff(bounds))
@@ -454,9 +474,7 @@ def build_panel(
         if fill == "error":
             row = int(np.flatnonzero(missing.any(axis=1))[0])
             s = int(np.searchsorted(offsets, row, side="right") - 1)
-            first_gap = pd.Timestamp(starts[s]) + (
-                pd.tseries.frequencies.to_offset(freq) * (row - int(offsets[s]))
-            )
+            first_gap = _grid_time(starts[s], row - int(offsets[s]), freq, session)
             count = int(missing[offsets[s] : offsets[s + 1]].sum())
             raise DataError(
                 f"series {ids_sorted[bounds[s]]!r} has {count} missing cell(s), first at "
@@ -465,14 +483,16 @@ def build_panel(
         regular = fill_gaps(regular, offsets, fill)
         notes.append(f"filled {int(missing.sum())} missing cell(s) by {fill} (--fill to choose)")
     if user.shape[1]:
-        regular_user = _fill_covariates(regular_user, offsets, fill, schema, ids_sorted, bounds,
-                                        starts, freq, notes)  # fmt: skip
+        with_session = dataclasses.replace(schema, session=session)
+        regular_user = _fill_covariates(regular_user, offsets, fill, with_session, ids_sorted,
+                                        bounds, starts, freq, notes)  # fmt: skip
     zone_schema = dataclasses.replace(
         schema,
         date_order=parsed.date_order or schema.date_order,
         time_form=parsed.form if not like_model else schema.time_form,
         zone=zone,
         utc_grid=bool(utc_grid) if zone is not None else False,
+        session=session,
     )
     if not like_model:
         if parsed.form == STEPS and holidays:
@@ -489,13 +509,13 @@ def build_panel(
         lengths_now = np.diff(offsets)
         owner = np.repeat(np.arange(len(lengths_now)), lengths_now)
         within = np.arange(int(offsets[-1])) - offsets[:-1][owner]
-        naive = grid_timestamps(np.asarray(starts, "datetime64[ns]")[owner], within, freq)
+        naive = grid_timestamps(np.asarray(starts, "datetime64[ns]")[owner], within, freq, session)
         covariates = np.ascontiguousarray(with_calendar(regular_user, naive, zone_schema, freq))
         if future_user is not None and future_user.shape[1]:
             n, f, _ = future_user.shape
             rows_after = np.tile(np.arange(f), n) + np.repeat(lengths_now, f)
             first_times = np.repeat(np.asarray(starts, "datetime64[ns]"), f)
-            later = grid_timestamps(first_times, rows_after, freq)
+            later = grid_timestamps(first_times, rows_after, freq, session)
             flat = with_calendar(future_user.reshape(n * f, -1), later, zone_schema, freq)
             future = flat.reshape(n, f, -1)
     for note in notes:
@@ -541,15 +561,19 @@ def _fill_covariates(
     if fill == "error":
         row, c = (int(v) for v in np.argwhere(missing)[0])
         s = int(np.searchsorted(offsets, row, side="right") - 1)
-        at = pd.Timestamp(starts[s]) + pd.tseries.frequencies.to_offset(freq) * (
-            row - int(offsets[s])
-        )
+        at = _grid_time(starts[s], row - int(offsets[s]), freq, schema.session)
         raise DataError(
             f"covariate {names[c]!r} of series {ids[bounds[s]]!r} is missing at {at}; fill it, "
             "or use --fill interpolate or --fill ffill"
         )
     notes.append(f"filled {int(missing.sum())} missing covariate cell(s) by {fill}")
     return fill_gaps(values, offsets, fill)
+
+
+def _grid_time(start: np.datetime64, row: int, freq: str, session: Session | None) -> pd.Timestamp:
+    if session is not None:
+        return session.timestamps(np.asarray([start]), np.asarray([row]))[0]
+    return pd.Timestamp(start) + pd.tseries.frequencies.to_offset(freq) * row
 
 
 def _numbers(frame: pd.DataFrame, targets: Sequence[str]) -> np.ndarray:

@@ -8,6 +8,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from forecaster.data.sessions import Session
 from forecaster.errors import DataError
 
 _NS = "datetime64[ns]"
@@ -29,6 +30,9 @@ class Schema:
     known for the horizon too, ``static`` ones are constant within a series (text ones are
     ``categories``, one indicator channel each). ``calendar`` names the features derived
     from the timestamps (`calendar`), holidays included; they are future-known.
+
+    ``session``: the slots that exist when the data holds rows only at some times of day
+    or on some weekdays (business hours); the grid is then those slots alone (`sessions`).
     """
 
     time: str
@@ -43,6 +47,7 @@ class Schema:
     static: list[str] = field(default_factory=list)
     categories: dict[str, list[str]] = field(default_factory=dict)
     calendar: list[str] = field(default_factory=list)
+    session: Session | None = None
 
     @property
     def wide_id(self) -> str:
@@ -120,6 +125,9 @@ class Panel:
         return self.values[self.offsets[i] : self.offsets[i + 1]]
 
     def index(self, i: int) -> pd.DatetimeIndex:
+        if self.schema.session is not None:
+            rows = np.arange(int(self.lengths[i]))
+            return self.timestamps(np.full(len(rows), i), rows)
         return pd.date_range(self.starts[i], periods=int(self.lengths[i]), freq=self.freq)
 
     def end(self, i: int) -> pd.Timestamp:
@@ -137,7 +145,8 @@ class Panel:
         """Timestamp of row ``rows[k]`` of series ``series[k]`` (rows past the end continue
         the grid), for many at once: a loop of `index` per series was most of the time of
         a 100,000-series panel."""
-        return grid_timestamps(self._start_values[np.asarray(series)], rows, self.freq)
+        return grid_timestamps(self._start_values[np.asarray(series)], rows, self.freq,
+                               self.schema.session)  # fmt: skip
 
 
 class RowIds:
@@ -166,10 +175,15 @@ def fixed_step_ns(freq: str) -> int | None:
     return None
 
 
-def grid_timestamps(starts: np.ndarray, rows: np.ndarray, freq: str) -> pd.DatetimeIndex:
-    """``rows[k]`` steps of ``freq`` after ``starts[k]`` (naive datetime64[ns]), vectorised."""
+def grid_timestamps(
+    starts: np.ndarray, rows: np.ndarray, freq: str, session: Session | None = None
+) -> pd.DatetimeIndex:
+    """``rows[k]`` steps of ``freq`` after ``starts[k]`` (naive datetime64[ns]), vectorised;
+    with a ``session``, ``rows[k]`` of its slots."""
     starts = np.asarray(starts, dtype=_NS)
     rows = np.asarray(rows, dtype=np.int64)
+    if session is not None:
+        return session.timestamps(starts, rows)
     step = fixed_step_ns(freq)
     if step is not None:
         return pd.DatetimeIndex(starts + (rows * step).astype("timedelta64[ns]"))
@@ -189,6 +203,16 @@ def grid_timestamps(starts: np.ndarray, rows: np.ndarray, freq: str) -> pd.Datet
         grid = pd.date_range(start, periods=int(rows[mask].max()) + 1, freq=freq)
         out[mask] = grid.to_numpy(dtype=_NS)[rows[mask]]
     return pd.DatetimeIndex(out)
+
+
+def grid_before(
+    end: pd.Timestamp, periods: int, freq: str, session: Session | None
+) -> pd.DatetimeIndex:
+    """The ``periods`` grid timestamps that end at ``end`` (naive)."""
+    if session is None:
+        return pd.date_range(end=end, periods=periods, freq=freq)
+    rows = np.arange(-(periods - 1), 1)
+    return session.timestamps(np.full(periods, np.datetime64(end.to_datetime64(), "ns")), rows)
 
 
 def drop_last(panel: Panel, steps: int) -> Panel:

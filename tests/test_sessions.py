@@ -1,0 +1,281 @@
+"""Data that holds rows only in some slots, or whose clock jitters (issue 33, item 3).
+
+Business hours on a plain 5-minute grid were 59% invented night and weekend, and the
+forecast covered the night; a session grid models and forecasts the slots that exist.
+Trading days, trading hours and a jittered sensor clock are the same family: each says in
+one line what was done, and no grid that would be mostly invented is filled.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import FAST, invoke
+
+if TYPE_CHECKING:
+    from forecaster.data.sessions import Session
+
+LOUD = FAST[:-1]  # FAST with warnings on stderr
+
+
+def _business_hours(weeks: int, holiday: str | None = None, freq: str = "5min") -> pd.DataFrame:
+    """Weekdays 07:00-21:00 from Monday 2024-03-04, a daily and a weekday pattern."""
+    days = pd.bdate_range("2024-03-04", periods=5 * weeks)
+    if holiday is not None:
+        days = days[days != pd.Timestamp(holiday)]
+    slots = pd.timedelta_range("07:00:00", "21:00:00", freq=freq)
+    stamps = (days.to_numpy()[:, None] + slots.to_numpy()[None, :]).reshape(-1)
+    hours = (slots / pd.Timedelta(hours=1)).to_numpy()
+    rng = np.random.default_rng(0)
+    shape = 100 + 80 * np.sin(np.pi * (hours - 7) / 14)
+    values = shape[None, :] * (1 + 0.1 * days.day_of_week.to_numpy()[:, None])
+    calls = values.reshape(-1) + rng.normal(0, 5, len(stamps))
+    return pd.DataFrame({"DateTime": pd.DatetimeIndex(stamps), "Calls": calls.round(1)})
+
+
+def _train(data: Path, model: Path, *args: str) -> str:
+    result = invoke(["train", str(data), "-o", str(model), *args, *LOUD])
+    assert result.exit_code == 0, result.stderr
+    return " ".join(result.stderr.split())  # as one line, however the console wrapped it
+
+
+def _forecast_times(model: Path, *args: str) -> pd.DatetimeIndex:
+    result = invoke(["predict", "-m", str(model), *args])
+    assert result.exit_code == 0, result.stderr
+    frame = pd.read_csv(io.StringIO(result.stdout))
+    return pd.DatetimeIndex(pd.to_datetime(frame[frame.columns[0]]))
+
+
+def test_business_hours_forecast_the_next_business_days_slots(tmp_path: Path) -> None:
+    frame = _business_hours(3, holiday="2024-03-13")  # ends on Friday 2024-03-22 21:00
+    data = tmp_path / "calls.csv"
+    frame.to_csv(data, index=False)
+    model = tmp_path / "m.fcst"
+    stderr = _train(data, model)
+    assert "rows only on Mon-Fri 07:00-21:00 (169 slots of 5min a day)" in stderr
+    assert "a plain 5min grid would have filled 2,987 of its 5,353 rows, 56%" in stderr
+    assert "filled 169 missing cell(s)" in stderr  # the holiday, not the nights
+    monday = pd.date_range("2024-03-25 07:00", "2024-03-25 21:00", freq="5min")
+    assert list(_forecast_times(model)) == list(monday)
+    # From DATA given to predict, the same slots; from a Wednesday, Thursday's.
+    assert list(_forecast_times(model, str(data))) == list(monday)
+    wednesday = tmp_path / "to_wednesday.csv"
+    frame[frame["DateTime"] < "2024-03-21"].to_csv(wednesday, index=False)
+    thursday = pd.date_range("2024-03-21 07:00", "2024-03-21 21:00", freq="5min")
+    assert list(_forecast_times(model, str(wednesday))) == list(thursday)
+    described = json.loads(invoke(["info", str(model), "--format", "json"]).stdout)
+    assert described["session"] == "Mon-Fri 07:00-21:00"
+    assert described["horizon"] == 169
+
+
+def test_business_hours_keep_to_the_clock_across_daylight_saving(tmp_path: Path) -> None:
+    frame = _business_hours(3)  # New York's clocks go forward on Sunday 2024-03-10
+    local = pd.DatetimeIndex(frame["DateTime"]).tz_localize("America/New_York")
+    frame["DateTime"] = [t.isoformat() for t in local]
+    assert frame["DateTime"].iloc[0].endswith("-05:00")
+    assert frame["DateTime"].iloc[-1].endswith("-04:00")
+    data, model = tmp_path / "calls.csv", tmp_path / "m.fcst"
+    frame.to_csv(data, index=False)
+    stderr = _train(data, model)
+    assert "rows only on Mon-Fri 07:00-21:00 (169 slots of 5min a day)" in stderr
+    result = invoke(["predict", "-m", str(model)])
+    assert result.exit_code == 0, result.stderr
+    written = list(pd.read_csv(io.StringIO(result.stdout))["DateTime"])
+    monday = pd.date_range("2024-03-25 07:00", "2024-03-25 21:00", freq="5min")
+    assert written == [t.isoformat() for t in monday.tz_localize("America/New_York")]
+
+
+def test_rows_outside_the_models_session_are_refused(tmp_path: Path) -> None:
+    frame = _business_hours(3)
+    data, model = tmp_path / "calls.csv", tmp_path / "m.fcst"
+    frame.to_csv(data, index=False)
+    _train(data, model, "--horizon", "12")
+    night = frame.copy()
+    night.loc[len(night)] = [pd.Timestamp("2024-03-22 23:00"), 50.0]
+    night.to_csv(tmp_path / "night.csv", index=False)
+    result = invoke(["predict", "-m", str(model), str(tmp_path / "night.csv")])
+    assert result.exit_code == 3
+    assert "timestamp 2024-03-22 23:00:00 is outside the model's session (Mon-Fri 07:00-21:00" in (
+        " ".join(result.stderr.split())
+    )
+
+
+def test_trading_days_and_trading_hours(tmp_path: Path) -> None:
+    # Daily closes: weekdays only, two holidays missing: business days, holidays filled.
+    days = pd.bdate_range("2023-01-02", periods=120).delete([15, 70])
+    rng = np.random.default_rng(1)
+    closes = pd.DataFrame({"Date": days.strftime("%Y-%m-%d"),
+                           "Close": 100 + rng.normal(0, 1, len(days)).cumsum()})  # fmt: skip
+    daily = tmp_path / "closes.csv"
+    closes.to_csv(daily, index=False)
+    stderr = _train(daily, tmp_path / "d.fcst", "--horizon", "5")
+    assert "a weekday without a row (a holiday) is a gap, filled as --fill says" in stderr
+    assert "filled 2 missing cell(s)" in stderr
+    after = _forecast_times(tmp_path / "d.fcst")
+    assert list(after) == list(pd.bdate_range(days[-1], periods=6)[1:])
+    # Hourly bars 09:00-16:00: eight slots a session-day; the week (40) is in the lookback.
+    bars = _business_hours(8, holiday="2024-04-01", freq="h")
+    bars = bars[bars["DateTime"].dt.hour.between(9, 16)]
+    hourly = tmp_path / "bars.csv"
+    bars.to_csv(hourly, index=False)
+    model = tmp_path / "h.fcst"
+    stderr = _train(hourly, model)
+    assert "rows only on Mon-Fri 09:00-16:00 (8 slots of h a day)" in stderr
+    friday = bars["DateTime"].iloc[-1]
+    assert friday == pd.Timestamp("2024-04-26 16:00")
+    assert list(_forecast_times(model)) == list(
+        pd.date_range("2024-04-29 09:00", periods=8, freq="h")
+    )
+    described = json.loads(invoke(["info", str(model), "--format", "json"]).stdout)
+    assert described["horizon"] == 8 and described["lookback"] >= 40
+
+
+def _jittered() -> pd.DataFrame:
+    """Three days of 5-minute readings: a 4-then-1-minute pair (an extra reading), and a
+    4-minute step that moves every later reading a minute earlier."""
+    stamps = list(pd.date_range("2024-05-01 00:02", periods=864, freq="5min"))
+    stamps.insert(101, stamps[100] + pd.Timedelta(minutes=4))  # 4 then 1 minute
+    stamps = stamps[:500] + [s - pd.Timedelta(minutes=1) for s in stamps[500:]]
+    t = np.arange(len(stamps))
+    glucose = 120 + 30 * np.sin(2 * np.pi * t / 288) + np.random.default_rng(2).normal(0, 2, len(t))
+    return pd.DataFrame({"datetime": [f"{s:%Y-%m-%d %H:%M:%S}" for s in stamps],
+                         "glucose": glucose.round(1)})  # fmt: skip
+
+
+def test_a_jittered_clock_is_snapped_to_its_grid_and_says_so(tmp_path: Path) -> None:
+    data = tmp_path / "glucose.csv"
+    frame = _jittered()
+    frame.to_csv(data, index=False)
+    model = tmp_path / "m.fcst"
+    stderr = _train(data, model, "--horizon", "12")
+    # 365 readings from the minute shift on, and the extra one, are moved; the extra one
+    # meets its neighbour's slot and is averaged with it.
+    assert (
+        "366 of 865 timestamps were off the 5 min grid by up to 1 min: moved each to its "
+        "nearest slot; 1 reading(s) that met another in one slot were averaged with it"
+    ) in stderr
+    after = _forecast_times(model)
+    last = pd.Timestamp(frame["datetime"].iloc[-1])  # 1 minute before its slot
+    assert list(after) == list(pd.date_range(last + pd.Timedelta(minutes=6), periods=12,
+                                             freq="5min"))  # fmt: skip
+
+
+def test_data_finer_than_the_step_is_not_snapped(tmp_path: Path) -> None:
+    stamps = pd.date_range("2024-05-01", periods=600, freq="min")
+    data = tmp_path / "minutes.csv"
+    pd.DataFrame({"ts": stamps, "y": np.sin(np.arange(600) / 30)}).to_csv(data, index=False)
+    result = invoke(["train", str(data), "-o", str(tmp_path / "m.fcst"), "--freq", "5min",
+                     *FAST])  # fmt: skip
+    assert result.exit_code == 3
+    assert "is not on the '5min' grid" in result.stderr
+
+
+def test_a_grid_that_would_be_mostly_invented_is_refused(tmp_path: Path) -> None:
+    stamps = pd.date_range("2024-01-01", periods=100, freq="h")
+    later = pd.date_range(stamps[-1] + pd.Timedelta(hours=160), periods=50, freq="h")
+    data = tmp_path / "gappy.csv"
+    pd.DataFrame({"ts": stamps.append(later), "y": np.arange(150.0)}).to_csv(data, index=False)
+    model = tmp_path / "m.fcst"
+    result = invoke(["train", str(data), "-o", str(model), *FAST])
+    assert result.exit_code == 3
+    assert " ".join(result.stderr.split()).endswith(
+        "gappy.csv: filling would invent 159 of the 309 rows of the 'h' grid (51%), more "
+        "than half: check the timestamps, give the data's own --freq, or fill the gaps yourself"
+    )
+    assert not model.exists()
+    # Just under half is filled, and said.
+    nearer = stamps.append(later - pd.Timedelta(hours=14))
+    pd.DataFrame({"ts": nearer, "y": np.arange(150.0)}).to_csv(data, index=False)
+    result = invoke(["train", str(data), "-o", str(model), "--horizon", "6", *LOUD])
+    assert result.exit_code == 0, result.stderr
+    assert "filled 145 missing cell(s)" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def session_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("session")
+    data, model = directory / "calls.csv", directory / "m.fcst"
+    _business_hours(3, freq="15min").to_csv(data, index=False)
+    result = invoke(["train", str(data), "-o", str(model), "--horizon", "12", *FAST])
+    assert result.exit_code == 0, result.stderr
+    return model
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"weekdays": [0, 7], "times": ["07:00:00-21:00:00"]},
+        {"weekdays": [0, 1], "times": ["07:00:00-21:05:00"]},  # not on the 15min grid
+        {"weekdays": [0, 1], "times": ["21:00:00-07:00:00"]},
+        {"weekdays": [0, 1], "times": ["07:00:00-21:00:00"], "holidays": []},
+        "Mon-Fri 07:00-21:00",
+    ],
+)
+def test_an_edited_session_is_refused(session_model: Path, value: object, tmp_path: Path) -> None:
+    from tests.test_model_tamper import assert_refused, put, tamper
+
+    assert (
+        json.loads(invoke(["info", str(session_model), "--format", "json"]).stdout)["session"]
+        == "Mon-Fri 07:00-21:00"
+    )
+    bad = tmp_path / "bad.fcst"
+    bad.write_bytes(tamper(session_model.read_bytes(), "new", meta=put("schema.session", value)))
+    assert_refused(bad, ["model metadata schema.session is"], tmp_path)
+
+
+# ---------------------------------------------------------------------------------------
+# The session grid's arithmetic, on any session
+
+
+@st.composite
+def _sessions(draw: st.DrawFn) -> Session:
+    from forecaster.data.sessions import Session
+
+    step = draw(st.sampled_from([5, 15, 30, 60, 120])) * 60_000_000_000
+    per_day = 86_400_000_000_000 // step
+    slots = draw(st.sets(st.integers(0, per_day - 1), min_size=1, max_size=per_day))
+    days = draw(st.sets(st.integers(0, 6), min_size=1, max_size=7))
+    return Session(step, tuple(sorted(s * step for s in slots)), tuple(sorted(days)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(_sessions(), st.integers(0, 2000), st.lists(st.integers(-3000, 3000), min_size=1,
+                                                  max_size=30))  # fmt: skip
+def test_session_steps_land_on_its_slots_in_order(
+    session: Session, first: int, rows: list[int]
+) -> None:
+    from forecaster.data.sessions import Session
+
+    origin = session.timestamps(np.array(["2024-01-03"], "datetime64[ns]")[:0], np.array([]))
+    assert len(origin) == 0
+    start = _slot(session, first)
+    stamps = session.timestamps(np.full(len(rows), start), np.asarray(rows))
+    assert set(stamps.day_of_week) <= set(session.days)
+    times_of_day = (stamps - stamps.normalize()).to_numpy().astype(np.int64)
+    assert set(times_of_day.tolist()) <= set(session.slots)
+    order = np.argsort(rows, kind="stable")
+    assert pd.DatetimeIndex(stamps[order]).is_monotonic_increasing
+    # Numbering back: each stamp is its rows from the start; one slot on, no gap between.
+    back = session.ordinals(stamps.to_numpy()) - session.ordinals(np.array([start]))
+    assert back.tolist() == rows
+    nxt = session.timestamps(stamps.to_numpy(), np.ones(len(rows), dtype=np.int64))
+    assert ((nxt - stamps).to_numpy() > np.timedelta64(0)).all()
+    next_day = nxt.normalize() != stamps.normalize()
+    assert ((nxt - nxt.normalize())[next_day] == pd.Timedelta(session.slots[0])).all()
+    assert Session.from_dict(session.to_dict(), session.step) == session
+
+
+def _slot(session: Session, k: int) -> np.datetime64:
+    """The k-th slot of the session from the week of 2024-01-01."""
+    day, slot = divmod(k, session.per_day)
+    date = np.busday_offset("2024-01-01", day, roll="forward", weekmask=session.weekmask)
+    return date.astype("datetime64[ns]") + np.timedelta64(session.slots[slot], "ns")
