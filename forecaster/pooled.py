@@ -154,9 +154,11 @@ def describe(info: dict[str, Any]) -> str:
     widening = "/".join(f"{w:g}" for w in info.get("widening", []))
     coverage = info.get("validation_coverage") or {}
     shown = ", ".join(f"{k}% covered {100 * v:.0f}%" for k, v in coverage.items())
+    plural = "" if windows == 1 else "s"
     return (
         f"from {info.get('training_windows')} origins through the training rows "
-        f"widened x{widening} to the errors of {windows} validation window(s), too few "
+        f"widened x{widening} to the errors of {windows} validation window{plural} of "
+        f"{info.get('series')} series, too few "
         f"alone (they resolve central intervals up to {info.get('validation_level', 0):g}%)"
         + (f"; on them {shown}" if shown else "")
     )

@@ -79,7 +79,7 @@ def test_train_info_and_json_say_where_the_intervals_come_from(
 
     n = artifact_io.load(model).intervals.info["training_windows"]  # type: ignore[union-attr]
     assert f"intervals from {n} origins through the training rows widened x" in stderr
-    assert "to the errors of 1 validation window(s), too few alone" in stderr
+    assert "to the errors of 1 validation window of 1 series, too few alone" in stderr
     text = invoke(["info", str(model)]).stdout
     assert f"from {n} origins through the training rows" in text.split("intervals:")[1]
     described = json.loads(invoke(["info", str(model), "--format", "json"]).stdout)
