@@ -179,9 +179,15 @@ def test_irregular_step_numbers_need_freq_as_a_step(tmp_path: Path) -> None:
     assert "give --freq N for a step of N, such as --freq 1" in line
     line = refused_line(invoke(["train", str(data), "--freq", "D", "-o", model, *FAST]))
     assert "--freq takes a whole number of steps, such as --freq 1" in line
+    # on a step of 1 these 40 rows would be 781: most of them invented, which is refused
+    line = refused_line(invoke(["train", str(data), "--freq", "1", "-o", model, *FAST]))
+    assert "filling would invent 741 of the 781 rows of the grid of steps of 1 (95%)" in line
+    # a few missing steps are gaps on a step of 1, filled as --fill says
+    steps = [k for k in range(60) if k % 7 != 3] + [60, 62]
+    data = write(tmp_path / "d.csv", pd.DataFrame({"t": steps, "y": values(len(steps))}))
     assert invoke(["train", str(data), "--freq", "1", "-o", model, *FAST, *HORIZON]).exit_code == 0
     out = read_output(invoke(["predict", "-m", model]).stdout)
-    assert out["t"].tolist() == ["781", "782", "783"]
+    assert out["t"].tolist() == ["63", "64", "65"]
 
 
 def test_steps_of_five(tmp_path: Path) -> None:

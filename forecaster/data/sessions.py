@@ -268,7 +268,12 @@ def invented_check(
     invented = cells - rows
     if invented <= MAX_INVENTED * cells:
         return
-    grid = f"the session's grid ({session.describe()})" if session else f"the {freq!r} grid"
+    if session is not None:
+        grid = f"the session's grid ({session.describe()})"
+    elif isinstance(pd.tseries.frequencies.to_offset(freq), pd.offsets.Nano):  # step numbers
+        grid = f"the grid of steps of {pd.tseries.frequencies.to_offset(freq).n}"
+    else:
+        grid = f"the {freq!r} grid"
     raise DataError(
         f"{source}: filling would invent {invented:,} of the {cells:,} rows of {grid} "
         f"({invented / cells:.0%}), more than half: check the timestamps, give the data's own "
