@@ -169,6 +169,23 @@ def test_a_jittered_clock_is_snapped_to_its_grid_and_says_so(tmp_path: Path) -> 
                                              freq="5min"))  # fmt: skip
 
 
+def test_repeated_stamps_merged_before_a_jittered_clock_is_snapped(tmp_path: Path) -> None:
+    """glucose_5min.csv has both: three repeated stamps and a jittered clock. Merging the
+    repeats left the snap a stale list of series codes, one per row before the merge (an
+    unexpected ValueError, exit 1)."""
+    frame = _jittered()
+    frame = pd.concat([frame.iloc[:300], frame.iloc[[299, 299]], frame.iloc[300:]])
+    data = tmp_path / "glucose.csv"
+    frame.to_csv(data, index=False)
+    model = tmp_path / "m.fcst"
+    refused = invoke(["train", str(data), "-o", str(model), *LOUD])
+    assert refused.exit_code == 3 and "--duplicates mean|first|last" in refused.stderr
+    stderr = _train(data, model, "--horizon", "12", "--duplicates", "mean")
+    assert "merged 3 rows that repeat 1 timestamp(s) into one row each, by mean" in stderr
+    assert "366 of 865 timestamps were off the 5 min grid by up to 1 min" in stderr
+    assert len(_forecast_times(model)) == 12
+
+
 def test_data_finer_than_the_step_is_not_snapped(tmp_path: Path) -> None:
     stamps = pd.date_range("2024-05-01", periods=600, freq="min")
     data = tmp_path / "minutes.csv"

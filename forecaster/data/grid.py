@@ -411,7 +411,8 @@ def build_panel(
     else:
         merged = merge_repeated(ids_sorted.codes, times, values, user, duplicates)
         if merged is not None:
-            ids_sorted = RowIds(ids_sorted.codes[merged.keep], id_names)
+            codes = ids_sorted.codes[merged.keep]
+            ids_sorted = RowIds(codes, id_names)
             times, values, user = times[merged.keep], merged.values, merged.user
             notes.append(f"{schema.time!r}: {merged.note(duplicates)}")
             change = np.flatnonzero(ids_sorted.codes[1:] != ids_sorted.codes[:-1]) + 1
