@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from forecaster import verdict
 from forecaster.artifact import Artifact, versions
 from forecaster.config import ModelConfig, TrainConfig
 from forecaster.data import Panel, Schema
@@ -458,18 +459,12 @@ def validation_scores(artifact: Artifact, panel: Panel, split: Split) -> dict[st
         if warning:
             log.warning("%s", warning)
     report = {"windows": len(series), "mase": mase}
-    finite = {k: v for k, v in mase.items() if v is not None and np.isfinite(v)}
-    baselines = [k for k in finite if k in scores["baselines"]]
-    best = min(baselines, key=lambda k: finite[k], default=None)
-    if "model" in finite and best is not None and finite["model"] > finite[best]:
+    lost = verdict.losing_to(mase, [k for k in scores["baselines"] if k in verdict.BASELINES])
+    if lost is not None and len(series) >= verdict.MIN_WINDOWS:
         log.warning(
-            "on %s the model (MASE %.3g) is worse than %s (%.3g): check its forecasts "
-            "before using them (see forecaster evaluate); a window is a forecast from an "
-            "origin whose horizon lies in a series' validation rows",
-            windows,
-            finite["model"],
-            best.replace("_", " "),
-            finite[best],
+            "%s; a window is a forecast from an origin whose horizon lies in a series' "
+            "validation rows",
+            verdict.warning(windows, lost),
         )
     return report
 

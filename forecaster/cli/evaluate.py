@@ -138,7 +138,7 @@ def evaluate(
     setup_logging(quiet)
     with errors_to_exit_codes():
         from forecaster import artifact as artifact_io
-        from forecaster import files
+        from forecaster import files, verdict
         from forecaster.continuation import (
             require_enough,
             stored_scale_bounds,
@@ -256,6 +256,9 @@ def evaluate(
                 image_kind,
             )  # fmt: skip
             write_bytes(image, picture, instead="--plot FILE")
+        lost = verdict.from_report(report, scores.n_forecasts)
+        if lost:
+            logging.getLogger("forecaster").warning("%s", lost)
         rows = _rows(report, len(artifact.schema.targets))
         if fmt is MetricsFormat.table or (sys.stderr.isatty() and not quiet):
             title = (

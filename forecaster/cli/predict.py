@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Annotated
 
@@ -66,7 +67,7 @@ def predict(
             import pandas as pd
 
             from forecaster import artifact as artifact_io
-            from forecaster import files
+            from forecaster import files, verdict
             from forecaster.data import load_panel_like
             from forecaster.data.parquet import SUFFIXES as PARQUET_SUFFIXES
             from forecaster.errors import UsageError
@@ -101,6 +102,9 @@ def predict(
             ahead = future_from_file(str(future), artifact.schema, artifact.freq, list(ids),
                                      ends, artifact.model_config.horizon)  # fmt: skip
         frame = run_predict(artifact, panel, horizon, asked, ahead, source)
+        lost = verdict.from_validation(artifact.summary or {})
+        if lost:
+            logging.getLogger("forecaster").warning("%s", lost)
         if output is not None and Path(output).suffix.lower() in PARQUET_SUFFIXES:
             from forecaster.data.parquet import write_parquet
 
