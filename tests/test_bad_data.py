@@ -638,7 +638,8 @@ def test_accepted_data_gives_the_right_panel_and_forecast(case: Accepted, tmp_pa
 
     out = invoke(["predict", "-m", str(tmp_path / MODEL)])
     assert out.exit_code == 0, out.stderr
-    assert out.stderr == ""
+    # nothing about the data; a tiny fixture's model may lose to a baseline (`verdict`)
+    assert [line for line in out.stderr.splitlines() if "is worse than" not in line] == []
     frame = pd.read_csv(io.StringIO(out.stdout), dtype={"unique_id": str})
     columns = ([panel.schema.id] if panel.schema.id else []) + [panel.schema.time]
     assert list(frame.columns) == columns + panel.schema.targets

@@ -535,7 +535,7 @@ def test_windows_too_few_for_a_level_are_named_at_predict(tmp_path: Path) -> Non
     assert "level 99.5: the model's" in asked.stderr and "level 95" not in asked.stderr
     assert "resolve central intervals up to" in asked.stderr
     quiet = invoke(["predict", "-m", str(model), "--level", "80", "--level", "95"])
-    assert quiet.exit_code == 0 and "validation windows" not in quiet.stderr
+    assert quiet.exit_code == 0 and "resolve central intervals" not in quiet.stderr
     assert "resolved)" in invoke(["info", str(model)]).stdout
 
 
