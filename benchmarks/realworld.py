@@ -33,7 +33,7 @@ does this)::
 
     python3 -m venv /work/bench-venv
     /work/bench-venv/bin/pip install torch==2.13.0  # CPU build first: no CUDA torch
-    /work/bench-venv/bin/pip install statsforecast neuralforecast \\
+    /work/bench-venv/bin/pip install statsforecast neuralforecast supersmoother \\
         pandas typer rich scikit-learn safetensors pyarrow matplotlib holidays
     OMP_NUM_THREADS=1 nice -n 19 /work/bench-venv/bin/python benchmarks/realworld.py \\
         --code . --out benchmarks/results/realworld.json
@@ -42,6 +42,7 @@ does this)::
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import resource
@@ -130,7 +131,7 @@ def run_tool(
         loaded.raw[cut(loaded, k)].to_csv(history, index=False)
         out, cpu, _ = call([*base, "predict", "-m", str(model), str(history), "-q"])
         predict_cpu += cpu
-        frame = pd.read_csv(pd.io.common.StringIO(out))
+        frame = pd.read_csv(io.StringIO(out))
         ids = frame[case.id].astype(str) if case.id else "series"
         forecast = pd.DataFrame(
             {ID: ids, "ds": parse_time(frame[case.time]), "yhat": frame[case.target]}
