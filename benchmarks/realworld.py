@@ -42,6 +42,7 @@ does this)::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import os
@@ -125,7 +126,8 @@ def run_tool(
         return done.stdout, cpu, wall
 
     _, train_cpu, train_wall = call(command)
-    forecasts, predict_cpu = [], 0.0
+    forecasts, by_position, predict_cpu = [], [], 0.0
+    mismatch: TimestampMismatch | None = None
     for k in range(N_ORIGINS):
         history = workdir / f"history{k}.csv"
         loaded.raw[cut(loaded, k)].to_csv(history, index=False)
@@ -136,12 +138,23 @@ def run_tool(
         forecast = pd.DataFrame(
             {ID: ids, "ds": parse_time(frame[case.time]), "yhat": frame[case.target]}
         )
-        forecasts.append(align(forecast, actuals(loaded, k), "yhat"))
-    return forecasts, {
+        # Each series' first horizon rows, whatever their timestamps: shown beside a failure.
+        by_position.append(forecast.groupby(ID, sort=False).head(case.horizon)["yhat"].to_numpy())
+        try:
+            forecasts.append(align(forecast, actuals(loaded, k), "yhat"))
+        except TimestampMismatch as error:
+            mismatch = mismatch or error
+    extra = {
         "fit_cpu_s": round(train_cpu, 2),
         "fit_wall_s": round(train_wall, 2),
         "predict_cpu_s": round(predict_cpu, 2),
     }
+    if mismatch is not None:
+        mismatch.extra = extra
+        with contextlib.suppress(ValueError):  # fewer rows than the horizon: no such score
+            mismatch.extra["mase_by_position"] = round(mase(loaded, by_position), 4)
+        raise mismatch
+    return forecasts, extra
 
 
 def peer_frame(loaded: Loaded, k: int) -> pd.DataFrame:
@@ -252,7 +265,11 @@ def run_case(
                 forecasts, extra = runner()
                 score = mase(loaded, forecasts)
                 entry = {"mase": round(score, 4), "ratio": round(score / best_naive, 4), **extra}
-            except (RuntimeError, TimestampMismatch) as error:
+            except TimestampMismatch as error:
+                entry = {"failed": str(error), **error.extra}
+                if "mase_by_position" in entry:
+                    entry["ratio_by_position"] = round(entry["mase_by_position"] / best_naive, 4)
+            except RuntimeError as error:
                 entry = {"failed": str(error)}
             except Exception as error:  # a peer's own failure is a result too, not the end
                 first = (str(error).strip().splitlines() or [""])[0]

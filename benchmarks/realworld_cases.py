@@ -158,7 +158,12 @@ def naive_forecasts(history: np.ndarray, horizon: int, season: int) -> dict[str,
 
 
 class TimestampMismatch(ValueError):
-    pass
+    """A forecast whose timestamps are not the actual rows'; ``extra`` carries what was
+    measured before it was found (the tool's CPU seconds, its score by position)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.extra: dict[str, float] = {}
 
 
 def align(forecast: pd.DataFrame, truth: pd.DataFrame, column: str) -> np.ndarray:

@@ -72,7 +72,12 @@ def table(results: list[dict[str, Any]], names: list[str]) -> str:
                 reason = SHORT_FAILURE.sub(r"\1: ", entry["failed"])
                 reason = reason[:77] + "..." if len(reason) > 80 else reason
                 counted = effective_ratio(r, name)
-                cells.append(f"failed (counted {counted:.3f}): {reason}")
+                seen = ""
+                if "ratio_by_position" in entry:
+                    seen = f"; by position {entry['ratio_by_position']:.3f}"
+                if "fit_cpu_s" in entry:
+                    seen += f", {entry['fit_cpu_s']:.1f} s"
+                cells.append(f"failed (counted {counted:.3f}{seen}): {reason}")
             else:
                 cells.append(f"{entry['ratio']:.3f} ({entry.get('fit_cpu_s', 0.0):.1f} s)")
         lines.append(f"| {r['case']} | " + " | ".join(cells) + " |")

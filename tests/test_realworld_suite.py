@@ -194,3 +194,10 @@ def test_the_tool_alone_on_a_tiny_suite(tmp_path: Path) -> None:
     assert "| toy |" in done.stdout
     entry = json.loads(out.read_text())["cases"][0]["methods"]["forecaster"]
     assert entry["ratio"] > 0 and entry["fit_cpu_s"] > 0, entry
+
+
+def test_a_failure_shows_what_was_measured_before_it() -> None:
+    failed = {"failed": "forecast timestamps do not match", "ratio_by_position": 0.98}
+    results = [_result("a", forecaster={**failed, "fit_cpu_s": 9.5}, MSTL={"ratio": 1.2})]
+    text = table(results, ["forecaster", "MSTL"])
+    assert "failed (counted 1.200; by position 0.980, 9.5 s): forecast timestamps" in text
