@@ -24,9 +24,11 @@ when it is at most 24, else 1 (what R's ``ets`` does: statsforecast's ETS holds 
 seasonal states); AutoTheta and SeasonalNaive the case's season.
 
 A case the tool cannot run (train or predict exits non-zero, or its timestamps do not match the
-actual rows) is shown as ``failed`` with the one-line reason and counted as a loss: in the
-geometric mean its ratio is the worst of 1.0 (the best naive) and every peer's ratio on that case,
-and every peer wins it.
+actual rows) is shown as ``failed`` with the one-line reason and counted as a loss: every peer
+wins it, and in the geometric mean its ratio is 1.0, what the user falls back to (the better
+naive), never credited below it; a fixed value, so the tool's mean does not move with the peers
+chosen (the worst peer's ratio would: one peer's blow-up, AutoARIMA's 2.99 on the trading-day
+prices, would decide it).
 
 Setup (a venv of the benchmark's own, never dependencies of the package; ``make bench-realworld``
 does this)::

@@ -18,18 +18,19 @@ except ImportError:  # imported as benchmarks.realworld_report (the tests)
     from benchmarks.realworld_cases import load_cases
 
 TOOL = "forecaster"
+FAILED_RATIO = 1.0
 SHORT_FAILURE = re.compile(r"^(\w+) exited \d+: (forecaster: error: )?")
 
 
 def effective_ratio(result: dict[str, Any], name: str) -> float | None:
-    """A failed tool counts as the worst of 1.0 and every peer's ratio (a loss to all)."""
+    """A failed tool counts as 1.0, the better naive that the user falls back to (and, in
+    ``summary``, as a loss to every peer)."""
     entry = result["methods"].get(name, {})
     if "ratio" in entry:
         return float(entry["ratio"])
-    if name != TOOL or "failed" not in entry:
-        return None
-    others = [e["ratio"] for n, e in result["methods"].items() if n != name and "ratio" in e]
-    return max([1.0, *others])
+    if name == TOOL and "failed" in entry:
+        return FAILED_RATIO
+    return None
 
 
 def summary(results: list[dict[str, Any]], names: list[str]) -> dict[str, Any]:
