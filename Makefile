@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 TORCH ?= torch==2.13.0
 SAMPLE := sample_data/us_meat_production_monthly_long.csv
 
-.PHONY: install demo test figures lint bench-accuracy bench-throughput bench-scale bench-startup clean
+.PHONY: install demo test figures lint bench-accuracy bench-throughput bench-scale bench-startup bench-realworld clean
 
 install: $(VENV)/.installed
 
@@ -55,6 +55,20 @@ bench-scale: install
 
 bench-startup: install
 	$(BIN)/python benchmarks/startup.py
+
+# The real-world suite (../shared/data/realworld) beside statsforecast and NeuralForecast, in a
+# venv of its own so that the peers never become the package's dependencies. Hours on 2 cores.
+BENCH_VENV ?= ../bench-venv
+$(BENCH_VENV)/.installed:
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet "$(TORCH)"
+	$(BENCH_VENV)/bin/python -m pip install --quiet statsforecast neuralforecast supersmoother "$(TORCH)" \
+		pandas typer rich scikit-learn safetensors pyarrow matplotlib holidays
+	touch $@
+
+bench-realworld: $(BENCH_VENV)/.installed
+	OMP_NUM_THREADS=1 $(BENCH_VENV)/bin/python benchmarks/realworld.py --code . \
+		--out benchmarks/results/realworld.json
 
 clean:
 	rm -rf $(VENV) demo.fcst .pytest_cache .mypy_cache .ruff_cache
