@@ -48,14 +48,20 @@ def _base(freq: str) -> tuple[str, int, pd.Timedelta | None]:
     return name, multiple, step
 
 
+def step_numbers(freq: str) -> bool:
+    """Whether ``freq`` is a step-number axis (integer times that are not years, held one
+    nanosecond a step: `data.forms.STEPS`), whose steps have no length in time."""
+    return isinstance(pd.tseries.frequencies.to_offset(freq), pd.offsets.Nano)
+
+
 def season_length(freq: str, session: Session | None = None) -> int:
     """Steps in one seasonal cycle (hourly: a day; daily: a week; monthly: a year; business
     hours: a session-day)."""
     if session is not None:
         return session.season
     family, multiple, step = _base(freq)
-    if isinstance(pd.tseries.frequencies.to_offset(freq), pd.offsets.Nano):
-        return 1  # step numbers (`data.forms.STEPS`): no cycle is known
+    if step_numbers(freq):
+        return 1  # no cycle is known
     if family in _BY_BASE and family not in ("h", "D"):
         period = _BY_BASE[family][0]
         return max(1, period // multiple) if period % multiple == 0 else 1

@@ -28,6 +28,7 @@ import pandas as pd
 import torch
 
 from forecaster.errors import DataError, UsageError
+from forecaster.frequency import step_numbers
 from forecaster.model import Ensemble, LSTMForecaster, explicit_lstm
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ class Inspection:
     lag_times: pd.DatetimeIndex  # (L,) the time of each input row
     attribution: dict[str, np.ndarray]  # "lstm" / "skip" -> (L, C) gradient x input
     share: dict[str, float]  # "lstm" / "skip" -> share of the forecast's departure
-    step_seconds: float  # the time one recurrent step reads, in seconds
+    step_seconds: float | None  # the time one recurrent step reads; None: step numbers
 
     def table(self) -> pd.DataFrame:
         """Tidy rows: member, layer, step, time, unit, and every quantity."""
@@ -76,6 +77,7 @@ class Inspection:
 
     def summary(self) -> list[dict[str, float | int]]:
         """Per member and layer: mean gates, saturated share, memory spans."""
+        seconds = float("nan") if self.step_seconds is None else self.step_seconds
         out = []
         for trace in self.traces:
             gates = np.stack([trace.values[g] for g in ("forget", "input", "output")])
@@ -91,8 +93,8 @@ class Inspection:
                     "saturated": float(((gates < low) | (gates > high)).mean()),
                     "span_median_steps": float(np.median(tau)),
                     "span_max_steps": float(np.max(tau)),
-                    "span_median_seconds": float(np.median(tau)) * self.step_seconds,
-                    "span_max_seconds": float(np.max(tau)) * self.step_seconds,
+                    "span_median_seconds": float(np.median(tau)) * seconds,
+                    "span_max_seconds": float(np.max(tau)) * seconds,
                 }
             )
         return out
@@ -194,6 +196,7 @@ def inspect_window(
 
     config = artifact.model_config
     lookback = config.lookback
+    form = artifact.schema.time_form
     if panel is None:
         position = artifact.series_position(series_id)
         if position is None:
@@ -201,10 +204,11 @@ def inspect_window(
         end = pd.Timestamp(artifact.series_end[position])
         times = grid_before(end, lookback, artifact.freq, artifact.schema.session)
         shown = output_times(artifact, times)
-        if origin is not None and _as_time(origin, shown) != shown[-1]:
+        if origin is not None and _as_time(origin, shown, form) != shown[-1]:
             raise DataError(
                 f"--origin {origin}: the model stores the last {lookback} rows of "
-                f"{series_id!r}, ending {shown[-1]}; give DATA to inspect an earlier origin"
+                f"{series_id!r}, ending {_said(shown[-1:], form)}; give DATA to inspect an "
+                "earlier origin"
             )
         if int(artifact.context_real[position]) < lookback:
             raise DataError(
@@ -221,17 +225,18 @@ def inspect_window(
         shown_all = output_times(artifact, panel.index(s))
         row = len(shown_all) - 1
         if origin is not None:
-            wanted = _as_time(origin, shown_all)
+            wanted = _as_time(origin, shown_all, form)
             where = shown_all.get_indexer(pd.DatetimeIndex([wanted]))[0]
             if where < 0:
                 raise DataError(
                     f"--origin {origin} is not a timestamp of {series_id!r} in DATA (it runs "
-                    f"from {shown_all[0]} to {shown_all[-1]})"
+                    f"from {_said(shown_all[:1], form)} to {_said(shown_all[-1:], form)})"
                 )
             row = int(where)
         if row + 1 < lookback:
             raise DataError(
-                f"--origin {shown_all[row]} is too early: the window ending there has {row + 1} "
+                f"--origin {_said(shown_all[row : row + 1], form)} is too early: the window "
+                f"ending there has {row + 1} "
                 f"rows of {series_id!r}, the model reads {lookback}"
             )
         scaler = window_scaler(artifact, panel, np.array([s]), np.array([row + 1]))
@@ -268,11 +273,22 @@ def inspect_window(
         lag_times=shown,
         attribution=attribution,
         share=share,
-        step_seconds=step * segment,
+        step_seconds=None if step_numbers(artifact.freq) else step * segment,
     )
 
 
-def _as_time(text: str, times: pd.DatetimeIndex) -> pd.Timestamp:
+def _as_time(text: str, times: pd.DatetimeIndex, form: str | None = None) -> pd.Timestamp:
+    """``--origin`` as a grid time: read in the input's own form when it had one (a year,
+    a step number, ``Q1 1990``), else as a timestamp."""
+    if form is not None:
+        from forecaster.data.forms import describe, parse_form
+
+        try:
+            return pd.Timestamp(parse_form(pd.Series([text]), form, "--origin")[0])
+        except DataError:
+            raise UsageError(
+                f"invalid value for --origin: {text!r} is not one of the data's {describe(form)}"
+            ) from None
     try:
         stamp = pd.Timestamp(text)
     except (ValueError, TypeError):
@@ -284,6 +300,15 @@ def _as_time(text: str, times: pd.DatetimeIndex) -> pd.Timestamp:
     return stamp
 
 
+def _said(times: pd.DatetimeIndex, form: str | None) -> object:
+    """One grid time for a message, as the input wrote it."""
+    if form is None:
+        return times[0]
+    from forecaster.data.forms import shown_times
+
+    return shown_times(times.to_numpy(), form)[0]
+
+
 def _unknown(series_id: str, ids: list[str], where: str) -> str:
     shown = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
     return (
@@ -292,7 +317,7 @@ def _unknown(series_id: str, ids: list[str], where: str) -> str:
 
 
 def model_summary(
-    ensemble: Ensemble, contexts: np.ndarray, step_seconds: float
+    ensemble: Ensemble, contexts: np.ndarray, step_seconds: float | None
 ) -> dict[str, object]:
     """What `forecaster info` says about the network, from scaled windows (N, L, C): per
     layer the mean forget gate and the median memory span of its units (over members),
@@ -323,7 +348,10 @@ def model_summary(
                 "layer": k + 1,
                 "forget": round(float(stacked.mean()), 4),
                 "span_median_steps": round(float(np.median(spans)), 3),
-                "span_median": human(float(np.median(spans)) * step_seconds),
+                # a step-number axis has no clock: its span is said in steps alone
+                "span_median": None
+                if step_seconds is None
+                else human(float(np.median(spans)) * step_seconds),
             }
         )
     whole = sizes["lstm"] + sizes["skip"]

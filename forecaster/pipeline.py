@@ -20,7 +20,13 @@ from forecaster.distributed import World, one_machine_cpu, placements, share_net
 from forecaster.drivers import covariates_do_not_pay, hold_covariates
 from forecaster.errors import DataError, UsageError
 from forecaster.forecast import model_inputs, recent_difficulty, run_ensemble, run_model
-from forecaster.frequency import default_horizon, default_lookback, season_length, weekly_cycle
+from forecaster.frequency import (
+    default_horizon,
+    default_lookback,
+    season_length,
+    step_numbers,
+    weekly_cycle,
+)
 from forecaster.intervals import (
     CALIBRATION_WINDOWS,
     DIFFICULTY_PRIOR,
@@ -489,6 +495,8 @@ def gate_summary(
     first = panel.index(0)
     step = (first[1] - first[0]).total_seconds() if len(first) > 1 else 0.0
     ensemble.eval()
+    if step_numbers(artifact.freq):
+        return model_summary(ensemble, contexts, None)
     return model_summary(ensemble, contexts, step * artifact.model_config.segment)
 
 

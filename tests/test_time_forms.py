@@ -344,3 +344,40 @@ def test_step_numbers_have_no_calendar(tmp_path: Path) -> None:
     data = write(tmp_path / "d.csv", pd.DataFrame({"t": range(80), "y": values(80)}))
     line = refused_line(invoke(["train", str(data), "--holidays", "US", *FAST]))
     assert "--holidays needs dates, and column 't' holds step numbers" in line
+
+
+@pytest.mark.parametrize(
+    ("column", "times", "origin", "ending"),
+    [
+        ("year", [str(y) for y in range(-6000, -5880)], "-5890", "-5881"),
+        ("quarter", [f"Q{q} {y}" for y in range(1965, 1995) for q in (1, 2, 3, 4)], "Q2 1990",
+         "Q4 1994"),
+    ],
+    ids=["steps", "quarters"],
+)  # fmt: skip
+def test_info_and_inspect_speak_the_inputs_time_form(
+    column: str, times: list[str], origin: str, ending: str, tmp_path: Path
+) -> None:
+    """A step-number axis has no clock (one nanosecond a step inside): `info` said a memory
+    span of '2.56e-11 min' and `inspect` a window ending '1970-01-01 00:00:00.000001979';
+    `--origin 1975` was compared with that and refused."""
+    data = write(tmp_path / "d.csv", pd.DataFrame({column: times, "y": values(len(times))}))
+    model = tmp_path / "m.fcst"
+    trained = invoke(["train", str(data), "-o", str(model), *HORIZON, *FAST])
+    assert trained.exit_code == 0, trained.stderr
+    spans = [line for line in invoke(["info", str(model)]).stdout.splitlines() if "span" in line]
+    assert spans and all("1970" not in line and "e-" not in line for line in spans), spans
+    if column == "year":
+        assert all(line.endswith("LSTM steps") for line in spans), spans
+    shown = invoke(["inspect", "-m", str(model)])
+    assert shown.exit_code == 0, shown.stderr
+    assert f"window ending {ending}" in shown.stderr
+    table = read_output(shown.stdout)
+    assert table["time"].iloc[-1] == ending and "1970" not in " ".join(table["time"])
+    earlier = invoke(["inspect", "-m", str(model), str(data), "--origin", origin])
+    assert earlier.exit_code == 0, earlier.stderr
+    assert f"window ending {origin}" in earlier.stderr
+    assert read_output(earlier.stdout)["time"].iloc[-1] == origin
+    refused = invoke(["inspect", "-m", str(model), str(data), "--origin", "2001-02-03"])
+    assert refused.exit_code == 2
+    assert "invalid value for --origin: '2001-02-03' is not one of the data's" in refused.stderr

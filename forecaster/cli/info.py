@@ -146,8 +146,12 @@ def _text(description: dict[str, Any]) -> list[str]:
         for layer in gates.get("layers", []):
             lines.append(
                 f"  {'layer ' + str(layer['layer']) + ' gates:':22}mean forget gate "
-                f"{layer['forget']:.2f}, median memory span {layer['span_median']} "
-                f"({layer['span_median_steps']:.3g} LSTM steps)"
+                f"{layer['forget']:.2f}, median memory span "
+                + (
+                    f"{layer['span_median']} ({layer['span_median_steps']:.3g} LSTM steps)"
+                    if layer["span_median"]
+                    else f"{layer['span_median_steps']:.3g} LSTM steps"
+                )
             )
         lines.append(
             f"  {'LSTM share:':22}{100 * gates['lstm_share']:.0f}% of the forecast's departure "

@@ -119,31 +119,48 @@ def inspect_gates(
         from forecaster.gates import inspect_window
 
         inspection = inspect_window(artifact, panel, series, origin)
+        form = artifact.schema.time_form
         if not quiet:
-            for line in summary_lines(inspection, series):
+            for line in summary_lines(inspection, series, form):
                 typer.echo(line, err=True)
         if picture is not None and image_kind is not None:
             from forecaster.plot import inspect_figure
 
             files.write(picture, inspect_figure(inspection, series, image_kind))
         table = inspection.table()
+        if form is not None:  # years, step numbers, quarters: as the input wrote them
+            import pandas as pd
+
+            from forecaster.data.forms import format_form
+
+            table["time"] = format_form(pd.DatetimeIndex(table["time"]), form)
         write_text(frame_to_text(table, fmt.value, decimals), target)
         sys.stdout.flush()
 
 
-def summary_lines(inspection: object, series: str) -> list[str]:
+def summary_lines(inspection: object, series: str, form: str | None = None) -> list[str]:
     """The summary on stderr: gates and spans per member and layer, lags, paths' shares."""
     from forecaster.gates import Inspection, human
 
     assert isinstance(inspection, Inspection)
-    lines = [f"forecaster: inspect {series!r}, window ending {inspection.lag_times[-1]}"]
+    ending: object = inspection.lag_times[-1]
+    if form is not None:  # a form has no zone: the naive grid time, written in it
+        from forecaster.data.forms import shown_times
+
+        (ending,) = shown_times(inspection.lag_times[-1:].to_numpy(), form)
+    lines = [f"forecaster: inspect {series!r}, window ending {ending}"]
     for row in inspection.summary():
         lines.append(
             f"  network {row['member']} layer {row['layer']}: forget {row['forget']:.2f}, "
             f"input {row['input']:.2f}, output {row['output']:.2f}; saturated "
             f"{100 * row['saturated']:.0f}%; memory span median "
-            f"{human(row['span_median_seconds'])} ({row['span_median_steps']:.3g} steps), "
-            f"longest {human(row['span_max_seconds'])}"
+            + (
+                f"{human(row['span_median_seconds'])} ({row['span_median_steps']:.3g} steps), "
+                f"longest {human(row['span_max_seconds'])}"
+                if inspection.step_seconds is not None  # step numbers: no clock
+                else f"{row['span_median_steps']:.3g} steps, longest "
+                f"{row['span_max_steps']:.3g} steps"
+            )
         )
     share = inspection.share
     lines.append(
