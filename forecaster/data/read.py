@@ -52,7 +52,18 @@ def read_table(source: str | Path, text_columns: Sequence[str] = ()) -> pd.DataF
 
     if str(source) != "-" and is_parquet(source):
         return read_parquet(source, text_columns)
-    raw = _open_bytes(source)
+    opened = _open_bytes(source)
+    try:
+        return _read_opened(opened, source, text_columns)
+    finally:
+        if str(source) != "-":  # a file we opened (never standard input, which is the caller's)
+            opened.close()
+
+
+def _read_opened(raw: IO[bytes], source: str | Path, text_columns: Sequence[str]) -> pd.DataFrame:
+    """`read_table` of an open byte stream."""
+    from forecaster.data.parquet import is_parquet, read_parquet
+
     head = _read(raw, _SNIFF_BYTES, source)
     if is_parquet(source, head):
         return read_parquet(source, text_columns, head + _read(raw, -1, source))
