@@ -296,3 +296,22 @@ def _slot(session: Session, k: int) -> np.datetime64:
     day, slot = divmod(k, session.per_day)
     date = np.busday_offset("2024-01-01", day, roll="forward", weekmask=session.weekmask)
     return date.astype("datetime64[ns]") + np.timedelta64(session.slots[slot], "ns")
+
+
+BANK_CALLS = Path(__file__).resolve().parents[2] / "shared/data/realworld/bank_calls_5min.csv"
+
+
+@pytest.mark.skipif(not BANK_CALLS.exists(), reason="the real-world suite is not beside the repo")
+def test_a_slice_of_the_real_bank_calls_is_forecast_on_its_business_slots(tmp_path: Path) -> None:
+    """The last three weeks of the real file (fpp3's bank_calls, Mon-Fri 07:00-21:00 every
+    5 minutes, ending Friday 2003-10-24 21:00 UTC): trained on, they forecast Monday's 169
+    slots, not Friday night's (on a plain 5-minute grid, 57% of it would be invented)."""
+    frame = pd.read_csv(BANK_CALLS)
+    data = tmp_path / "bank.csv"
+    frame.iloc[-15 * 169 :].to_csv(data, index=False)
+    model = tmp_path / "m.fcst"
+    stderr = _train(data, model)
+    assert "rows only on Mon-Fri 07:00-21:00 (169 slots of 5min a day)" in stderr
+    times = _forecast_times(model)
+    expected = pd.date_range("2003-10-27 07:00", "2003-10-27 21:00", freq="5min", tz="UTC")
+    assert len(times) == 169 and (times == expected).all()
