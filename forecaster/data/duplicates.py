@@ -53,14 +53,18 @@ def merge_repeated(
     if how == "last":
         keep = first_rows + sizes - 1
         return Merged(keep, values[keep], user[keep], stamps, rows)
-    return Merged(first_rows, _means(values, first_rows), _means(user, first_rows), stamps, rows)
+    return Merged(
+        first_rows, mean_runs(values, first_rows), mean_runs(user, first_rows), stamps, rows
+    )
 
 
-def _means(array: np.ndarray, first_rows: np.ndarray) -> np.ndarray:
-    if array.shape[1] == 0:
-        return array[first_rows]
-    given = ~np.isnan(array)
-    totals = np.add.reduceat(np.where(given, array, 0.0), first_rows, axis=0)
-    counts = np.add.reduceat(given.astype(np.int64), first_rows, axis=0)
+def mean_runs(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """The NaN-ignoring mean of each run of rows that begins at ``starts`` (repeated stamps
+    merged here, readings met in one slot in `sessions.snap`)."""
+    if len(starts) == len(values) or values.shape[1] == 0:
+        return values[starts]
+    present = ~np.isnan(values)
+    total = np.add.reduceat(np.where(present, values, 0.0), starts, axis=0)
+    count = np.add.reduceat(present.astype(np.int64), starts, axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(counts > 0, totals / np.maximum(counts, 1), np.nan)
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)

@@ -24,6 +24,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from forecaster.data.duplicates import mean_runs
 from forecaster.errors import DataError
 
 _DAY = 86_400_000_000_000
@@ -254,8 +255,8 @@ def snap(
     return Snapped(
         times=moved_to[starts].view("datetime64[ns]"),
         codes=codes[starts],
-        values=_mean_runs(values, starts),
-        user=_mean_runs(user, starts),
+        values=mean_runs(values, starts),
+        user=mean_runs(user, starts),
         note=note,
     )
 
@@ -291,17 +292,6 @@ def session_note(session: Session, freq: str, times: np.ndarray, bounds: np.ndar
         f"modelled and forecast on those slots alone (a plain {freq} grid would have filled "
         f"{plain - len(t):,} of its {plain:,} rows, {(plain - len(t)) / plain:.0%})"
     )
-
-
-def _mean_runs(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """The NaN-ignoring mean of each run of rows that begins at ``starts``."""
-    if len(starts) == len(values) or values.shape[1] == 0:
-        return values[starts]
-    present = ~np.isnan(values)
-    total = np.add.reduceat(np.where(present, values, 0.0), starts, axis=0)
-    count = np.add.reduceat(present.astype(np.int64), starts, axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
 def _duration(ns: int) -> str:
