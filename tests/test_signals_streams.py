@@ -93,6 +93,8 @@ def _closed_stdout(args: list[str]) -> subprocess.CompletedProcess[str]:
         (["predict", "-m", "{model}"], "redirect it, or write to a file with -o FILE"),
         (["plot", "-m", "{model}", "-o", "-"], "redirect it, or write to a file with -o FILE"),
         (["--version"], "redirect it"),
+        (["--help"], "redirect it"),
+        (["train", "--help"], "redirect it"),
     ],
 )
 def test_a_closed_stdout_is_refused_by_every_command(

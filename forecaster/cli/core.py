@@ -79,6 +79,10 @@ class OneLineErrors(TyperGroup):
         **extra: Any,
     ) -> Any:
         _state["argv"] = list(sys.argv[1:] if args is None else args)
+        if sys.stdout is None and {"--help", "-h"} & set(_state["argv"]):
+            # help goes to stdout, which Python set to None: Click would print nothing, exit 0
+            typer.echo("forecaster: error: standard output is closed; redirect it", err=True)
+            sys.exit(EXIT_USAGE)
         try:
             result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except ClickException as exc:
