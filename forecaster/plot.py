@@ -72,10 +72,15 @@ def naive_times(times: pd.DatetimeIndex) -> pd.DatetimeIndex:
     return times.tz_localize(None) if times.tz is not None else times
 
 
-def render(charts: list[Chart], title: str, xlabel: str, fmt: str, steps: bool = False) -> bytes:
+def render(
+    charts: list[Chart], title: str, xlabel: str, fmt: str, steps: bool = False,
+    gap_ns: int | None = None,
+) -> bytes:  # fmt: skip
     """The figure as bytes of ``fmt``: a grid of panels, one legend, no overlapping text.
 
-    With ``steps`` the times are step numbers (`data.forms.STEPS`), drawn as the numbers."""
+    With ``steps`` the times are step numbers (`data.forms.STEPS`), drawn as the numbers.
+    With ``gap_ns`` (a session's step: business hours) a line breaks where two points lie
+    further apart than that, so nights and weekends are not drawn as straight lines."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -102,8 +107,13 @@ def render(charts: list[Chart], title: str, xlabel: str, fmt: str, steps: bool =
             )  # fmt: skip
         for name, (times, values) in chart.lines.items():
             style = "--" if name == "seasonal naive" else "-"
+            drawn_x, drawn = x(times), values
+            if gap_ns is not None and len(times) > 1:
+                after = np.flatnonzero(np.diff(naive_times(times).as_unit("ns").asi8) > gap_ns)
+                drawn_x = np.insert(np.asarray(drawn_x), after + 1, np.asarray(drawn_x)[after])
+                drawn = np.insert(np.asarray(values, dtype=np.float64), after + 1, np.nan)
             (line,) = ax.plot(
-                x(times), values, style, color=COLOURS.get(name),
+                drawn_x, drawn, style, color=COLOURS.get(name),
                 linewidth=1.3 if name in ("model", "forecast") else 1.0, label=name,
             )  # fmt: skip
             handles.setdefault(name, line)
@@ -184,6 +194,12 @@ def _steps(artifact: Artifact) -> bool:
     return artifact.schema.time_form == STEPS
 
 
+def _gap(artifact: Artifact) -> int | None:
+    """The step beyond which a session model's lines break (None: a plain grid)."""
+    session = artifact.schema.session
+    return None if session is None else int(session.step)
+
+
 def _levels(artifact: Artifact, asked: list[float] | None) -> list[float]:
     if asked:
         return asked
@@ -198,6 +214,8 @@ def _title(artifact: Artifact, what: str) -> str:
     if _steps(artifact):
         step = int(pd.tseries.frequencies.to_offset(freq).n)
         freq = "1 step" if step == 1 else f"{step} steps"
+    if artifact.schema.session is not None:
+        freq = f"{freq} on {artifact.schema.session.describe()}"
     return f"{what}: horizon {artifact.model_config.horizon} (frequency {freq}){score}"
 
 
@@ -256,7 +274,8 @@ def forecast_figure(
         if len(picks) < len(ids)
         else ("forecast" if len(ids) == 1 else f"forecast of {len(ids)} series")
     )
-    return render(charts, _title(artifact, what), schema.time, fmt, _steps(artifact))
+    return render(charts, _title(artifact, what), schema.time, fmt, _steps(artifact),
+                  _gap(artifact))  # fmt: skip
 
 
 def backtest_figure(
@@ -325,7 +344,7 @@ def backtest_figure(
             charts.append(chart)
     windows = len(result.series)
     title = f"backtest: {windows} window(s) of {horizon} steps over {len(ids)} series"
-    return render(charts, title, schema.time, fmt, _steps(artifact))
+    return render(charts, title, schema.time, fmt, _steps(artifact), _gap(artifact))
 
 
 def inspect_figure(inspection: Inspection, series: str, fmt: str) -> bytes:

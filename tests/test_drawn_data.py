@@ -27,25 +27,6 @@ from tests.conftest import FAST, invoke, long_frame, seasonal_frame
 HORIZON = 7
 
 
-@pytest.fixture
-def figures(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """Every matplotlib figure saved while the test runs, kept with its artists."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib.figure import Figure
-
-    saved: list[Any] = []
-    original = Figure.savefig
-
-    def keep(self: Any, *args: Any, **kwargs: Any) -> Any:
-        saved.append(self)
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(Figure, "savefig", keep)
-    return saved
-
-
 def lines_of(ax: Any) -> dict[str, tuple[pd.DatetimeIndex, np.ndarray]]:
     """A panel's lines by label: wall-clock times as drawn, and values."""
     from matplotlib.dates import num2date

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import FAST, invoke
+from tests.test_drawn_data import lines_of, panels
 
 if TYPE_CHECKING:
     from forecaster.data.sessions import Session
@@ -315,3 +316,26 @@ def test_a_slice_of_the_real_bank_calls_is_forecast_on_its_business_slots(tmp_pa
     times = _forecast_times(model)
     expected = pd.date_range("2003-10-27 07:00", "2003-10-27 21:00", freq="5min", tz="UTC")
     assert len(times) == 169 and (times == expected).all()
+
+
+def test_a_session_plot_breaks_its_lines_between_session_days(
+    tmp_path: Path, figures: list[Any]
+) -> None:
+    """The history drew straight lines from 21:00 across the night to 07:00, and across the
+    weekend; each break now ends the line, and the title names the session."""
+    data, model = tmp_path / "calls.csv", tmp_path / "m.fcst"
+    _business_hours(3).to_csv(data, index=False)
+    _train(data, model)
+    drawn = invoke(["plot", "-m", str(model), "-o", str(tmp_path / "p.png")])
+    assert drawn.exit_code == 0, drawn.stderr
+    (figure,) = figures
+    assert "on Mon-Fri 07:00-21:00" in figure.get_suptitle()
+    (panel,) = panels(figure)
+    times, values = lines_of(panel)["history"]
+    drawn_days = pd.DatetimeIndex(times[~np.isnan(values)]).normalize().unique()
+    assert np.isnan(values).sum() == len(drawn_days) - 1  # one break between each two days
+    before_break = np.flatnonzero(np.isnan(values)) - 1
+    assert (pd.DatetimeIndex(times[before_break]).strftime("%H:%M") == "21:00").all()
+    forecast_times, _ = lines_of(panel)["forecast"]
+    assert not np.isnan(lines_of(panel)["forecast"][1]).any()  # one session-day: unbroken
+    assert len(forecast_times) == 169
