@@ -1,6 +1,6 @@
 """What the LSTM did on one window: its gates, cell states, memory spans and attributions.
 
-The network's own weights run through the gate equations of DESIGN.md one step at a time
+The network's own weights run through the LSTM gate equations one step at a time
 (`model.explicit_lstm`), so every quantity below is the one the trained `nn.LSTM`
 computed (tests hold the two together). For one window of one series:
 

@@ -1,7 +1,7 @@
 """The network's forward pass in NumPy, so that prediction never imports torch.
 
 `forecaster predict` on a small model took 3 s, of which `import torch` was 2.1 s and the
-forecast itself a few milliseconds. Inference needs only the gate equations of DESIGN.md
+forecast itself a few milliseconds. Inference needs only the LSTM gate equations
 (the same ones `model.explicit_lstm` spells out), a few matrix products and the window
 normalisation; tests hold this module to `model.LSTMForecaster` within float32 rounding.
 Training, which needs autograd, is the only stage that imports torch.

@@ -191,7 +191,8 @@ class Ensemble(nn.Module):
 def explicit_lstm(
     lstm: nn.LSTM, inputs: torch.Tensor
 ) -> tuple[torch.Tensor, list[dict[str, torch.Tensor]]]:
-    """Run ``lstm``'s weights through the gate equations of DESIGN.md, one step at a time.
+    """Run ``lstm``'s weights through the LSTM gate equations, one step at a time:
+    i, f, o = sigmoid(W [h; x] + b) by gate, g = tanh(...), c = f c + i g, h = o tanh(c).
 
     Slow and plain on purpose: it is the reference that `nn.LSTM` is tested against, and it
     returns every gate's activations so a user can see what the network did. Dropout between
@@ -206,7 +207,7 @@ def explicit_lstm(
         w_hh = getattr(lstm, f"weight_hh_l{layer}")  # (4 * hidden, hidden)
         bias = getattr(lstm, f"bias_ih_l{layer}") + getattr(lstm, f"bias_hh_l{layer}")
         hidden_size = w_hh.shape[1]
-        # W [h_{t-1}; x_t] with W = [W_hh | W_ih], the concatenated form used in DESIGN.md.
+        # W [h_{t-1}; x_t] with W = [W_hh | W_ih], the concatenated form of the equations above.
         weight = torch.cat([w_hh, w_ih], dim=1)  # (4 * hidden, hidden + input)
         w_i, w_f, w_g, w_o = weight.chunk(4, dim=0)
         b_i, b_f, b_g, b_o = bias.chunk(4, dim=0)

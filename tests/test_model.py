@@ -25,7 +25,7 @@ def test_explicit_gates_match_nn_lstm(layers: int, inputs: int, hidden: int) -> 
 
 
 def test_explicit_gates_by_hand_for_one_step() -> None:
-    """One cell step computed from the DESIGN.md equations with scalar weights."""
+    """One cell step computed from the LSTM gate equations with scalar weights."""
     lstm = torch.nn.LSTM(1, 1, batch_first=True)
     with torch.no_grad():
         # PyTorch stacks gate rows as input, forget, candidate, output.

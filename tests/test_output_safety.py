@@ -359,7 +359,7 @@ def test_summary_that_cannot_be_printed_leaves_no_model(
 def test_a_reader_that_closes_early_still_gets_the_model_written(
     data_csv: Path, tmp_path: Path
 ) -> None:
-    """A closed pipe is not an error (DESIGN.md): the summary is lost, the model is not."""
+    """A closed pipe is not an error: the summary is lost, the model is not."""
     out = tmp_path / "model.fcst"
     command = (
         f"set -o pipefail; PYTHONPATH={ROOT} {sys.executable} -m forecaster train {data_csv} "

@@ -1,6 +1,6 @@
 """The Typer app, its exit codes and signals: what every command shares.
 
-Errors reach the user as one line on stderr with their exit code (DESIGN.md): domain
+Errors reach the user as one line on stderr with their exit code (the README lists them): domain
 errors from the library, usage errors from option parsing (Typer's boxed panel would be
 several lines), interrupts (130). Heavy libraries are imported inside commands, so
 `forecaster --help` is fast.
