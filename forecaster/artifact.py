@@ -92,6 +92,8 @@ class Artifact:
     # (S, C): every value of the series' history >= 0 (its forecasts are kept >= 0 unless
     # train_config.allow_negative); None in files written before it (nothing is clipped)
     nonnegative: np.ndarray | None = None
+    # `train --from`: the models this one was updated from, oldest first (`warmstart`)
+    lineage: list[dict[str, Any]] = field(default_factory=list)
 
     def check(self) -> None:
         """The weights must be those of the network the metadata describes."""
@@ -233,6 +235,7 @@ def _metadata(artifact: Artifact) -> dict[str, Any]:
             if artifact.nonnegative is None
             else {"nonnegative": np.asarray(artifact.nonnegative, dtype=bool).tolist()}
         ),
+        **({"lineage": artifact.lineage} if artifact.lineage else {}),
         "intervals": None
         if artifact.intervals is None
         else {
@@ -439,7 +442,7 @@ _META_KEYS = (
 # stores a scaler or context beyond this (twice that, for rounding).
 _MAX_SCALE = 2e100
 # Written since intervals exist; a file without it (an older forecaster's) still loads.
-_OPTIONAL_META_KEYS = ("intervals", "covariates", "nonnegative")
+_OPTIONAL_META_KEYS = ("intervals", "covariates", "nonnegative", "lineage")
 _TENSOR_DTYPES = {
     "context.values": np.dtype(np.float64),
     "context.real": np.dtype(np.int64),
@@ -764,7 +767,29 @@ def _from_parts(meta: dict[str, Any], tensors: dict[str, np.ndarray]) -> Artifac
         versions=versions_,
         intervals=intervals,
         nonnegative=_nonnegative(meta.get("nonnegative"), n_series, model_config.n_targets),
+        lineage=_lineage(meta.get("lineage")),
     )
+
+
+_LINEAGE_KEYS = ("file", "sha256", "updated_at", "rows_added", "series_added", "series_dropped")
+
+
+def _lineage(value: Any) -> list[dict[str, Any]]:
+    """The updates a model came from (`warmstart.Lineage`), each with its fields' types."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise _bad("lineage", value, "a list of objects")
+    for entry in value:
+        fields = _keys("lineage", entry, _LINEAGE_KEYS)
+        for key in ("file", "sha256", "updated_at"):
+            if not isinstance(fields[key], str):
+                raise _bad(f"lineage.{key}", fields[key], "a string")
+        for key in ("rows_added", "series_added", "series_dropped"):
+            count = fields[key]
+            if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+                raise _bad(f"lineage.{key}", count, "a count (an integer >= 0)")
+    return value
 
 
 def _nonnegative(value: Any, n_series: int, channels: int) -> np.ndarray | None:

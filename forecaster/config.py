@@ -211,13 +211,26 @@ class TrainConfig:
         return cls(**{k: v for k, v in values.items() if k in known})
 
 
+# What `train --from MODEL` may change (`warmstart`): how long and how fast the update
+# learns, and how DATA is read; everything else is MODEL's.
+UPDATABLE = (
+    "epochs", "lr", "patience", "max_time", "batch_size", "seed", "threads", "device",
+    "precision", "val_fraction", "fill", "duplicates",
+)  # fmt: skip
+
+
 def load_config(path: Path | None, overrides: dict[str, Any]) -> TrainConfig:
     """Defaults, then the TOML file's keys, then the flags the user gave (``None`` = not given)."""
+    return TrainConfig(**given_values(path, overrides)).validate()
+
+
+def given_values(path: Path | None, overrides: dict[str, Any]) -> dict[str, Any]:
+    """The settings the user chose: the TOML file's keys, then the flags given."""
     values: dict[str, Any] = {}
     if path is not None:
         values.update(_read_toml(path))
     values.update({k: v for k, v in overrides.items() if v is not None and v != []})
-    return TrainConfig(**values).validate()
+    return values
 
 
 class FieldTypeError(ValueError):

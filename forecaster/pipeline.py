@@ -247,9 +247,13 @@ def train_networks(
     on_epoch: Callable[[EpochReport], None] | None = None,
     world: World | None = None,
     deadline: float | None = None,
+    start: list[dict[str, torch.Tensor]] | None = None,
 ) -> tuple[list[LSTMForecaster], list[TrainResult]]:
     """Train the ensemble's networks, this rank's share of them when there are several
-    ranks (`distributed.share_networks`), and give every rank all of them in order."""
+    ranks (`distributed.share_networks`), and give every rank all of them in order.
+
+    ``start``: each network's starting weights (`warmstart`), instead of fresh ones and
+    the fitted skip."""
     world = world or World()
     pooled = world.parallel and one_machine_cpu(prep.device.type)
     share = share_networks(config.ensemble, world, pooled)
@@ -262,7 +266,9 @@ def train_networks(
         seed_everything(config.seed + k)  # each member draws its weights and batches from its own
         member = LSTMForecaster(prep.model_config)
         skip = prep.skip
-        if skip is not None and member.skip is not None:
+        if start is not None:
+            member.load_state_dict(start[k])
+        elif skip is not None and member.skip is not None:
             with torch.no_grad():
                 member.skip.weight.copy_(skip[0])
                 member.skip.bias.copy_(skip[1])
@@ -330,6 +336,23 @@ def fit(
     deadline = started + config.max_time if config.max_time else None
     members, results = train_networks(panel, prep, config, on_epoch, world, deadline)
     trained = time.perf_counter() - started
+    return package(panel, config, prep, members, results, world, started, prepared, trained)
+
+
+def package(
+    panel: Panel,
+    config: TrainConfig,
+    prep: Prepared,
+    members: list[LSTMForecaster],
+    results: list[TrainResult],
+    world: World,
+    started: float,
+    prepared: float,
+    trained: float,
+) -> tuple[Artifact, TrainResult]:
+    """The trained networks with what prediction needs: scalers, the stored context,
+    validation scores, gates and calibrated intervals (``started``: the fit's
+    `time.perf_counter` start; ``prepared`` and ``trained``: seconds from it)."""
     pooled = world.parallel and one_machine_cpu(prep.device.type)
     placed = placements(config.ensemble, world.size, pooled)
     split, scaler, covariate_scaler = prep.split, prep.scaler, prep.covariate_scaler

@@ -53,6 +53,7 @@ def info(
             "intervals": None if artifact.intervals is None else artifact.intervals.info,
             "nonnegative": nonnegative.describe(artifact),
             "last_timestamp": _last(artifact),
+            "lineage": artifact.lineage,
             "versions": artifact.versions,
         }
         if fmt is SummaryFormat.json:
@@ -97,6 +98,11 @@ def _text(description: dict[str, Any]) -> list[str]:
             from forecaster.nonnegative import text
 
             value = text(value)
+        if key == "lineage":
+            from forecaster.warmstart import describe
+
+            lines += [f"{'lineage:':16}{line}" for line in describe(value)]
+            continue
         if key == "schema":
             value = ", ".join(f"{k}={v}" for k, v in value.items() if v is not None)
         if value is None:

@@ -40,6 +40,7 @@ from forecaster.cli.options import (
     SummaryFormat,
     default,
 )
+from forecaster.config import UPDATABLE
 
 if TYPE_CHECKING:
     from forecaster.train import EpochReport
@@ -382,6 +383,19 @@ def train(
             rich_help_panel=TRAINING,
         ),
     ] = 1,
+    from_model: Annotated[
+        Path | None,
+        typer.Option(
+            "--from",
+            metavar="MODEL",
+            help="Update MODEL with DATA instead of training anew: its networks, shape and "
+            "settings are kept, DATA may hold only the rows that came after MODEL's, and "
+            "only " + ", ".join("--" + k.replace("_", "-") for k in UPDATABLE) + " apply "
+            "(any other flag that differs from MODEL's is refused). -o MODEL replaces it "
+            "once the update succeeded.",
+            rich_help_panel=TRAINING,
+        ),
+    ] = None,
     config_file: Annotated[
         Path | None,
         typer.Option(
@@ -420,40 +434,47 @@ def train(
         target_file = files.check_output(
             output, [("the training data", data), ("the config file", config_file)]
         )
-        config = load_config(
-            config_file,
-            {
-                "time": time_column,
-                "targets": target or [],
-                "id": id_column,
-                "freq": freq,
-                "fill": fill.value if fill else None,
-                "duplicates": duplicates.value if duplicates else None,
-                "horizon": horizon,
-                "lookback": lookback,
-                "layers": layers,
-                "hidden": hidden,
-                "dropout": dropout,
-                "ensemble": ensemble,
-                "epochs": epochs,
-                "loss": loss.value if loss else None,
-                "batch_size": batch_size,
-                "lr": lr,
-                "patience": patience,
-                "val_fraction": val_fraction,
-                "seed": seed,
-                "threads": threads,
-                "device": device.value if device else None,
-                "precision": precision.value if precision else None,
-                "max_time": parse_duration(max_time) if max_time is not None else None,
-                "past_covariates": past_covariate or [],
-                "future_covariates": future_covariate or [],
-                "static_covariates": static_covariate or [],
-                "calendar": calendar.value if calendar else None,
-                "holidays": check_countries(holidays) if holidays else [],
-                "allow_negative": True if allow_negative else None,
-            },
-        )
+        overrides = {
+            "time": time_column,
+            "targets": target or [],
+            "id": id_column,
+            "freq": freq,
+            "fill": fill.value if fill else None,
+            "duplicates": duplicates.value if duplicates else None,
+            "horizon": horizon,
+            "lookback": lookback,
+            "layers": layers,
+            "hidden": hidden,
+            "dropout": dropout,
+            "ensemble": ensemble,
+            "epochs": epochs,
+            "loss": loss.value if loss else None,
+            "batch_size": batch_size,
+            "lr": lr,
+            "patience": patience,
+            "val_fraction": val_fraction,
+            "seed": seed,
+            "threads": threads,
+            "device": device.value if device else None,
+            "precision": precision.value if precision else None,
+            "max_time": parse_duration(max_time) if max_time is not None else None,
+            "past_covariates": past_covariate or [],
+            "future_covariates": future_covariate or [],
+            "static_covariates": static_covariate or [],
+            "calendar": calendar.value if calendar else None,
+            "holidays": check_countries(holidays) if holidays else [],
+            "allow_negative": True if allow_negative else None,
+        }
+        config = load_config(config_file, overrides)
+        old = None
+        if from_model is not None:
+            from forecaster import artifact as artifact_io
+            from forecaster.config import given_values
+            from forecaster.warmstart import update_config
+
+            old = artifact_io.load(from_model)
+            given = given_values(config_file, overrides)
+            config = update_config(old, str(from_model), given, dayfirst)
         if config.holidays:
             config.holidays = check_countries(config.holidays)
         if not config.threads:
@@ -465,6 +486,8 @@ def train(
             from forecaster.errors import UsageError
 
         parallel = nproc > 1 or distributed.environment().parallel
+        if parallel and old is not None:
+            raise UsageError("--from updates a model in one process: leave out --nproc")
         if parallel and data == "-":
             raise UsageError(
                 "several training processes cannot share standard input: give DATA as a file"
@@ -481,6 +504,15 @@ def train(
             from forecaster.data import drop_last, load_panel
             from forecaster.pipeline import fit, train_share
 
+        if old is not None:
+            assert from_model is not None
+            from forecaster.warmstart import run_update
+
+            with _progress(quiet) as on_epoch:
+                model = run_update(data, from_model, old, config, holdout, on_epoch)
+            check_interrupted()  # never save a model from a run the user interrupted
+            _write(model, output, target_file, fmt, quiet, config.epochs)
+            return
         world = distributed.start(config.device)
         if not world.main:
             setup_logging(quiet=True)  # rank 0 says what there is to say
@@ -501,20 +533,30 @@ def train(
             model, _ = fit(panel, config, on_epoch=on_epoch, world=world)
         distributed.stop()
         check_interrupted()  # never save a model from a run the user interrupted
-        summary = _summary(output, model.summary, model)
-        with files.staged(target_file, artifact_io.to_bytes(model)):
-            # Success is decided before the model is put in place: a summary that cannot
-            # be printed (stdout closed) fails the run and leaves no model behind.
-            if fmt is SummaryFormat.json:
-                from forecaster.output import write_json
+        _write(model, output, target_file, fmt, quiet, config.epochs)
 
-                try:
-                    write_json(summary)
-                except BrokenPipeError:  # a reader that left early: not an error
-                    silence_stdout()
-        if fmt is SummaryFormat.text and not quiet:
-            calibration = None if model.intervals is None else model.intervals.info
-            typer.echo(_summary_line(output, model.summary, config.epochs, calibration), err=True)
+
+def _write(
+    model: Any, output: str, target_file: Any, fmt: SummaryFormat, quiet: bool, epochs: int
+) -> None:
+    """Put the model in place once its summary is out; then say what was written."""
+    from forecaster import artifact as artifact_io
+    from forecaster import files
+
+    summary = _summary(output, model.summary, model)
+    with files.staged(target_file, artifact_io.to_bytes(model)):
+        # Success is decided before the model is put in place: a summary that cannot
+        # be printed (stdout closed) fails the run and leaves no model behind.
+        if fmt is SummaryFormat.json:
+            from forecaster.output import write_json
+
+            try:
+                write_json(summary)
+            except BrokenPipeError:  # a reader that left early: not an error
+                silence_stdout()
+    if fmt is SummaryFormat.text and not quiet:
+        calibration = None if model.intervals is None else model.intervals.info
+        typer.echo(_summary_line(output, model.summary, epochs, calibration), err=True)
 
 
 def _check_stdout() -> None:
@@ -553,6 +595,12 @@ def _summary(output: str, summary: dict[str, Any], model: Any) -> dict[str, Any]
         "networks": cfg.members,
         "members": summary["members"],
         "validation": summary.get("validation"),
+        **(
+            {"validation_before": summary["validation_before"]}
+            if "validation_before" in summary
+            else {}
+        ),
+        **({"lineage": model.lineage} if model.lineage else {}),
         "intervals": None if model.intervals is None else model.intervals.info,
         "stopped_by_time": summary.get("stopped_by_time", False),
         "seconds": summary["seconds"],
@@ -583,6 +631,10 @@ def _summary_line(
             f"validation MASE {text(mase['model'])} (naive {text(mase.get('naive'))}, "
             f"seasonal naive {text(mase.get('seasonal_naive'))})"
         )
+    before = summary.get("validation_before")
+    if before and validation:  # `train --from`: OLD on the same newest rows
+        name = summary.get("updated_from", "the model updated from")
+        parts.append(f"{name} scored {text(before['mase']['model'])} there")
     if intervals:
         from forecaster.pooled import describe
 
