@@ -24,16 +24,14 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import torch
 
 from forecaster.artifact import Artifact
 from forecaster.config import UPDATABLE, TrainConfig
@@ -41,7 +39,8 @@ from forecaster.continuation import with_stored_history
 from forecaster.data import Panel
 from forecaster.errors import DataError, UsageError
 
-log = logging.getLogger("forecaster")
+if TYPE_CHECKING:
+    import torch
 
 # An update's defaults where the user gave none: fewer epochs, smaller steps (fine-tuning
 # from trained weights; a full learning rate undoes what OLD learnt in the first epoch).
@@ -167,6 +166,8 @@ def _rows_to(stamps: pd.DatetimeIndex, last: pd.Timestamp) -> int:
 
 def starting_weights(old: Artifact, members: int) -> list[dict[str, torch.Tensor]]:
     """Each network's weights in OLD, as `LSTMForecaster.load_state_dict` takes them."""
+    import torch
+
     states: list[dict[str, torch.Tensor]] = [{} for _ in range(members)]
     for name, array in old.weights.items():
         _, k, rest = name.split(".", 2)  # members.K.<parameter>
@@ -238,6 +239,8 @@ def _newest_and_some_older(
     OLD's networks never trained on (after its ``train_end``), and older ones drawn at
     random, as many again and at least `UPDATE_WINDOWS` in all, so that the networks keep
     what the older seasons taught them."""
+    import torch
+
     starts = windows.train_starts.cpu().numpy()
     if not len(starts):
         return windows
