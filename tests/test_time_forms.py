@@ -326,8 +326,10 @@ def test_forecast_times_written_in_a_form_read_back_the_same(case: tuple) -> Non
         assert found in (YEARS, STEPS)
         assert np.array_equal(format_form(pd.DatetimeIndex(parse_form(written, found, "t")),
                                           found), written.to_numpy())  # fmt: skip
-    else:
-        assert found == form
+    elif found != form:
+        # Months whose full name is their abbreviation ("May 1700") read the same either way.
+        assert found is not None and found.replace("%B", "%b") == form.replace("%B", "%b")
+        assert np.array_equal(parse_form(written, found, "t"), back)
 
 
 def test_years_take_freq_as_a_number_of_years(tmp_path: Path) -> None:
