@@ -817,8 +817,11 @@ def _session(value: Any, freq: str) -> Any:
     from forecaster.data.panel import fixed_step_ns
     from forecaster.data.sessions import Session
 
+    step = fixed_step_ns(freq)
+    if step is None and freq == "B":  # trading days: one slot a day
+        step = 86_400_000_000_000
     try:
-        return Session.from_dict(value, fixed_step_ns(freq))
+        return Session.from_dict(value, step)
     except (ValueError, TypeError, AttributeError):
         raise _bad(
             "schema.session", value, "weekdays 0-6 and 'HH:MM:SS-HH:MM:SS' ranges a step apart"

@@ -57,7 +57,7 @@ def step_numbers(freq: str) -> bool:
 def season_length(freq: str, session: Session | None = None) -> int:
     """Steps in one seasonal cycle (hourly: a day; daily: a week; monthly: a year; business
     hours: a session-day)."""
-    if session is not None:
+    if session is not None and not session.trading_days:
         return session.season
     family, multiple, step = _base(freq)
     if step_numbers(freq):
@@ -80,7 +80,7 @@ def season_length(freq: str, session: Session | None = None) -> int:
 def default_horizon(freq: str, session: Session | None = None) -> int:
     """The M4 horizon for the frequency's family; one seasonal cycle for sub-hourly data;
     the next session-day for business hours."""
-    if session is not None:
+    if session is not None and not session.trading_days:
         return session.horizon
     family, multiple, _ = _base(freq)
     if family in _BY_BASE and multiple == 1:
@@ -94,7 +94,7 @@ def weekly_cycle(freq: str, session: Session | None = None) -> int:
 
     Hourly series often repeat weekly as well as daily (weekdays against weekends).
     """
-    if session is not None:
+    if session is not None and not session.trading_days:
         return session.week
     _, _, step = _base(freq)
     hour, day, week = pd.Timedelta(hours=1), pd.Timedelta(days=1), pd.Timedelta(weeks=1)

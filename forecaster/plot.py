@@ -197,7 +197,7 @@ def _steps(artifact: Artifact) -> bool:
 def _gap(artifact: Artifact) -> int | None:
     """The step beyond which a session model's lines break (None: a plain grid)."""
     session = artifact.schema.session
-    return None if session is None else int(session.step)
+    return None if session is None or session.trading_days else int(session.step)
 
 
 def _levels(artifact: Artifact, asked: list[float] | None) -> list[float]:

@@ -339,3 +339,110 @@ def test_a_session_plot_breaks_its_lines_between_session_days(
     forecast_times, _ = lines_of(panel)["forecast"]
     assert not np.isnan(lines_of(panel)["forecast"][1]).any()  # one session-day: unbroken
     assert len(forecast_times) == 169
+
+
+# ---------------------------------------------------------------------------------------
+# Trading days: an exchange's holidays are neither filled nor forecast
+
+
+def _nyse_closes(last: str = "2017-11-21", drop: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Daily closes on NYSE trading days from 2014 (its holidays have no row), and
+    ``drop``: one-off closures the calendar does not list."""
+    import holidays
+
+    closed = pd.DatetimeIndex(sorted(holidays.financial_holidays("NYSE", years=range(2014, 2018))))
+    days = pd.bdate_range("2014-01-02", last)
+    days = days[~days.isin(closed) & ~days.isin(pd.DatetimeIndex(list(drop)))]
+    rng = np.random.default_rng(3)
+    closes = 50 + rng.normal(0, 0.5, len(days)).cumsum() + np.sin(np.arange(len(days)))
+    return pd.DataFrame({"Date": days.strftime("%Y-%m-%d"), "Close": closes.round(3)})
+
+
+def test_trading_days_leave_out_the_exchanges_holidays(tmp_path: Path) -> None:
+    data, model = tmp_path / "closes.csv", tmp_path / "closes.fcst"
+    _nyse_closes(drop=("2016-03-09",)).to_csv(data, index=False)
+    stderr = _train(data, model, "--horizon", "5")
+    assert "business days with NYSE holidays closed" in stderr
+    assert "filled 1 missing cell(s)" in stderr  # the one-off closure, not the holidays
+    # Wednesday 22 November 2017, then Thanksgiving (Thursday 23) is skipped.
+    assert [f"{t:%Y-%m-%d}" for t in _forecast_times(model)] == [
+        "2017-11-22", "2017-11-24", "2017-11-27", "2017-11-28", "2017-11-29",
+    ]  # fmt: skip
+    described = json.loads(invoke(["info", str(model), "--format", "json"]).stdout)
+    assert described["session"] == "Mon-Fri except NYSE holidays"
+    # The sizes of a business-day model: what the same weekdays without holidays give.
+    plain = tmp_path / "plain.csv"
+    every = pd.bdate_range("2014-01-02", "2017-11-21")
+    pd.DataFrame({"Date": every.strftime("%Y-%m-%d"), "Close": np.arange(len(every)) % 7.0}).to_csv(
+        plain, index=False
+    )
+    _train(plain, tmp_path / "plain.fcst", "--horizon", "5")
+    other = json.loads(invoke(["info", str(tmp_path / "plain.fcst"), "--format", "json"]).stdout)
+    assert "session" not in other
+    assert (described["lookback"], described["lstm_lookback"]) == (
+        other["lookback"], other["lstm_lookback"],
+    )  # fmt: skip
+
+
+def test_a_holiday_that_traded_stays_a_day_and_new_rows_continue_the_calendar(
+    tmp_path: Path,
+) -> None:
+    frame = _nyse_closes(last="2017-11-10")
+    traded = pd.DataFrame({"Date": ["2016-07-04"], "Close": [51.0]})  # a listed holiday
+    frame = pd.concat([frame, traded]).sort_values("Date", ignore_index=True)
+    data, model = tmp_path / "closes.csv", tmp_path / "closes.fcst"
+    frame.to_csv(data, index=False)
+    _train(data, model, "--horizon", "5")
+    from forecaster import artifact
+
+    session = artifact.load(model).schema.session
+    assert session is not None and "2016-07-04" not in session.closed
+    assert "2017-11-23" in session.closed and "2027-12-24" in session.closed  # years ahead
+    # The rows after the model's, alone: they continue the stored history on the calendar.
+    later = _nyse_closes(last="2017-11-21")
+    later = later[later["Date"] > "2017-11-10"]
+    new_rows = tmp_path / "new.csv"
+    later.to_csv(new_rows, index=False)
+    times = _forecast_times(model, str(new_rows))
+    assert f"{times[1]:%Y-%m-%d}" == "2017-11-24"
+    on_holiday = tmp_path / "holiday.csv"
+    pd.DataFrame({"Date": ["2017-11-22", "2017-11-23"], "Close": [1.0, 2.0]}).to_csv(
+        on_holiday, index=False
+    )
+    refused = invoke(["predict", "-m", str(model), str(on_holiday)])
+    assert refused.exit_code == 3
+    assert "2017-11-23 00:00:00 is outside the model's session (Mon-Fri except NYSE holidays" in (
+        " ".join(refused.stderr.split())
+    )
+
+
+def test_missing_weekdays_no_calendar_explains_stay_gaps(tmp_path: Path) -> None:
+    """Weekdays missing at random: a business-day grid with gaps filled, as before."""
+    days = pd.bdate_range("2020-01-06", periods=300)
+    rng = np.random.default_rng(4)
+    days = days.delete(rng.choice(np.arange(1, 299), 12, replace=False))
+    data = tmp_path / "closes.csv"
+    pd.DataFrame({"Date": days.strftime("%Y-%m-%d"), "Close": rng.normal(size=len(days))}).to_csv(
+        data, index=False
+    )
+    stderr = _train(data, tmp_path / "m.fcst", "--horizon", "5")
+    assert "holidays closed" not in stderr and "filled 12 missing cell(s)" in stderr
+    described = json.loads(invoke(["info", str(tmp_path / "m.fcst"), "--format", "json"]).stdout)
+    assert "session" not in described
+
+
+@pytest.mark.parametrize(
+    "closed",
+    [["2017-11-24", "2017-11-23"], ["2017-11-23", "2017-11-23"], ["23/11/2017"], "2017-11-23"],
+)
+def test_an_edited_trading_calendar_is_refused(closed: object, tmp_path: Path) -> None:
+    from tests.test_model_tamper import assert_refused, put, tamper
+
+    data, model = tmp_path / "closes.csv", tmp_path / "closes.fcst"
+    _nyse_closes().to_csv(data, index=False)
+    _train(data, model, "--horizon", "5")
+    value = {"weekdays": [0, 1, 2, 3, 4], "times": ["00:00:00-00:00:00"], "calendar": "NYSE",
+             "closed": closed}  # fmt: skip
+    bad = tmp_path / "bad.fcst"
+    bad.write_bytes(tamper(model.read_bytes(), "new", meta=put("schema.session", value)))
+    assert_refused(bad, ["model metadata schema.session is"], tmp_path)

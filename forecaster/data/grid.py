@@ -140,8 +140,9 @@ def _prefer_gapless(freq: str, times: Sequence[pd.DatetimeIndex]) -> str:
         return freq
     log.warning(
         "inferred frequency 'B' (business days): no timestamp falls on a weekend; a weekday "
-        "without a row (a holiday) is a gap, filled as --fill says; give --freq D to treat "
-        "weekends as missing days"
+        "without a row (a holiday) is a gap, filled as --fill says, unless the missing "
+        "weekdays are an exchange's holidays (then left out, as a note says); give --freq D "
+        "to treat weekends as missing days"
     )
     return "B"
 
@@ -434,6 +435,8 @@ def build_panel(
         bounds = np.concatenate([[0], np.flatnonzero(codes[1:] != codes[:-1]) + 1, [len(codes)]])
         notes.append(snapped.note)
     session = schema.session if like_model else sessions.detect(times, bounds, step)
+    if session is None and not like_model:
+        session = sessions.trading_days(times, bounds, freq)
     if session is not None:
         what = "the model's session" if like_model else "the session"
         positions_in_series, lengths, starts = session.place(times, bounds, what)

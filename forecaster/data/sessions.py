@@ -11,6 +11,11 @@ without any row (a bank holiday) stays a gap, filled and counted.
 Slots are numbered from a fixed Monday with numpy's business-day calendar and a weekmask,
 so placing rows and stepping a grid forward are array arithmetic, as on a plain grid.
 
+Trading days are the daily case: a business-day series whose missing weekdays are an
+exchange's holidays (`trading_days`) gets a session of one slot a day on Mon-Fri with that
+exchange's closures left out, so the holidays are neither interpolated into the history nor
+forecast (a plain business-day grid forecasts Labor Day).
+
 Sensor clocks that jitter (a reading at 4 or 1 minute after the last among 5-minute ones)
 are put on the grid of the step when every reading lies within half a step of a slot: each
 is moved to its slot, and readings that meet in one slot are averaged; both are counted.
@@ -18,6 +23,7 @@ is moved to its slot, and readings that meet in one slot are averaged; both are 
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -41,16 +47,28 @@ _MAX_SLOTS = 86_400
 _MAX_MERGED = 0.05
 # Filling may not invent more than this share of a grid's rows.
 MAX_INVENTED = 0.5
+# Exchanges (the `holidays` package's financial calendars) that a business-day series'
+# missing weekdays are matched against; the one matching most is taken when it explains
+# at least `_CALENDAR_COVERED` of its in-span holidays (no trading then) and
+# `_CALENDAR_EXPLAINS` of the missing weekdays (the rest stay gaps: one-off closures).
+EXCHANGES = ("NYSE", "XLON", "XETR", "XPAR", "XTSE", "XJPX", "XHKG", "XASX", "XNSE", "XECB")
+_CALENDAR_COVERED, _CALENDAR_EXPLAINS = 0.9, 0.5
+# Years of an exchange's future closures stored with a model (forecasts beyond them step
+# over weekends only).
+CALENDAR_YEARS_AHEAD = 10
 
 
 @dataclass(frozen=True, repr=False)
 class Session:
     """The slots that exist: ``slots`` times of day (ns after midnight, sorted, ``step``
-    apart or more) on the ``days`` weekdays (0 = Monday)."""
+    apart or more) on the ``days`` weekdays (0 = Monday), except the ``closed`` dates
+    (ISO, of the exchange ``calendar``: trading days)."""
 
     step: int
     slots: tuple[int, ...]
     days: tuple[int, ...]
+    closed: tuple[str, ...] = ()
+    calendar: str | None = None
 
     def __repr__(self) -> str:
         return f"Session({self.describe()} every {_duration(self.step)})"
@@ -58,6 +76,15 @@ class Session:
     @cached_property
     def _slots(self) -> np.ndarray:
         return np.asarray(self.slots, dtype=np.int64)
+
+    @cached_property
+    def _closed(self) -> np.ndarray:
+        return np.asarray(self.closed, dtype="datetime64[D]")
+
+    @property
+    def trading_days(self) -> bool:
+        """A daily session (an exchange's days): its sizes are the business day's."""
+        return self.step == _DAY
 
     @property
     def weekmask(self) -> str:
@@ -88,19 +115,39 @@ class Session:
         return min(max(self.per_day, 6), 288)
 
     def describe(self) -> str:
-        """``Mon-Fri 07:00-21:00`` (ranges of slots one step apart)."""
+        """``Mon-Fri 07:00-21:00`` (ranges of slots one step apart); ``Mon-Fri except NYSE
+        holidays`` for trading days."""
+        if self.trading_days:
+            return f"{_day_ranges(self.days)} except {self.calendar} holidays"
         return f"{_day_ranges(self.days)} {', '.join(_time_ranges(self._slots, self.step))}"
 
     def to_dict(self) -> dict[str, object]:
-        return {"weekdays": list(self.days), "times": _time_ranges(self._slots, self.step, True)}
+        out: dict[str, object] = {
+            "weekdays": list(self.days), "times": _time_ranges(self._slots, self.step, True)
+        }  # fmt: skip
+        if self.calendar is not None:
+            out.update(calendar=self.calendar, closed=list(self.closed))
+        return out
 
     @classmethod
     def from_dict(cls, value: object, step: int | None) -> Session:
         """The stored form back; ValueError when it is not one this module writes."""
-        if step is None or step >= _DAY or _DAY % step:
+        if step is None or step > _DAY or _DAY % step:
             raise ValueError("a session needs a step that divides a day")
-        if not isinstance(value, dict) or set(value) != {"weekdays", "times"}:
-            raise ValueError("an object of weekdays and times")
+        keys = {"weekdays", "times"} | ({"calendar", "closed"} if step == _DAY else set())
+        if not isinstance(value, dict) or set(value) != keys:
+            raise ValueError("an object of weekdays and times (and a daily one's closures)")
+        calendar, closed = value.get("calendar"), value.get("closed", [])
+        if step == _DAY:
+            if not isinstance(calendar, str) or not isinstance(closed, list):
+                raise ValueError("calendar: a name; closed: a list of dates")
+            try:
+                dates = np.asarray(closed, dtype="datetime64[D]")
+            except (ValueError, TypeError):
+                raise ValueError("closed: ISO dates") from None
+            if len(dates) and ((np.diff(dates) <= np.timedelta64(0, "D")).any()
+                               or [str(d) for d in dates] != closed):  # fmt: skip
+                raise ValueError("closed: increasing ISO dates")
         days, times = value["weekdays"], value["times"]
         if not (isinstance(days, list) and days and all(type(d) is int for d in days)
                 and days == sorted(set(days)) and days[0] >= 0 and days[-1] <= 6):  # fmt: skip
@@ -118,7 +165,9 @@ class Session:
             slots += range(lo, hi + 1, step)
         if any((s - slots[0]) % step for s in slots):
             raise ValueError("times: every slot on one grid of the step")
-        return cls(step, tuple(slots), tuple(days))
+        if step == _DAY and slots != [0]:
+            raise ValueError("a daily session's one slot is midnight")
+        return cls(step, tuple(slots), tuple(days), tuple(closed), calendar)
 
     def ordinals(self, times: np.ndarray, what: str = "the session") -> np.ndarray:
         """Each naive timestamp's slot number; DataError naming the first one off the
@@ -130,6 +179,8 @@ class Session:
         inside = (slot < len(self._slots)) & (self._slots[np.minimum(slot, len(self._slots) - 1)]
                                               == tod)  # fmt: skip
         inside &= np.isin((day + 3) % 7, self.days)  # 1970-01-01 was a Thursday
+        if len(self._closed):
+            inside &= ~np.isin(day.astype("datetime64[D]"), self._closed)
         if not inside.all():
             row = int(np.flatnonzero(~inside)[0])
             raise DataError(
@@ -139,15 +190,17 @@ class Session:
         dates = day.astype("datetime64[D]")
         # Session-days from _REF; numpy counts a span backwards without its first day.
         mask = self.weekmask
-        days = np.where(dates >= _REF, np.busday_count(_REF, dates, weekmask=mask),
-                        -np.busday_count(dates, _REF, weekmask=mask))  # fmt: skip
+        closed = self._closed
+        days = np.where(dates >= _REF, np.busday_count(_REF, dates, mask, closed),
+                        -np.busday_count(dates, _REF, mask, closed))  # fmt: skip
         return days * self.per_day + slot
 
     def timestamps(self, starts: np.ndarray, rows: np.ndarray) -> pd.DatetimeIndex:
         """``rows[k]`` slots after ``starts[k]`` (on the session), vectorised."""
         number = self.ordinals(starts) + np.asarray(rows, dtype=np.int64)
         day, slot = np.divmod(number, self.per_day)
-        dates = np.busday_offset(_REF, day, roll="forward", weekmask=self.weekmask)
+        dates = np.busday_offset(_REF, day, roll="forward", weekmask=self.weekmask,
+                                 holidays=self._closed)  # fmt: skip
         out = dates.astype("datetime64[ns]") + self._slots[slot].astype("timedelta64[ns]")
         return pd.DatetimeIndex(out)
 
@@ -192,6 +245,46 @@ def detect(times: np.ndarray, bounds: np.ndarray, step: int | None) -> Session |
     if cells - len(t) > MAX_INVENTED * cells:
         return None  # mostly empty even so: a few scattered rows, not a session
     return session
+
+
+def trading_days(times: np.ndarray, bounds: np.ndarray, freq: str) -> Session | None:
+    """The session of a business-day series whose missing weekdays are an exchange's
+    holidays (`EXCHANGES`): Mon-Fri except that exchange's closures, from the first year
+    of the data to `CALENDAR_YEARS_AHEAD` after the last (less any date that holds a row).
+    None for other data, or when no exchange's calendar explains the missing weekdays."""
+    if freq != "B" or not len(times):
+        return None
+    dates = np.asarray(times, dtype="datetime64[D]")
+    missing_parts = []
+    for a, b in itertools.pairwise(bounds):
+        span = np.arange(dates[a], dates[b - 1] + 1)
+        weekdays = span[np.is_busday(span)]
+        missing_parts.append(np.setdiff1d(weekdays, dates[a:b]))
+    missing = np.unique(np.concatenate(missing_parts))
+    if not len(missing):
+        return None
+    import holidays
+
+    first, last = dates.min(), dates.max()
+    years = range(first.astype(object).year, last.astype(object).year + CALENDAR_YEARS_AHEAD + 1)
+    best: tuple[int, str, np.ndarray] | None = None
+    for name in EXCHANGES:
+        calendar = np.asarray(sorted(holidays.financial_holidays(name, years=years)),
+                              dtype="datetime64[D]")  # fmt: skip
+        calendar = calendar[np.is_busday(calendar)]
+        in_span = calendar[(calendar >= first) & (calendar <= last)]
+        if not len(in_span):
+            continue
+        matched = int(np.isin(in_span, missing).sum())
+        if (matched >= _CALENDAR_COVERED * len(in_span)
+                and matched >= _CALENDAR_EXPLAINS * len(missing)
+                and (best is None or matched > best[0])):  # fmt: skip
+            best = (matched, name, calendar)
+    if best is None:
+        return None
+    _, name, calendar = best
+    closed = np.setdiff1d(calendar, dates)  # a listed holiday that traded stays a day
+    return Session(_DAY, (0,), (0, 1, 2, 3, 4), tuple(str(d) for d in closed), name)
 
 
 def keeps_to_the_clock(wall: np.ndarray, bounds: np.ndarray, step: int | None) -> bool:
@@ -286,6 +379,13 @@ def session_note(session: Session, freq: str, times: np.ndarray, bounds: np.ndar
     """The one line that says what a session grid changed: what a plain grid would have
     invented."""
     t = np.asarray(times, dtype="datetime64[ns]").view(np.int64)
+    if session.trading_days:
+        dates = np.asarray(times, dtype="datetime64[D]")
+        held = session._closed[(session._closed >= dates.min()) & (session._closed <= dates.max())]
+        return (
+            f"business days with {session.calendar} holidays closed: {len(held):,} holiday(s) "
+            "in the data left out of the grid (not filled), and none forecast"
+        )
     plain = int(((t[bounds[1:] - 1] - t[bounds[:-1]]) // session.step + 1).sum())
     return (
         f"rows only on {session.describe()} ({session.per_day} slots of {freq} a day): "
