@@ -12,9 +12,11 @@ next; an update keeps OLD's shape and settings and only learns. What it does:
 - Known series keep OLD's scalers (the networks learnt in those units); new series get
   theirs as training gives any series; series absent from DATA are left out of NEW.
 - Each network starts from OLD's weights (linear skip included) and trains at a tenth of
-  the learning rate for a few epochs, each a sample of windows weighted to the newest
-  (`UPDATE_WINDOWS`). OLD's weights compete at the first validation check (the newest
-  rows), so an update never keeps networks that validate worse than OLD's.
+  the learning rate for a few epochs, on the windows that reach rows OLD never trained on
+  and some older ones (`UPDATE_WINDOWS`). OLD's weights compete at each network's first
+  validation check, and OLD's ensemble against NEW's on the validation MASE of the newest
+  rows: an update never keeps networks that validate worse than OLD's (NEW then holds
+  OLD's networks with the new rows as its history, and says so).
 
 Only what leaves the networks' shape and the data's meaning alone can change
 (`config.UPDATABLE`); any other flag is refused (exit 2), never ignored.
@@ -220,16 +222,30 @@ def update(
         panel, prep, config, on_epoch, None, deadline, start=start
     )
     trained = time.perf_counter() - started
-    new, _ = pipeline.package(
-        panel, config, prep, members, results, pipeline.World(), started, prepared, trained
-    )
+    world = pipeline.World()
+    new, _ = pipeline.package(panel, config, prep, members, results, world, started, prepared,
+                              trained)  # fmt: skip
+    before = pipeline.validation_scores(dataclasses.replace(new, weights=old.weights), panel, split)
+    kept = _better(before, new.summary.get("validation"))
+    if kept:  # the update's networks validate worse on the newest rows than OLD's: keep OLD's
+        for member, state in zip(members, start, strict=True):
+            member.load_state_dict(state)
+        new, _ = pipeline.package(panel, config, prep, members, results, world, started,
+                                  prepared, trained)  # fmt: skip
     if "linear_skip" in old.summary:  # the skip's choice was OLD's
         new.summary["linear_skip"] = old.summary["linear_skip"]
-    was = dataclasses.replace(new, weights=old.weights)
-    new.summary["validation_before"] = pipeline.validation_scores(was, panel, split)
+    new.summary["validation_before"] = before
+    new.summary["kept_networks"] = "old" if kept else "updated"
     new.summary["updated_from"] = lineage.file
     new.lineage = [*old.lineage, lineage.to_dict()]
     return new
+
+
+def _better(old: dict[str, Any] | None, new: dict[str, Any] | None) -> bool:
+    """Whether OLD's validation MASE on the newest rows is below the update's."""
+    was = (old or {}).get("mase", {}).get("model")
+    now = (new or {}).get("mase", {}).get("model")
+    return was is not None and now is not None and was < now
 
 
 def _newest_and_some_older(

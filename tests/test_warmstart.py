@@ -76,7 +76,8 @@ def test_an_update_learns_from_the_new_rows_and_records_where_it_came_from(
     assert updated.model_config == old.model_config  # OLD's shape, whatever the defaults
     assert updated.series_end[0] == pd.Timestamp("2020-01-01") + pd.Timedelta(days=ALL_ROWS - 1)
     assert max(h["epoch"] for h in updated.history) <= 10  # an update's default epochs
-    assert not all(np.array_equal(updated.weights[k], old.weights[k]) for k in old.weights)
+    same = all(np.array_equal(updated.weights[k], old.weights[k]) for k in old.weights)
+    assert same == (updated.summary["kept_networks"] == "old")
     ours, theirs = forecast(new), forecast(old_model)
     assert ours.iloc[0, 0] != theirs.iloc[0, 0]  # it forecasts from the new end
     np.testing.assert_array_equal(updated.scaler.mean, old.scaler.mean)  # OLD's units
@@ -284,3 +285,39 @@ def test_the_networks_start_from_old_weights(
     assert updated.weights.keys() == old.weights.keys()
     for name, weights in old.weights.items():
         np.testing.assert_allclose(updated.weights[name], weights, atol=1e-6)
+
+
+@pytest.mark.parametrize("old_better", [True, False])
+def test_old_networks_are_kept_when_they_validate_better(
+    old_better: bool,
+    series: dict[str, Path],
+    old_model: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The update's ensemble against OLD's on the newest rows' validation MASE: the better
+    one's networks go into NEW, and the summary line says which."""
+    from forecaster import warmstart
+
+    monkeypatch.setattr(warmstart, "_better", lambda old, new: old_better)
+    new = tmp_path / "new.fcst"
+    result = invoke(["train", str(series["all"]), "--from", str(old_model), "-o", str(new),
+                     "--lr", "0.01"])  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    old, updated = artifact.load(old_model), artifact.load(new)
+    same = all(np.array_equal(updated.weights[k], old.weights[k]) for k in old.weights)
+    assert same == old_better
+    assert updated.summary["kept_networks"] == ("old" if old_better else "updated")
+    assert ("its networks kept" in result.stderr) == old_better
+    assert updated.series_end == [pd.Timestamp("2020-01-01") + pd.Timedelta(days=ALL_ROWS - 1)]
+
+
+def test_better_compares_validation_mase() -> None:
+    from forecaster.warmstart import _better
+
+    def scores(mase: float | None) -> dict[str, object]:
+        return {"mase": {"model": mase, "naive": 1.0}}
+
+    assert _better(scores(0.5), scores(0.6)) and not _better(scores(0.6), scores(0.5))
+    assert not _better(scores(0.5), scores(0.5))  # a tie keeps the update
+    assert not _better(None, scores(0.5)) and not _better(scores(None), scores(0.5))

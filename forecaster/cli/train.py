@@ -600,6 +600,7 @@ def _summary(output: str, summary: dict[str, Any], model: Any) -> dict[str, Any]
             if "validation_before" in summary
             else {}
         ),
+        **({"kept_networks": summary["kept_networks"]} if "kept_networks" in summary else {}),
         **({"lineage": model.lineage} if model.lineage else {}),
         "intervals": None if model.intervals is None else model.intervals.info,
         "stopped_by_time": summary.get("stopped_by_time", False),
@@ -634,7 +635,8 @@ def _summary_line(
     before = summary.get("validation_before")
     if before and validation:  # `train --from`: OLD on the same newest rows
         name = summary.get("updated_from", "the model updated from")
-        parts.append(f"{name} scored {text(before['mase']['model'])} there")
+        kept = "; its networks kept" if summary.get("kept_networks") == "old" else ""
+        parts.append(f"{name} scored {text(before['mase']['model'])} there{kept}")
     if intervals:
         from forecaster.pooled import describe
 
