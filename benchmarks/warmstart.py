@@ -84,7 +84,9 @@ class Tool:
         return done.stdout, cpu
 
 
-def scenario(loaded: Loaded, tool: Tool, workdir: Path) -> dict[str, Any]:
+def scenario(
+    loaded: Loaded, tool: Tool, workdir: Path, scenarios: tuple[str, ...] = SCENARIOS
+) -> dict[str, Any]:
     case = loaded.case
     columns = ["--time", case.time, "--target", case.target, "--horizon", str(case.horizon)]
     columns += ["--id", case.id] if case.id else []
@@ -106,15 +108,18 @@ def scenario(loaded: Loaded, tool: Tool, workdir: Path) -> dict[str, Any]:
     first = workdir / "once.fcst"
     _, first_cpu = tool("train", str(histories[0]), *columns, "-o", str(first), "-q")
     start = forecast(first, 0)
-    forecasts = {name: [start] for name in SCENARIOS}
-    cpu: dict[str, list[float]] = {"once": [], "scratch": [], "update": []}
+    forecasts = {name: [start] for name in scenarios}
+    cpu: dict[str, list[float]] = {name: [] for name in scenarios}
     previous = first
     for k in range(1, N_ORIGINS):
         forecasts["once"].append(forecast(first, k))
-        scratch = workdir / f"scratch{k}.fcst"
-        _, seconds = tool("train", str(histories[k]), *columns, "-o", str(scratch), "-q")
-        cpu["scratch"].append(seconds)
-        forecasts["scratch"].append(forecast(scratch, k))
+        if "scratch" in scenarios:
+            scratch = workdir / f"scratch{k}.fcst"
+            _, seconds = tool("train", str(histories[k]), *columns, "-o", str(scratch), "-q")
+            cpu["scratch"].append(seconds)
+            forecasts["scratch"].append(forecast(scratch, k))
+        if "update" not in scenarios:
+            continue
         updated = workdir / f"update{k}.fcst"
         _, seconds = tool("train", str(histories[k]), "--from", str(previous), "-o",
                           str(updated), "-q")  # fmt: skip
@@ -123,7 +128,7 @@ def scenario(loaded: Loaded, tool: Tool, workdir: Path) -> dict[str, Any]:
         previous = updated
     best_naive = min(mase(loaded, f) for f in baseline_forecasts(loaded).values())
     result: dict[str, Any] = {"first_train_cpu_s": round(first_cpu, 2)}
-    for name in SCENARIOS:
+    for name in scenarios:
         result[name] = {
             "ratio": round(mase(loaded, forecasts[name]) / best_naive, 4),
             "cpu_s_per_origin": round(statistics.mean(cpu[name]), 2) if cpu[name] else 0.0,
@@ -176,6 +181,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--python", default=sys.executable)
     parser.add_argument("--data", type=Path, default=DATA_DIR)
     parser.add_argument("--timing", type=int, default=3, help="repeats of the update timing")
+    parser.add_argument(
+        "--scenarios", nargs="+", default=list(SCENARIOS), choices=SCENARIOS,
+        help="which to run (once always runs: the first model is its)",
+    )  # fmt: skip
     parser.add_argument("--out", type=Path, help="results JSON (rewritten after every case)")
     args = parser.parse_args(argv)
     tool = Tool(args.code, args.python)
@@ -195,7 +204,8 @@ def main(argv: list[str] | None = None) -> None:
             workdir = Path(tmp) / case.name
             workdir.mkdir()
             try:
-                record["cases"][case.name] = scenario(load(case, args.data), tool, workdir)
+                chosen = tuple(dict.fromkeys(["once", *args.scenarios]))
+                record["cases"][case.name] = scenario(load(case, args.data), tool, workdir, chosen)
             except (RuntimeError, TimestampMismatch) as error:
                 record["cases"][case.name] = {"failed": str(error).splitlines()[0]}
             print(f"  {record['cases'][case.name]}", file=sys.stderr, flush=True)
@@ -212,16 +222,18 @@ def main(argv: list[str] | None = None) -> None:
             continue
         cells = [name]
         for scenario_name in SCENARIOS:
-            ratios[scenario_name].append(result[scenario_name]["ratio"])
-            cells.append(result[scenario_name]["ratio"])
-        cells += [result["scratch"]["cpu_s_per_origin"], result["update"]["cpu_s_per_origin"]]
+            ratio = result.get(scenario_name, {}).get("ratio")
+            if ratio is not None:
+                ratios[scenario_name].append(ratio)
+            cells.append("" if ratio is None else ratio)
+        cells += [result.get(s, {}).get("cpu_s_per_origin", "") for s in ("scratch", "update")]
         cells.append(result["first_train_cpu_s"])
         rows.append(cells)
     if ratios["once"]:
         rows.append(
             [
                 "geometric mean",
-                *(round(geometric_mean(ratios[s]), 4) for s in SCENARIOS),
+                *(round(geometric_mean(ratios[s]), 4) if ratios[s] else "" for s in SCENARIOS),
                 "",
                 "",
                 "",
