@@ -80,8 +80,8 @@ def file_sha256(path: Path) -> str:
 
 def _flag(key: str) -> str:
     return "--" + {"past_covariates": "past-covariate", "future_covariates": "future-covariate",
-                   "static_covariates": "static-covariate", "targets": "target",
-                   "ensemble": "ensemble"}.get(key, key.replace("_", "-"))  # fmt: skip
+                   "static_covariates": "static-covariate",
+                   "targets": "target"}.get(key, key.replace("_", "-"))  # fmt: skip
 
 
 def _same(key: str, value: Any, old: Artifact) -> bool:
@@ -101,7 +101,7 @@ def update_config(
     order = None if dayfirst is None else ("dmy" if dayfirst else "mdy")
     if order is not None and order != old.schema.date_order:
         raise UsageError(
-            f"--{'' if dayfirst else 'no-'}dayfirst cannot be changed with --from: "
+            f"--{'dayfirst' if dayfirst else 'monthfirst'} cannot be changed with --from: "
             f"{old_name} reads dates {old.schema.date_order or 'year first'}"
         )
     for key, value in given.items():
@@ -117,8 +117,10 @@ def update_config(
             f"columns; with --from only {allowed} apply (train without --from for a new model)"
         )
     values = {k: v for k, v in given.items() if k in UPDATABLE}
-    values.setdefault("epochs", UPDATE_EPOCHS)
-    values.setdefault("lr", old.train_config.lr * UPDATE_LR_FACTOR)
+    if not old.lineage:  # OLD was trained from scratch: an update's own defaults
+        values.setdefault("epochs", UPDATE_EPOCHS)
+        values.setdefault("lr", old.train_config.lr * UPDATE_LR_FACTOR)
+    # else OLD is an update already: its settings are an update's, and carry over
     return dataclasses.replace(old.train_config, **values).validate()
 
 

@@ -123,6 +123,10 @@ def test_a_second_update_chains_the_lineage(
     result = invoke(["train", str(later), "--from", str(first), "-o", str(second), "-q"])
     assert result.exit_code == 0, result.stderr
     lineage = artifact.load(second).lineage
+    # The second update learns as the first did (not at a tenth of its rate again).
+    configs = [artifact.load(m).train_config for m in (old_model, first, second)]
+    assert [c.lr for c in configs] == pytest.approx([3e-3, 3e-4, 3e-4])
+    assert [c.epochs for c in configs] == [2, 10, 10]
     assert [e["file"] for e in lineage] == [str(old_model), str(first)]
     assert [e["rows_added"] for e in lineage] == [ALL_ROWS - OLD_ROWS, 20]
 
@@ -151,6 +155,7 @@ def test_output_old_is_replaced_only_after_success(series: dict[str, Path], old_
         (["--target", "other"], "--target cannot be changed with --from"),
         (["--past-covariate", "x"], "--past-covariate cannot be changed with --from"),
         (["--nproc", "2"], "--from updates a model in one process"),
+        (["--dayfirst"], "--dayfirst cannot be changed with --from"),
     ],
 )
 def test_flags_that_change_the_shape_are_refused_and_old_is_untouched(
