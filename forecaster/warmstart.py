@@ -234,6 +234,13 @@ def update(
             member.load_state_dict(state)
         new, _ = pipeline.package(panel, config, prep, members, results, world, started,
                                   prepared, trained)  # fmt: skip
+    if new.nonnegative is not None and old.nonnegative is not None:
+        # A series that went below 0 in the history OLD saw did so even if DATA (only the
+        # new rows, after OLD's stored ones) does not show it.
+        for i, series_id in enumerate(panel.ids):
+            k = old.series_position(series_id)
+            if k is not None:
+                new.nonnegative[i] &= old.nonnegative[k]
     if "linear_skip" in old.summary:  # the skip's choice was OLD's
         new.summary["linear_skip"] = old.summary["linear_skip"]
     new.summary["validation_before"] = before

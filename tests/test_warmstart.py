@@ -326,3 +326,20 @@ def test_better_compares_validation_mase() -> None:
     assert _better(scores(0.5), scores(0.6)) and not _better(scores(0.6), scores(0.5))
     assert not _better(scores(0.5), scores(0.5))  # a tie keeps the update
     assert not _better(None, scores(0.5)) and not _better(scores(None), scores(0.5))
+
+
+def test_a_series_that_went_below_zero_before_stays_unclipped(tmp_path: Path) -> None:
+    """OLD saw a negative value early on; the rows after OLD's alone never go below 0: the
+    update still lets that series' forecasts go below 0, as OLD did."""
+    frame = seasonal_frame(ALL_ROWS)
+    frame.loc[5, "value"] = -50.0  # long before the rows OLD stores
+    old_csv, new_csv = tmp_path / "old.csv", tmp_path / "new.csv"
+    frame.head(OLD_ROWS).to_csv(old_csv, index=False)
+    frame.tail(ALL_ROWS - OLD_ROWS).to_csv(new_csv, index=False)
+    old_model, new_model = tmp_path / "old.fcst", tmp_path / "new.fcst"
+    assert invoke(["train", str(old_csv), "-o", str(old_model), "--horizon", "7",
+                   *FAST]).exit_code == 0  # fmt: skip
+    assert not artifact.load(old_model).nonnegative.any()
+    result = invoke(["train", str(new_csv), "--from", str(old_model), "-o", str(new_model)])
+    assert result.exit_code == 0, result.stderr
+    assert not artifact.load(new_model).nonnegative.any()
