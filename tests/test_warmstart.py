@@ -343,3 +343,20 @@ def test_a_series_that_went_below_zero_before_stays_unclipped(tmp_path: Path) ->
     result = invoke(["train", str(new_csv), "--from", str(old_model), "-o", str(new_model)])
     assert result.exit_code == 0, result.stderr
     assert not artifact.load(new_model).nonnegative.any()
+
+
+def test_an_update_in_a_pipeline_reads_standard_input(
+    series: dict[str, Path], old_copy: Path
+) -> None:
+    """`cat history.csv | forecaster train - --from MODEL -o MODEL && forecaster predict`."""
+    from tests.conftest import run_forecaster
+
+    before = sha256(old_copy)
+    updated = run_forecaster(["train", "-", "--from", str(old_copy), "-o", str(old_copy), "-q"],
+                             input=series["all"].read_bytes())  # fmt: skip
+    assert updated.returncode == 0, updated.stderr.decode()
+    assert updated.stdout == b"" and sha256(old_copy) != before
+    predicted = run_forecaster(["predict", "-m", str(old_copy)])
+    assert predicted.returncode == 0, predicted.stderr.decode()
+    first = pd.read_csv(pd.io.common.BytesIO(predicted.stdout))["date"].iloc[0]
+    assert pd.Timestamp(first) == pd.Timestamp("2020-01-01") + pd.Timedelta(days=ALL_ROWS)
