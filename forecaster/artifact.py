@@ -94,6 +94,12 @@ class Artifact:
     nonnegative: np.ndarray | None = None
     # `train --from`: the models this one was updated from, oldest first (`warmstart`)
     lineage: list[dict[str, Any]] = field(default_factory=list)
+    # The `earlier_rows` raw rows before each stored context (S, T, C), how many are real
+    # (S,), and their covariates (S, T, K): what an update given only the new rows learns
+    # from besides them (`warmstart`). None in files written before it.
+    earlier: np.ndarray | None = None
+    earlier_real: np.ndarray | None = None
+    earlier_covariates: np.ndarray | None = None
 
     def check(self) -> None:
         """The weights must be those of the network the metadata describes."""
@@ -149,6 +155,13 @@ def _tensors(artifact: Artifact) -> dict[str, np.ndarray]:
         tensors["context.covariates"] = np.ascontiguousarray(
             artifact.context_covariates, np.float64
         )
+    if artifact.earlier is not None and artifact.earlier_real is not None:
+        tensors["earlier.values"] = np.ascontiguousarray(artifact.earlier, np.float64)
+        tensors["earlier.real"] = artifact.earlier_real.astype(np.int64)
+        if artifact.earlier_covariates is not None:
+            tensors["earlier.covariates"] = np.ascontiguousarray(
+                artifact.earlier_covariates, np.float64
+            )
     if artifact.intervals is not None:
         tensors["intervals.quantiles"] = np.ascontiguousarray(
             artifact.intervals.quantiles, dtype=np.float64
@@ -450,8 +463,12 @@ _TENSOR_DTYPES = {
     "intervals.quantiles": np.dtype(np.float64),
     "intervals.scale": np.dtype(np.float64),
     "intervals.difficulty": np.dtype(np.float64),
+    "earlier.values": np.dtype(np.float64),
+    "earlier.real": np.dtype(np.int64),
+    "earlier.covariates": np.dtype(np.float64),
 }
 _INTERVAL_TENSORS = ("intervals.quantiles", "intervals.scale", "intervals.difficulty")
+_EARLIER_TENSORS = ("earlier.values", "earlier.real", "earlier.covariates")
 
 
 def _bad(field: str, value: Any, expected: str) -> ModelFileError:
@@ -678,7 +695,8 @@ def _from_parts(meta: dict[str, Any], tensors: dict[str, np.ndarray]) -> Artifac
     unknown = sorted(
         name for name in tensors if not name.startswith("model.") and name not in _TENSOR_DTYPES
     )
-    required = [n for n in _TENSOR_DTYPES if n not in (*_INTERVAL_TENSORS, "context.covariates")]
+    optional_tensors = (*_INTERVAL_TENSORS, *_EARLIER_TENSORS, "context.covariates")
+    required = [n for n in _TENSOR_DTYPES if n not in optional_tensors]
     if unknown or any(name not in tensors for name in required):
         detail = f"unexpected {unknown[0]!r}" if unknown else "no stored context"
         raise ModelFileError(f"model file's tensors: {detail}; {_EDITED}")
@@ -747,6 +765,7 @@ def _from_parts(meta: dict[str, Any], tensors: dict[str, np.ndarray]) -> Artifac
     covariate_scaler, context_covariates = _covariates(
         meta.get("covariates"), tensors, schema, model_config, n_series
     )
+    covariate_channels = None if context_covariates is None else context_covariates.shape[-1]
     return Artifact(
         model_config=model_config,
         train_config=train_config,
@@ -768,7 +787,51 @@ def _from_parts(meta: dict[str, Any], tensors: dict[str, np.ndarray]) -> Artifac
         intervals=intervals,
         nonnegative=_nonnegative(meta.get("nonnegative"), n_series, model_config.n_targets),
         lineage=_lineage(meta.get("lineage")),
+        **_earlier(tensors, n_series, model_config, channels, covariate_channels),
     )
+
+
+def earlier_rows(config: ModelConfig) -> int:
+    """Rows stored before each context: one more window's context and horizon."""
+    return config.lookback + config.horizon
+
+
+def _earlier(
+    tensors: dict[str, np.ndarray],
+    n_series: int,
+    config: ModelConfig,
+    channels: int,
+    covariate_channels: int | None,
+) -> dict[str, np.ndarray | None]:
+    """The rows before the stored contexts: all three tensors or none (a file written
+    before them), of the shapes the metadata implies and finite."""
+    present = [name for name in _EARLIER_TENSORS if name in tensors]
+    if not present:
+        return {}
+    covariates = covariate_channels is not None
+    wanted = ["earlier.values", "earlier.real"] + (["earlier.covariates"] if covariates else [])
+    if sorted(present) != sorted(wanted):
+        raise ModelFileError(f"model file's earlier rows are incomplete ({present}); {_EDITED}")
+    rows = earlier_rows(config)
+    values = _tensor(tensors, "earlier.values", (n_series, rows, channels))
+    real = _tensor(tensors, "earlier.real", (n_series,))
+    if not np.all(np.abs(values) <= _MAX_SCALE) or not (
+        real.min() >= 0 and real.max() <= rows
+    ):  # fmt: skip
+        raise ModelFileError(
+            f"model file's tensors earlier.values / earlier.real hold a value out of range; "
+            f"{_EDITED}"
+        )
+    out: dict[str, np.ndarray | None] = {"earlier": values, "earlier_real": real}
+    if covariate_channels is not None:
+        shape = (n_series, rows, covariate_channels)
+        out["earlier_covariates"] = stored = _tensor(tensors, "earlier.covariates", shape)
+        if not np.all(np.abs(stored) <= _MAX_SCALE):
+            raise ModelFileError(
+                f"model file's tensor earlier.covariates holds a value that is not finite; "
+                f"{_EDITED}"
+            )
+    return out
 
 
 _LINEAGE_KEYS = ("file", "sha256", "updated_at", "rows_added", "series_added", "series_dropped")

@@ -41,10 +41,13 @@ def continues(artifact: Artifact, panel: Panel) -> np.ndarray:
     return out
 
 
-def with_stored_history(artifact: Artifact, panel: Panel) -> tuple[Panel, np.ndarray]:
+def with_stored_history(
+    artifact: Artifact, panel: Panel, earlier: bool = False
+) -> tuple[Panel, np.ndarray]:
     """``panel`` with the model's stored rows (and their covariates) before each series that
     continues them, and where DATA's rows start in each (S,): the count of stored rows put
-    before it, -1 for a series left as it was."""
+    before it, -1 for a series left as it was. ``earlier``: the rows the model stored
+    before its contexts too, where it has them (an update learns from them)."""
     follows = continues(artifact, panel)
     joined_at = np.full(panel.n_series, -1, dtype=np.int64)
     if not follows.any():
@@ -62,12 +65,23 @@ def with_stored_history(artifact: Artifact, panel: Panel) -> tuple[Panel, np.nda
         start = panel.starts[i]
         if follows[i]:
             k = position[panel.ids[i]]
-            real = joined_at[i] = int(artifact.context_real[k])
-            own = np.concatenate([artifact.context[k, lookback - real :], own])
+            real = int(artifact.context_real[k])
+            stored = [artifact.context[k, lookback - real :]]
+            covariate_rows = [artifact.context_covariates[k, lookback - real :]
+                              if artifact.context_covariates is not None else None]  # fmt: skip
+            if earlier and artifact.earlier is not None and artifact.earlier_real is not None:
+                more = int(artifact.earlier_real[k])
+                if more:
+                    stored.insert(0, artifact.earlier[k, artifact.earlier.shape[1] - more :])
+                    if artifact.earlier_covariates is not None:
+                        width = artifact.earlier_covariates.shape[1]
+                        covariate_rows.insert(0, artifact.earlier_covariates[k, width - more :])
+                    real += more
+            joined_at[i] = real
+            own = np.concatenate([*stored, own])
             if own_covariates is not None:
-                assert artifact.context_covariates is not None  # same schema as the model's
-                stored = artifact.context_covariates[k, lookback - real :]
-                own_covariates = np.concatenate([stored, own_covariates])
+                assert all(r is not None for r in covariate_rows)  # same schema as the model's
+                own_covariates = np.concatenate([*covariate_rows, own_covariates])
             end = pd.Timestamp(artifact.series_end[k])
             if step is not None and artifact.schema.session is None:
                 start = end - pd.Timedelta(int(step) * (real - 1), "ns")

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from forecaster import verdict
-from forecaster.artifact import Artifact, versions
+from forecaster.artifact import Artifact, earlier_rows, versions
 from forecaster.config import ModelConfig, TrainConfig
 from forecaster.data import Panel, Schema
 from forecaster.distributed import World, one_machine_cpu, placements, share_networks
@@ -368,6 +368,13 @@ def package(
         rows = np.maximum(panel.lengths[:, None] + np.arange(-lookback, 0)[None, :], 0)
         context_covariates = panel.covariates[panel.offsets[:-1][:, None] + rows]  # (S, L, K)
     train_end = list(panel.timestamps(np.arange(panel.n_series), split.n_train - 1))
+    before = np.maximum(panel.lengths - lookback, 0)  # rows before each stored context
+    rows_before = earlier_rows(model_config)
+    earlier = context_windows(panel, raw, rows_before, ends=before, dtype=np.float64)
+    earlier_covariates = None
+    if panel.covariates is not None:
+        rows = np.maximum(before[:, None] + np.arange(-rows_before, 0)[None, :], 0)
+        earlier_covariates = panel.covariates[panel.offsets[:-1][:, None] + rows]
     artifact = Artifact(
         model_config=model_config,
         train_config=config,
@@ -384,6 +391,9 @@ def package(
         covariate_scaler=covariate_scaler,
         context_covariates=context_covariates,
         nonnegative=recorded(panel),
+        earlier=earlier,
+        earlier_real=np.minimum(before, rows_before),
+        earlier_covariates=earlier_covariates,
         summary={
             "epochs_run": result.epochs_run,
             "best_epoch": result.best_epoch,

@@ -139,7 +139,7 @@ class Joined:
 
 def join(old: Artifact, panel: Panel) -> Joined:
     """DATA's series, with OLD's stored rows before each that continues them."""
-    joined, _ = with_stored_history(old, panel)
+    joined, _ = with_stored_history(old, panel, earlier=True)
     position = {series_id: k for k, series_id in enumerate(old.ids)}
     learnt_to = np.zeros(joined.n_series, dtype=np.int64)
     rows_added = 0
@@ -199,8 +199,8 @@ def update(
     if not split.n_val.any():
         raise DataError(
             f"too few rows to update with: {int(panel.lengths.max())} rows in the longest "
-            f"series (with the {lookback} the model stored before DATA where DATA continues "
-            f"them); an update trains on and validates with the newest rows, which needs "
+            f"series (with the rows the model stored before DATA where DATA continues them); "
+            f"an update trains on and validates with the newest rows, which needs "
             f"lookback + 2 x horizon = {lookback + 2 * horizon}; give DATA with more history "
             "(the whole file)"
         )

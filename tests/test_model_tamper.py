@@ -157,6 +157,14 @@ def reshape_context(head: Header, body: bytearray) -> None:
     head["context.values"]["shape"] = [series, channels, lookback]  # same bytes, other shape
 
 
+def reshape(name: str) -> Callable[[Header, bytearray], None]:
+    def edit(head: Header, body: bytearray) -> None:
+        series, rows, channels = head[name]["shape"]
+        head[name]["shape"] = [series, channels, rows]  # same bytes, other shape
+
+    return edit
+
+
 def write_tensor(name: str, value: np.ndarray) -> Callable[[Header, bytearray], None]:
     def edit(head: Header, body: bytearray) -> None:
         begin, _ = head[name]["data_offsets"]
@@ -499,6 +507,26 @@ INVALID: list[tuple[str, dict[str, Any], str]] = [
         {"header": dtype("context.real", "F64")},
         "tensor context.real is F64; expected I64",
     ),
+    (
+        "earlier-nan",
+        {"header": write_tensor("earlier.values", np.array([math.nan]))},
+        "tensors earlier.values / earlier.real hold a value out of range",
+    ),
+    (
+        "earlier-real-beyond-its-rows",
+        {"header": write_tensor("earlier.real", np.array([10**6], dtype=np.int64))},
+        "tensors earlier.values / earlier.real hold a value out of range",
+    ),
+    (
+        "earlier-real-negative",
+        {"header": write_tensor("earlier.real", np.array([-1], dtype=np.int64))},
+        "tensors earlier.values / earlier.real hold a value out of range",
+    ),
+    (
+        "earlier-reshaped",
+        {"header": reshape("earlier.values")},
+        "tensor earlier.values has shape",
+    ),
 ]
 
 
@@ -510,6 +538,19 @@ class TestInvalidValuesSignedByTheNewRule:
         bad = tmp_path / "bad.fcst"
         bad.write_bytes(tamper(good, "new", **edit))
         assert_refused(bad, [phrase, EDITED], tmp_path)
+
+    def test_earlier_rows_alone_without_their_count(self, good: bytes, tmp_path: Path) -> None:
+        bad = tmp_path / "bad.fcst"
+        bad.write_bytes(rebuilt(good, lambda t: t.pop("earlier.real")))
+        assert_refused(bad, ["model file's earlier rows are incomplete", EDITED], tmp_path)
+
+    def test_a_file_without_earlier_rows_still_loads(self, good: bytes, tmp_path: Path) -> None:
+        """Files written before the earlier rows were stored: forecasts are unchanged."""
+        older = tmp_path / "older.fcst"
+        older.write_bytes(
+            rebuilt(good, lambda t: [t.pop(n) for n in ("earlier.values", "earlier.real")])
+        )
+        assert artifact_io.load(older).earlier is None
 
     def test_an_extra_tensor(self, good: bytes, tmp_path: Path) -> None:
         bad = tmp_path / "bad.fcst"

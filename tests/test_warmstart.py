@@ -207,9 +207,28 @@ def test_data_that_does_not_fit_old_is_refused_with_the_difference(
         zoned, index=False
     )
     assert "offset" in _refused(zoned, old_copy)
-    few = tmp_path / "few.csv"
-    seasonal_frame(OLD_ROWS + 3).tail(3).to_csv(few, index=False)
-    assert "too few rows to update with" in _refused(few, old_copy)
+
+
+def test_one_horizon_of_new_rows_is_enough(old_model: Path, tmp_path: Path) -> None:
+    """The nightly case: only the rows since OLD, one horizon of them. OLD stored the rows
+    before its context as well, so the update has windows to learn from and validate on;
+    a model file without them (written before they were stored) refuses, saying why."""
+    night = tmp_path / "night.csv"
+    seasonal_frame(OLD_ROWS + 7).tail(7).to_csv(night, index=False)
+    new = tmp_path / "new.fcst"
+    result = invoke(["train", str(night), "--from", str(old_model), "-o", str(new), "-q"])
+    assert result.exit_code == 0, result.stderr
+    updated, old = artifact.load(new), artifact.load(old_model)
+    assert updated.lineage[0]["rows_added"] == 7
+    assert updated.summary["rows"] > old.model_config.lookback + 7  # the earlier rows joined
+    assert old.earlier is not None and old.earlier_real is not None
+    assert old.earlier.shape[1] == old.model_config.lookback + old.model_config.horizon
+    bare = tmp_path / "bare.fcst"
+    import dataclasses
+
+    artifact.save(dataclasses.replace(old, earlier=None, earlier_real=None), bare)
+    assert artifact.load(bare).earlier is None
+    assert "too few rows to update with" in _refused(night, bare)
 
 
 def test_covariates_old_was_trained_with_must_be_in_data(tmp_path: Path) -> None:
