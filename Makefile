@@ -28,7 +28,7 @@ demo: install
 test: install
 	$(BIN)/python -m pytest -q
 
-# The README's pictures (docs/): a forecast, a backtest and a look inside the LSTM, from the
+# The pictures of docs/example.md: a forecast, a backtest and a look inside the LSTM, from the
 # bundled sample data.
 figures: install
 	mkdir -p docs

@@ -1,6 +1,6 @@
 """What a user reads agrees with itself: one count of validation windows from `train`,
 `info` and `predict`; a wide file's series named by its target; `plot --help` saying what
-`--level` does there; one version number; every key of evaluate's JSON in the README."""
+`--level` does there; one version number; every key of evaluate's JSON in docs/commands.md."""
 
 from __future__ import annotations
 
@@ -96,9 +96,9 @@ def test_one_version_for_the_package_its_metadata_and_the_command() -> None:
     assert shown.returncode == 0 and shown.stdout.decode().strip() == __version__
 
 
-def test_the_readme_lists_every_key_of_evaluates_json(tmp_path: Path) -> None:
+def test_the_docs_list_every_key_of_evaluates_json(tmp_path: Path) -> None:
     """A model with a future covariate: its report has every key, `covariates_held` and the
-    `model_covariates_held` method included."""
+    `model_covariates_held` method included, and docs/commands.md's table lists them all."""
     from tests.test_covariates import driven_frame
 
     data, model = tmp_path / "data.csv", tmp_path / "model.fcst"
@@ -108,10 +108,10 @@ def test_the_readme_lists_every_key_of_evaluates_json(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     report = json.loads(invoke(["evaluate", "-m", str(model), str(data), "--per-series",
                                 "--format", "json", "--quiet"]).stdout)  # fmt: skip
-    readme = (ROOT / "README.md").read_text()
-    start = readme.index("JSON keys (stable")
-    table = readme[start : readme.index("\n\n", readme.index("| key |", start))]
+    page = (ROOT / "docs" / "commands.md").read_text()
+    start = page.index("JSON keys (stable")
+    table = page[start : page.index("\n\n", page.index("| key |", start))]
     keys = set(report) | set(report["per_target"]["sales"])
     missing = sorted(k for k in keys if f"`{k}`" not in table)
-    assert not missing, f"evaluate's JSON keys missing from README's table: {missing}"
+    assert not missing, f"evaluate's JSON keys missing from docs/commands.md's table: {missing}"
     assert {"covariates_held", "model_covariates_held"} <= keys
