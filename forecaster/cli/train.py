@@ -378,7 +378,7 @@ def train(
             "processes; the rest on one process with the idle processes' threads, or, on "
             "GPUs and several machines, data parallel with --batch-size split between "
             "them. Every flag means what it means in one process; each process uses --threads "
-            "threads (keep N x threads within the cores). See the README for torchrun "
+            "threads (keep N x threads within the cores). See docs/distributed.md for torchrun "
             "across machines." + default(1),
             rich_help_panel=TRAINING,
         ),
