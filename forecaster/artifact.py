@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from forecaster import __version__, files
+from forecaster.blend import Blend
 from forecaster.config import (
     FieldTypeError,
     ModelConfig,
@@ -100,6 +101,9 @@ class Artifact:
     earlier: np.ndarray | None = None
     earlier_real: np.ndarray | None = None
     earlier_covariates: np.ndarray | None = None
+    # The networks' forecast mixed with a baseline, as validation chose (`blend`); None:
+    # the networks alone (and every file written before blends)
+    blend: Blend | None = None
 
     def check(self) -> None:
         """The weights must be those of the network the metadata describes."""
@@ -249,6 +253,7 @@ def _metadata(artifact: Artifact) -> dict[str, Any]:
             else {"nonnegative": np.asarray(artifact.nonnegative, dtype=bool).tolist()}
         ),
         **({"lineage": artifact.lineage} if artifact.lineage else {}),
+        **({"blend": artifact.blend.to_dict()} if artifact.blend is not None else {}),
         "intervals": None
         if artifact.intervals is None
         else {
@@ -455,7 +460,7 @@ _META_KEYS = (
 # stores a scaler or context beyond this (twice that, for rounding).
 _MAX_SCALE = 2e100
 # Written since intervals exist; a file without it (an older forecaster's) still loads.
-_OPTIONAL_META_KEYS = ("intervals", "covariates", "nonnegative", "lineage")
+_OPTIONAL_META_KEYS = ("intervals", "covariates", "nonnegative", "lineage", "blend")
 _TENSOR_DTYPES = {
     "context.values": np.dtype(np.float64),
     "context.real": np.dtype(np.int64),
@@ -787,6 +792,7 @@ def _from_parts(meta: dict[str, Any], tensors: dict[str, np.ndarray]) -> Artifac
         intervals=intervals,
         nonnegative=_nonnegative(meta.get("nonnegative"), n_series, model_config.n_targets),
         lineage=_lineage(meta.get("lineage")),
+        blend=_blend(meta.get("blend")),
         **_earlier(tensors, n_series, model_config, channels, covariate_channels),
     )
 
@@ -832,6 +838,16 @@ def _earlier(
                 f"{_EDITED}"
             )
     return out
+
+
+def _blend(value: Any) -> Blend | None:
+    """The stored blend (`blend.Blend`), or None for the networks alone."""
+    if value is None:
+        return None
+    try:
+        return Blend.from_dict(value)
+    except ValueError as exc:
+        raise _bad("blend", value, f"{exc}") from None
 
 
 _LINEAGE_KEYS = ("file", "sha256", "updated_at", "rows_added", "series_added", "series_dropped")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from forecaster import inference, nonnegative
+from forecaster import blend, inference, nonnegative
 from forecaster.artifact import Artifact
 from forecaster.data import Panel, grid_timestamps
 from forecaster.data.covariates import check_future, with_calendar
@@ -93,15 +93,22 @@ def horizon_covariates(
 
 
 def run_model(artifact: Artifact, contexts: np.ndarray) -> np.ndarray:
-    """Scaled contexts (N, L, C) to scaled forecasts (N, H, C)."""
-    return inference.run(artifact.weights, artifact.model_config, contexts)
+    """Scaled contexts (N, L, C) to scaled forecasts (N, H, C), blended with a baseline
+    when the model holds a blend (`blend`)."""
+    forecast = inference.run(artifact.weights, artifact.model_config, contexts)
+    return blend.apply(artifact.blend, forecast, contexts, artifact)
 
 
 def run_ensemble(artifact: Artifact, contexts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Scaled contexts (N, L, C) to the scaled forecast (float32, as `run_model`) and the
-    spread of the members' forecasts (float64), (N, H, C) each."""
+    spread of the members' forecasts (float64), (N, H, C) each; with a blend, the blended
+    forecast and the spread times the networks' weight."""
     members = inference.run_members(artifact.weights, artifact.model_config, contexts)
-    return members.mean(axis=0, dtype=np.float32), members.std(axis=0, dtype=np.float64)
+    forecast = members.mean(axis=0, dtype=np.float32)
+    spread = members.std(axis=0, dtype=np.float64)
+    if artifact.blend is None:
+        return forecast, spread
+    return blend.apply(artifact.blend, forecast, contexts, artifact), spread * artifact.blend.weight
 
 
 def check_horizon(artifact: Artifact, horizon: int | None) -> int:

@@ -14,6 +14,7 @@ import torch
 
 from forecaster import verdict
 from forecaster.artifact import Artifact, earlier_rows, versions
+from forecaster.blend import choose as choose_blend
 from forecaster.config import ModelConfig, TrainConfig
 from forecaster.data import Panel, Schema
 from forecaster.distributed import World, one_machine_cpu, placements, share_networks
@@ -430,6 +431,8 @@ def package(
         },
         versions=versions(),
     )
+    artifact.blend, chosen = choose_blend(artifact, panel, split)
+    artifact.summary["blend"] = chosen or None
     artifact.summary["validation"] = validation_scores(artifact, panel, split)
     artifact.summary["gates"] = gate_summary(artifact, ensemble, panel, split)
     calibration_started = time.perf_counter()
@@ -456,14 +459,17 @@ def covariate_rows(schema: Schema, lookback: int, season: int) -> int:
 MAX_REPORT_WINDOWS = CALIBRATION_WINDOWS
 
 
-def validation_scores(artifact: Artifact, panel: Panel, split: Split) -> dict[str, Any] | None:
+def validation_scores(
+    artifact: Artifact, panel: Panel, split: Split, warn: bool = True
+) -> dict[str, Any] | None:
     """MASE of the trained model and of naive and seasonal naive on the validation windows.
 
     The windows intervals are calibrated on (`calibration_origins`: forecasts from each
     origin whose horizon lies in a series' validation rows), so `train`, `info` and
     `predict` count the same windows. A model that loses to a baseline here should not be
     shipped without a look; nor one whose covariates do no better than the same covariates
-    held still (`drivers`); `train` says so. None when there is no validation window.
+    held still (`drivers`); `train` says so (unless not ``warn``: scores of another model,
+    such as the one an update started from). None when there is no validation window.
     """
     horizon = artifact.model_config.horizon
     series, origins = calibration_origins(split.n_train, split.n_val, horizon,
@@ -495,11 +501,11 @@ def validation_scores(artifact: Artifact, panel: Panel, split: Split) -> dict[st
         held, _ = mase_of(hold_covariates(artifact, contexts))
         mase["model_covariates_held"] = held
         warning = covariates_do_not_pay(model, held, windows)
-        if warning:
+        if warning and warn:
             log.warning("%s", warning)
     report = {"windows": len(series), "mase": mase}
     lost = verdict.losing_to(mase, [k for k in scores["baselines"] if k in verdict.BASELINES])
-    if lost is not None and len(series) >= verdict.MIN_WINDOWS:
+    if warn and lost is not None and len(series) >= verdict.MIN_WINDOWS:
         log.warning(
             "%s; a window is a forecast from an origin whose horizon lies in a series' "
             "validation rows",

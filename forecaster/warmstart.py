@@ -227,7 +227,8 @@ def update(
     world = pipeline.World()
     new, _ = pipeline.package(panel, config, prep, members, results, world, started, prepared,
                               trained)  # fmt: skip
-    before = pipeline.validation_scores(dataclasses.replace(new, weights=old.weights), panel, split)
+    as_old = dataclasses.replace(new, weights=old.weights, blend=old.blend)  # OLD as it was
+    before = pipeline.validation_scores(as_old, panel, split, warn=False)
     kept = _better(before, new.summary.get("validation"))
     if kept:  # the update's networks validate worse on the newest rows than OLD's: keep OLD's
         for member, state in zip(members, start, strict=True):

@@ -20,9 +20,14 @@ LINE = re.compile(
 )
 
 
-def _frame(values: np.ndarray) -> pd.DataFrame:
+def _frame(values: np.ndarray, driver: bool = False) -> pd.DataFrame:
+    """With ``driver``, a past covariate of noise: a model that reads covariates is never
+    blended with a baseline (`blend`), so its verdict is the networks' own."""
     dates = pd.date_range("2021-01-01", periods=len(values), freq="D")
-    return pd.DataFrame({"date": dates, "value": values.round(4)})
+    frame = pd.DataFrame({"date": dates, "value": values.round(4)})
+    if driver:
+        frame["driver"] = np.random.default_rng(3).normal(size=len(values)).round(4)
+    return frame
 
 
 def _season_repeats(n: int = 320) -> np.ndarray:
@@ -50,8 +55,9 @@ def test_train_predict_and_evaluate_say_when_a_baseline_wins(
     values: np.ndarray, loses: bool, tmp_path: Path
 ) -> None:
     data, model = tmp_path / "d.csv", tmp_path / "m.fcst"
-    _frame(values).to_csv(data, index=False)
-    trained = invoke(["train", str(data), "-o", str(model), "--horizon", "7", *LOUD])
+    _frame(values, driver=True).to_csv(data, index=False)
+    covariate = ["--target", "value", "--past-covariate", "driver"]
+    trained = invoke(["train", str(data), "-o", str(model), "--horizon", "7", *covariate, *LOUD])
     assert trained.exit_code == 0, trained.stderr
     predicted = invoke(["predict", "-m", str(model), "--quiet"])
     assert predicted.exit_code == 0 and predicted.stderr == ""  # --quiet silences it
@@ -97,3 +103,20 @@ def test_the_verdict_needs_several_windows_and_finite_scores() -> None:
     assert verdict.losing_to({"model": 0.5, "naive": float("nan")}, ["naive"]) is None
     assert verdict.losing_to({"model": 0.5, "naive": 0.5}, ["naive"]) is None  # a tie is no loss
     assert verdict.from_validation({}) is None
+
+
+def test_without_covariates_the_baseline_that_wins_is_blended_in(tmp_path: Path) -> None:
+    """The series on which seasonal naive is all but exact, without a covariate: instead of
+    a warning, the forecast is the blend validation chose, and it no longer loses."""
+    data, model = tmp_path / "d.csv", tmp_path / "m.fcst"
+    _frame(_season_repeats()).to_csv(data, index=False)
+    trained = invoke(["train", str(data), "-o", str(model), "--horizon", "7", *LOUD])
+    assert trained.exit_code == 0, trained.stderr
+    assert "x seasonal naive (validation MASE" in " ".join(trained.stderr.split())
+    assert _said(trained.stderr) == []
+    from forecaster import artifact as artifact_io
+
+    stored = artifact_io.load(model).summary
+    assert stored["blend"]["baseline"] == "seasonal_naive"
+    assert stored["validation"]["mase"]["model"] <= stored["validation"]["mase"]["seasonal_naive"]
+    assert stored["blend"]["network_mase"] > stored["validation"]["mase"]["seasonal_naive"]

@@ -140,6 +140,10 @@ def _text(description: dict[str, Any]) -> list[str]:
         )
         windows = f"{validation['windows']} validation windows"
         lines.append(f"  {'validation MASE:':22}{shown} ({windows})")
+    if training.get("blend"):
+        from forecaster.blend import describe as blended
+
+        lines.append(f"  {'forecast:':22}{blended(training['blend'])}")
     skip = training.get("linear_skip")
     if skip:
         lines.append(

@@ -632,6 +632,10 @@ def _summary_line(
             f"validation MASE {text(mase['model'])} (naive {text(mase.get('naive'))}, "
             f"seasonal naive {text(mase.get('seasonal_naive'))})"
         )
+    if summary.get("blend"):
+        from forecaster.blend import describe as blended
+
+        parts.append(f"forecast = {blended(summary['blend'])}")
     before = summary.get("validation_before")
     if before and validation:  # `train --from`: OLD on the same newest rows
         name = summary.get("updated_from", "the model updated from")

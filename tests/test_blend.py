@@ -1,0 +1,176 @@
+"""The blend of the networks with naive or seasonal naive, chosen on validation (`blend`):
+the baselines read from the scaled inputs match the metrics' own, the choice, what the
+model file holds, and that predict's forecast is the blend."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from forecaster import artifact
+from forecaster.blend import Blend, apply, baseline_forecast
+from forecaster.metrics import naive, seasonal_naive
+from tests.conftest import FAST, invoke, seasonal_frame
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(2, 40),  # lookback
+    st.integers(1, 30),  # horizon
+    st.integers(1, 12),  # season
+    st.integers(0, 2**31 - 1),
+)
+def test_baselines_from_the_inputs_are_the_metrics_baselines(
+    lookback: int, horizon: int, season: int, seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    contexts = rng.normal(size=(3, lookback, 2))
+    history = list(contexts)
+    np.testing.assert_array_equal(
+        baseline_forecast("naive", contexts, lookback, horizon, 2, season),
+        naive(history, horizon),
+    )
+    np.testing.assert_array_equal(
+        baseline_forecast("seasonal_naive", contexts, lookback, horizon, 2, season),
+        seasonal_naive(history, horizon, season),
+    )
+
+
+def test_with_covariates_only_the_targets_context_rows_are_read() -> None:
+    contexts = np.arange(2 * 7 * 3, dtype=float).reshape(2, 7, 3)  # L 5 + H 2 rows, C 1 + K 2
+    out = baseline_forecast("naive", contexts, lookback=5, horizon=2, targets=1, season=1)
+    np.testing.assert_array_equal(out[:, :, 0], contexts[:, [4, 4], 0])
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"baseline": "mean", "weight": 0.5},
+        {"baseline": "naive", "weight": 1.0},  # the networks alone are written as no blend
+        {"baseline": "naive", "weight": -0.25},
+        {"baseline": "naive", "weight": True},
+        {"baseline": "naive"},
+        [0.5],
+    ],
+)
+def test_a_blend_the_module_would_not_write_is_refused(value: object) -> None:
+    with pytest.raises(ValueError):
+        Blend.from_dict(value)
+    assert Blend.from_dict({"baseline": "naive", "weight": 0.25}) == Blend("naive", 0.25)
+
+
+def _seasonal_exact(tmp_path: Path) -> tuple[Path, Path]:
+    """A weekly cycle repeated exactly (seasonal naive is perfect) and networks too small
+    and too briefly trained to learn it: validation picks a blend."""
+    frame = seasonal_frame(280, noise=0.0)
+    noise = np.random.default_rng(5).normal(0, 0.05, 280)
+    frame["value"] = np.tile([3.0, 9.0, 1.0, 7.0, 2.0, 8.0, 5.0], 40) + noise
+    data, model = tmp_path / "exact.csv", tmp_path / "exact.fcst"
+    frame.to_csv(data, index=False)
+    result = invoke(["train", str(data), "-o", str(model), "--horizon", "7", "--epochs", "1",
+                     "--hidden", "4", "--ensemble", "1", "--lookback", "14"])  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert "forecast = " in result.stderr and "x seasonal naive" in result.stderr
+    return data, model
+
+
+def test_a_validated_blend_is_what_predict_forecasts(tmp_path: Path) -> None:
+    data, model = _seasonal_exact(tmp_path)
+    blended = artifact.load(model)
+    assert blended.blend is not None and blended.blend.baseline == "seasonal_naive"
+    summary = blended.summary["blend"]
+    assert summary["mase"] <= summary["network_mase"] * 0.99
+    assert blended.summary["validation"]["mase"]["model"] == pytest.approx(summary["mase"])
+    alone = tmp_path / "alone.fcst"
+    artifact.save(dataclasses.replace(blended, blend=None), alone)
+
+    def forecast(path: Path) -> np.ndarray:
+        result = invoke(["predict", "-m", str(path)])
+        assert result.exit_code == 0, result.stderr
+        return pd.read_csv(io.StringIO(result.stdout))["value"].to_numpy()
+
+    last_week = pd.read_csv(data)["value"].to_numpy()[-7:]  # seasonal naive's forecast
+    w = blended.blend.weight
+    np.testing.assert_allclose(
+        forecast(model), w * forecast(alone) + (1 - w) * last_week, rtol=1e-5, atol=1e-4
+    )
+    described = json.loads(invoke(["info", str(model), "--format", "json"]).stdout)
+    assert described["training"]["blend"]["baseline"] == "seasonal_naive"
+    assert "forecast:" in invoke(["info", str(model)]).stdout
+
+
+def test_a_model_that_validates_well_ahead_is_left_alone(tmp_path: Path) -> None:
+    """A steep trend with a weekly cycle: the linear skip fits it, naive and seasonal naive
+    lag the trend, and any mix with them only adds their error."""
+    t = np.arange(300)
+    frame = pd.DataFrame({"date": pd.date_range("2020-01-01", periods=300, freq="D"),
+                          "value": 5.0 * t + 3 * np.sin(2 * np.pi * t / 7)})  # fmt: skip
+    data, model = tmp_path / "d.csv", tmp_path / "m.fcst"
+    frame.to_csv(data, index=False)
+    result = invoke(["train", str(data), "-o", str(model), "--horizon", "7", *FAST[:-1]])
+    assert result.exit_code == 0, result.stderr
+    loaded = artifact.load(model)
+    assert loaded.blend is None and loaded.summary["blend"] is None
+    assert "forecast = " not in result.stderr
+    mase = loaded.summary["validation"]["mase"]
+    assert mase["model"] < 0.5 * min(mase["naive"], mase["seasonal_naive"])
+
+
+def test_apply_mixes_and_leaves_the_networks_alone_without_a_blend() -> None:
+    class Stub:
+        model_config = type("C", (), {"lookback": 3, "n_targets": 1})()
+        freq = "D"
+        schema = type("S", (), {"session": None})()
+
+    contexts = np.array([[[1.0], [2.0], [4.0]]])
+    forecast = np.array([[[10.0], [20.0]]], dtype=np.float32)
+    assert apply(None, forecast, contexts, Stub()) is forecast  # type: ignore[arg-type]
+    mixed = apply(Blend("naive", 0.25), forecast, contexts, Stub())  # type: ignore[arg-type]
+    np.testing.assert_allclose(mixed[0, :, 0], [0.25 * 10 + 0.75 * 4, 0.25 * 20 + 0.75 * 4])
+    assert mixed.dtype == np.float32
+
+
+def test_an_edited_blend_is_refused(tmp_path: Path) -> None:
+    from tests.test_model_tamper import assert_refused, put, tamper
+
+    _, model = _seasonal_exact(tmp_path)
+    bad = tmp_path / "bad.fcst"
+    bad.write_bytes(tamper(model.read_bytes(), "new", meta=put("blend.weight", 3.0)))
+    assert_refused(bad, ["model metadata blend is"], tmp_path)
+
+
+def test_no_blend_when_the_history_has_no_scale(tmp_path: Path) -> None:
+    """A constant series: MASE has no scale (0), so nothing can be chosen; no NaN is kept."""
+    frame = seasonal_frame(200)
+    frame["value"] = 4.0
+    data, model = tmp_path / "flat.csv", tmp_path / "flat.fcst"
+    frame.to_csv(data, index=False)
+    result = invoke(["train", str(data), "-o", str(model), "--horizon", "7", *FAST])
+    assert result.exit_code == 0, result.stderr
+    loaded = artifact.load(model)
+    assert loaded.blend is None and loaded.summary["blend"] is None
+
+
+def test_a_model_that_reads_covariates_is_never_blended(tmp_path: Path) -> None:
+    """The seasonal-exact series of `_seasonal_exact` with a covariate: no blend, though
+    validation would choose one without the covariate."""
+    frame = seasonal_frame(280, noise=0.0)
+    noise = np.random.default_rng(5).normal(0, 0.05, 280)
+    frame["value"] = np.tile([3.0, 9.0, 1.0, 7.0, 2.0, 8.0, 5.0], 40) + noise
+    frame["driver"] = np.random.default_rng(6).normal(size=280)
+    data, model = tmp_path / "cov.csv", tmp_path / "cov.fcst"
+    frame.to_csv(data, index=False)
+    result = invoke(["train", str(data), "-o", str(model), "--horizon", "7", "--epochs", "1",
+                     "--hidden", "4", "--ensemble", "1", "--lookback", "14", "--target",
+                     "value", "--past-covariate", "driver"])  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    loaded = artifact.load(model)
+    assert loaded.blend is None and loaded.summary["blend"] is None
