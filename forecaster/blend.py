@@ -102,7 +102,7 @@ def choose(artifact: Artifact, panel: Panel, split: Split) -> tuple[Blend | None
     from forecaster.forecast import model_inputs, run_model
     from forecaster.frequency import season_length
     from forecaster.intervals import calibration_origins
-    from forecaster.metrics import evaluate
+    from forecaster.metrics import mase_scale, naive, seasonal_naive
     from forecaster.pipeline import MAX_REPORT_WINDOWS
 
     if artifact.model_config.n_covariates:
@@ -120,21 +120,17 @@ def choose(artifact: Artifact, panel: Panel, split: Split) -> tuple[Blend | None
     actuals = panel.values[(panel.offsets[series] + origins)[:, None] + np.arange(horizon)]
     history = [panel.series(int(s))[: int(o)] for s, o in zip(series, origins, strict=True)]
     season = season_length(panel.freq, panel.schema.session)
-    scored = evaluate(network, actuals, history, panel.schema.targets, season, 1)
-    alone = scored.overall(scored.model)["mase"]
-    if alone is None or not math.isfinite(alone):  # no scale (a constant history): no choice
+    scale = mase_scale(history, season)  # (N, C), as `metrics.evaluate` scales MASE
+    alone = _mase(network, actuals, scale)
+    if alone is None:  # no scale (a constant history): no choice
         return None, {}
-    from forecaster.metrics import naive, seasonal_naive
-
     baselines = {"naive": naive(history, horizon),
                  "seasonal_naive": seasonal_naive(history, horizon, season)}  # fmt: skip
     tried: dict[tuple[str, float], float] = {}
     for name, forecast in baselines.items():
         for weight in WEIGHTS:
-            mixed = weight * network + (1.0 - weight) * forecast
-            value = evaluate(mixed, actuals, history, panel.schema.targets, season, 1)
-            mase = value.overall(value.model)["mase"]
-            if mase is not None and math.isfinite(mase):
+            mase = _mase(weight * network + (1.0 - weight) * forecast, actuals, scale)
+            if mase is not None:
                 tried[name, weight] = mase
     if not tried:
         return None, {}
@@ -144,6 +140,22 @@ def choose(artifact: Artifact, panel: Panel, split: Split) -> tuple[Blend | None
     chosen = Blend(best[0], best[1])
     return chosen, {**chosen.to_dict(), "mase": tried[best], "network_mase": alone,
                     "windows": len(series)}  # fmt: skip
+
+
+def _mase(forecasts: np.ndarray, actuals: np.ndarray, scale: np.ndarray) -> float | None:
+    """MASE over windows (N, H, C), averaged over targets, as `metrics.evaluate` gives it;
+    None when it is not finite (no scale)."""
+    from forecaster.metrics import mean_ratio
+
+    absolute = np.abs(forecasts - actuals).mean(axis=1)  # (N, C)
+    per_target = []
+    for c in range(absolute.shape[1]):
+        usable = scale[:, c] > 0
+        if not usable.any():
+            return None
+        per_target.append(mean_ratio(absolute[usable, c], scale[usable, c]))
+    value = float(np.mean(per_target))
+    return value if math.isfinite(value) else None
 
 
 def describe(blend: dict[str, Any] | None) -> str | None:

@@ -174,3 +174,20 @@ def test_a_model_that_reads_covariates_is_never_blended(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     loaded = artifact.load(model)
     assert loaded.blend is None and loaded.summary["blend"] is None
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 3), st.integers(0, 2**31 - 1))
+def test_the_choices_mase_is_the_metrics_mase(targets: int, seed: int) -> None:
+    """`blend` scores its candidates without `metrics.evaluate` (it tries eight); the
+    figure must be evaluate's own, which the validation scores report."""
+    from forecaster.blend import _mase
+    from forecaster.metrics import evaluate, mase_scale
+
+    rng = np.random.default_rng(seed)
+    history = [rng.normal(size=(int(rng.integers(10, 30)), targets)) for _ in range(5)]
+    forecasts, actuals = rng.normal(size=(2, 5, 4, targets))
+    names = [f"t{c}" for c in range(targets)]
+    expected = evaluate(forecasts, actuals, history, names, 3, 1)
+    got = _mase(forecasts, actuals, mase_scale(history, 3))
+    assert got == pytest.approx(expected.overall(expected.model)["mase"], rel=1e-12)
