@@ -6,9 +6,10 @@ protocol (``shared/data/realworld``, see realworld.py), with the tool's defaults
 - once     train at the first origin; predict from every origin with that model (today's
            protocol, as realworld.py runs it)
 - scratch  train anew at every origin on the history up to it
-- update   train at the first origin; at each later origin `train HISTORY --from PREVIOUS`
-           with the history up to it (the rows that arrived since the previous origin join
-           what the previous model learnt)
+- update   train at the first origin; at each later origin `train ARRIVED --from PREVIOUS`
+           with only the rows that arrived since the previous origin (they continue the
+           history the previous model stored; `--update-data whole` gives the whole
+           history up to the origin instead)
 
 The model at the first origin is the same for all three (one training, seed 0). Scores:
 MASE over the 5 origins as a ratio to the better of naive and seasonal naive (as
@@ -85,7 +86,11 @@ class Tool:
 
 
 def scenario(
-    loaded: Loaded, tool: Tool, workdir: Path, scenarios: tuple[str, ...] = SCENARIOS
+    loaded: Loaded,
+    tool: Tool,
+    workdir: Path,
+    scenarios: tuple[str, ...] = SCENARIOS,
+    update_data: str = "new",
 ) -> dict[str, Any]:
     case = loaded.case
     columns = ["--time", case.time, "--target", case.target, "--horizon", str(case.horizon)]
@@ -121,7 +126,11 @@ def scenario(
         if "update" not in scenarios:
             continue
         updated = workdir / f"update{k}.fcst"
-        _, seconds = tool("train", str(histories[k]), "--from", str(previous), "-o",
+        data = histories[k]
+        if update_data == "new":  # the rows that arrived since the previous origin
+            data = workdir / f"arrived{k}.csv"
+            loaded.raw[cut(loaded, k) & ~cut(loaded, k - 1)].to_csv(data, index=False)
+        _, seconds = tool("train", str(data), "--from", str(previous), "-o",
                           str(updated), "-q")  # fmt: skip
         cpu["update"].append(seconds)
         forecasts["update"].append(forecast(updated, k))
@@ -182,6 +191,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, default=DATA_DIR)
     parser.add_argument("--timing", type=int, default=3, help="repeats of the update timing")
     parser.add_argument(
+        "--update-data", choices=["new", "whole"], default="new",
+        help="an update's DATA: the rows that arrived since the previous origin, or the "
+        "whole history up to the origin",
+    )  # fmt: skip
+    parser.add_argument(
         "--scenarios", nargs="+", default=list(SCENARIOS), choices=SCENARIOS,
         help="which to run (once always runs: the first model is its)",
     )  # fmt: skip
@@ -205,7 +219,9 @@ def main(argv: list[str] | None = None) -> None:
             workdir.mkdir()
             try:
                 chosen = tuple(dict.fromkeys(["once", *args.scenarios]))
-                record["cases"][case.name] = scenario(load(case, args.data), tool, workdir, chosen)
+                record["cases"][case.name] = scenario(
+                    load(case, args.data), tool, workdir, chosen, args.update_data
+                )
             except (RuntimeError, TimestampMismatch) as error:
                 record["cases"][case.name] = {"failed": str(error).splitlines()[0]}
             print(f"  {record['cases'][case.name]}", file=sys.stderr, flush=True)
