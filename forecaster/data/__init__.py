@@ -1,11 +1,14 @@
 """From a CSV (path or ``-``) to a `Panel`: regular, gap-free series as one float array.
 
 One module per step: `read` (bytes to a table), `columns` (which column plays which role,
-numbers), `times` (timestamps, day/month order, zones), `grid` (frequency, the regular grid,
-filling), `panel` (the data model). Every problem with the input is raised as `DataError`
-with the column, rows and fix named; nothing here knows about windows or tensors.
+numbers), `times` (timestamps, day/month order, zones), `rows` (rows by series, in time
+order), `frequency` (the data's frequency), `grid` (the regular grid, filling), `build`
+(`build_panel`: the steps in order), `load` (a file to a panel), `panel` (the data model).
+Every problem with the input is raised as `DataError` with the column, rows and fix named;
+nothing here knows about windows or tensors.
 """
 
+from forecaster.data.build import build_panel
 from forecaster.data.columns import (
     ID_NAMES,
     MAX_MAGNITUDE,
@@ -13,14 +16,9 @@ from forecaster.data.columns import (
     detect_schema,
     parse_numbers,
 )
-from forecaster.data.grid import (
-    build_panel,
-    fill_gaps,
-    infer_frequency,
-    load_panel,
-    load_panel_like,
-    validate_freq,
-)
+from forecaster.data.frequency import infer_frequency, validate_freq
+from forecaster.data.grid import fill_gaps
+from forecaster.data.load import load_panel, load_panel_like
 from forecaster.data.panel import Panel, Schema, drop_last, fixed_step_ns, grid_timestamps
 from forecaster.data.read import name_of, read_table
 from forecaster.data.times import parse_times

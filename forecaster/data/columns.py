@@ -59,27 +59,13 @@ def detect_schema(
     out, and said so (one line).
     """
     columns = list(frame.columns)
-    roles = {"--past-covariate": past, "--future-covariate": future,
-             "--static-covariate": static}  # fmt: skip
-    covariates: list[str] = []
-    for flag, names in roles.items():
-        for covariate in names:
-            _require_column(frame, covariate, flag)
-            if covariate in covariates:
-                raise UsageError(
-                    f"column {covariate!r} is named as a covariate twice; give it one role"
-                )
-            covariates.append(covariate)
+    covariates = _covariate_columns(frame, {"--past-covariate": past,
+                                            "--future-covariate": future,
+                                            "--static-covariate": static})  # fmt: skip
     for covariate in covariates:
         if covariate in targets:
             raise UsageError(f"column {covariate!r} cannot be both a target and a covariate")
-    repeated = sorted({t for t in targets if list(targets).count(t) > 1})
-    if repeated:
-        log.warning(
-            "--target %s given more than once; each column is one target",
-            ", ".join(map(repr, repeated)),
-        )
-        targets = list(dict.fromkeys(targets))
+    targets = _once_each(targets)
     if len(set(columns)) != len(columns):
         dupes = sorted({c for c in columns if columns.count(c) > 1})
         raise DataError(f"duplicate column names: {', '.join(map(repr, dupes))}; rename them")
@@ -89,10 +75,37 @@ def detect_schema(
     for name in targets:
         _require_column(frame, name, "--target")
 
+    time, id = _time_and_id(frame, time, id, targets, covariates, bool(static))
+    if not targets:
+        targets = _default_targets(frame, time, id, covariates)
+    for role, name in (("time", time), ("id", id)):
+        if name is not None and name in targets:
+            raise UsageError(f"column {name!r} cannot be both the {role} column and a target")
+    _note_unused(frame, time, id, targets, covariates)
+    return Schema(
+        time=time,
+        targets=list(targets),
+        id=id,
+        past=list(past),
+        future=list(future),
+        static=list(static),
+    )
+
+
+def _time_and_id(
+    frame: pd.DataFrame,
+    time: str | None,
+    id: str | None,
+    targets: Sequence[str],
+    covariates: list[str],
+    static: bool,
+) -> tuple[str, str | None]:
+    """The time and id columns: the flags', else found by name and contents; neither may
+    be a covariate, and static covariates need an id."""
     if time is None:
         time = _find_time_column(frame, exclude={id, *targets, *covariates})
     if id is None:
-        id = next((c for c in ID_NAMES if c in columns and c != time), None)
+        id = next((c for c in ID_NAMES if c in frame.columns and c != time), None)
     if id is None:
         id = _find_id_column(frame, time, exclude={*targets, *covariates})
     if static and id is None:
@@ -106,33 +119,69 @@ def detect_schema(
                 raise UsageError(
                     f"column {covariate!r} cannot be both the {role} column and a covariate"
                 )
-    if not targets:
-        if id is not None and "y" in columns and "y" not in (time, id, *covariates):
-            targets = ["y"]
-        else:
-            targets = [
-                c
-                for c in columns
-                if c not in (time, id) and c not in covariates and _looks_numeric(frame[c])
-            ]
-        if not targets:
-            comma = _comma_numbers(frame, exclude={time, id})
-            if comma is not None:
-                column, example = comma
-                raise DataError(
-                    f"column {column!r} is not numeric as written (e.g. {example!r})"
-                    f"{_number_hint(example)}"
+    return time, id
+
+
+def _covariate_columns(frame: pd.DataFrame, roles: dict[str, Sequence[str]]) -> list[str]:
+    """The covariate columns of every flag, each column present and in one role only."""
+    covariates: list[str] = []
+    for flag, names in roles.items():
+        for covariate in names:
+            _require_column(frame, covariate, flag)
+            if covariate in covariates:
+                raise UsageError(
+                    f"column {covariate!r} is named as a covariate twice; give it one role"
                 )
-            raise DataError(
-                "no numeric target column found; name one with --target "
-                f"(columns are: {', '.join(map(repr, columns))})"
-            )
-    for role, name in (("time", time), ("id", id)):
-        if name is not None and name in targets:
-            raise UsageError(f"column {name!r} cannot be both the {role} column and a target")
-    unused = [
+            covariates.append(covariate)
+    return covariates
+
+
+def _once_each(targets: Sequence[str]) -> Sequence[str]:
+    """A target given twice is one target, said in one line."""
+    repeated = sorted({t for t in targets if list(targets).count(t) > 1})
+    if not repeated:
+        return targets
+    log.warning(
+        "--target %s given more than once; each column is one target",
+        ", ".join(map(repr, repeated)),
+    )
+    return list(dict.fromkeys(targets))
+
+
+def _default_targets(
+    frame: pd.DataFrame, time: str, id: str | None, covariates: list[str]
+) -> list[str]:
+    """Without --target: "y" in long-format data, else every numeric column in no other
+    role; none is an error that names a column of numbers written with commas, if any."""
+    columns = list(frame.columns)
+    if id is not None and "y" in columns and "y" not in (time, id, *covariates):
+        return ["y"]
+    targets = [
         c
         for c in columns
+        if c not in (time, id) and c not in covariates and _looks_numeric(frame[c])
+    ]
+    if targets:
+        return targets
+    comma = _comma_numbers(frame, exclude={time, id})
+    if comma is not None:
+        column, example = comma
+        raise DataError(
+            f"column {column!r} is not numeric as written (e.g. {example!r}){_number_hint(example)}"
+        )
+    raise DataError(
+        "no numeric target column found; name one with --target "
+        f"(columns are: {', '.join(map(repr, columns))})"
+    )
+
+
+def _note_unused(
+    frame: pd.DataFrame, time: str, id: str | None, targets: Sequence[str], covariates: list[str]
+) -> None:
+    """A numeric column in no role is left out, and said so (one line)."""
+    unused = [
+        c
+        for c in frame.columns
         if c not in (time, id) and c not in targets and c not in covariates
         and _looks_numeric(frame[c])
     ]  # fmt: skip
@@ -142,14 +191,6 @@ def detect_schema(
             "--target, --past-covariate or --future-covariate)",
             ", ".join(map(repr, unused[:10])) + (", ..." if len(unused) > 10 else ""),
         )
-    return Schema(
-        time=time,
-        targets=list(targets),
-        id=id,
-        past=list(past),
-        future=list(future),
-        static=list(static),
-    )
 
 
 def _find_time_column(frame: pd.DataFrame, exclude: set[str | None]) -> str:

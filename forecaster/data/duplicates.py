@@ -1,7 +1,7 @@
 """Rows that repeat a series' timestamp, merged into one when the user says how.
 
 A sensor that logs the same minute twice, or an export that repeats a row, is refused by
-default (`grid._refuse_duplicates`): which value is right is the user's call. With
+default (`rows.one_per_stamp`): which value is right is the user's call. With
 ``--duplicates mean|first|last`` the repeated rows become one, and the user is told how
 many timestamps that touched.
 """

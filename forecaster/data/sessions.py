@@ -207,7 +207,7 @@ class Session:
     def place(
         self, times: np.ndarray, bounds: np.ndarray, what: str = "the session"
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """As `grid._place`: every row's position in its series, lengths and starts."""
+        """As `grid.place`: every row's position in its series, lengths and starts."""
         number = self.ordinals(times, what)
         first, last = number[bounds[:-1]], number[bounds[1:] - 1]
         return number - np.repeat(first, np.diff(bounds)), last - first + 1, times[bounds[:-1]]
