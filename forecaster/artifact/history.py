@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from forecaster.artifact import fields
 from forecaster.artifact.part import Part, Reading
+from forecaster.artifact.record import versions
 
 if TYPE_CHECKING:
     from forecaster.artifact.record import Artifact
@@ -16,8 +17,6 @@ class History(Part):
     keys = ("history", "summary", "versions")
 
     def write(self, artifact: Artifact) -> dict[str, Any]:
-        from forecaster.artifact.record import versions
-
         return {
             "history": artifact.history,
             "summary": artifact.summary,
@@ -31,15 +30,15 @@ class History(Part):
         for entry in history:
             if not isinstance(entry, dict):
                 raise fields.bad("history", entry, "a list of objects")
-        summary, versions = file.meta["summary"], file.meta["versions"]
+        summary, stored = file.meta["summary"], file.meta["versions"]
         if not isinstance(summary, dict):
             raise fields.bad("summary", summary, "an object")
-        if not isinstance(versions, dict):
-            raise fields.bad("versions", versions, "an object of strings")
-        for value in versions.values():
+        if not isinstance(stored, dict):
+            raise fields.bad("versions", stored, "an object of strings")
+        for value in stored.values():
             if not isinstance(value, str):
                 raise fields.bad("versions", value, "an object of strings")
-        file.found.update(history=history, summary=summary, versions=versions)
+        file.found.update(history=history, summary=summary, versions=stored)
 
 
 _COUNTS = ("rows_added", "series_added", "series_dropped")
