@@ -205,11 +205,6 @@ class TrainConfig:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
-    @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in known})
-
 
 # What `train --from MODEL` may change (`warmstart`): how long and how fast the update
 # learns, and how DATA is read; everything else is MODEL's.

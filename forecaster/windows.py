@@ -56,10 +56,6 @@ class Scaler:
     def to_dict(self) -> dict[str, list[list[float]]]:
         return {"mean": self.mean.tolist(), "std": self.std.tolist()}
 
-    @classmethod
-    def from_dict(cls, values: dict[str, list[list[float]]]) -> Scaler:
-        return cls(np.asarray(values["mean"], dtype=np.float64), np.asarray(values["std"]))
-
 
 @dataclass
 class CovariateScaler:

@@ -625,7 +625,7 @@ class TestDeepNesting:
     def test_a_recursion_error_is_caught_if_the_measure_were_missed(
         self, good: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        monkeypatch.setattr(artifact_io, "json_depth", lambda text: 0)
+        monkeypatch.setattr(artifact_io.safe, "json_depth", lambda text: 0)
         bad = tmp_path / "bad.fcst"
         bad.write_bytes(tamper(good, "new", text=deep_summary(DEEP)))
         assert_refused(bad, ["model metadata is JSON nested too deep", EDITED], tmp_path)
