@@ -77,6 +77,13 @@ def backtest_origins(
     return series, origins
 
 
+def rows_after_origin(artifact: Artifact, horizon: int) -> int:
+    """Rows a backtest origin must leave after it (``horizon``: as `check_horizon` gave
+    it): the steps scored, or the model's whole horizon when it reads covariates over it."""
+    config = artifact.model_config
+    return config.horizon if config.n_covariates else horizon
+
+
 def backtest(
     artifact: Artifact,
     panel: Panel,
@@ -96,7 +103,7 @@ def backtest(
     horizon = check_horizon(artifact, horizon)
     stride = stride or horizon
     config = artifact.model_config
-    room = config.horizon if config.n_covariates else horizon
+    room = rows_after_origin(artifact, horizon)
     series, origins = backtest_origins(panel, room, windows, stride, required_rows(artifact))
     scaler = window_scaler(artifact, panel, series, origins)
     lookback = config.lookback

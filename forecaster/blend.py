@@ -14,7 +14,7 @@ seven; ETTh1 and M4 Hourly chose none either. Models that read covariates are le
 on EPF's prices the blend validated 4.6% better and tested 6% worse (MAE 5.684 to 6.028), a
 rule drawn from that one case.
 
-The blend is applied where every forecast is made (`forecast.run_model` and
+The blend is applied where every forecast is made (`inputs.run_model` and
 `run_ensemble`), on the scaled inputs: the baselines are read from the context rows the
 networks read, so predict, evaluate, the validation scores and the intervals' calibration
 all see the same blended forecast. The members' spread shrinks with the networks' weight.

@@ -2,7 +2,7 @@
 
 Every number that scales a window comes from rows before it: the stored statistics of the
 training rows for series the model knows, and for a new series the rows before each
-window's origin, never the actuals a backtest scores (docs/design.md, "Windows and
+window's origin, never the actuals a backtest scores (docs/design.md, stage 3, "Windows and
 scaling"). Predict, evaluate, calibration and validation all build their inputs here, so
 that what the network reads cannot differ between them.
 """

@@ -24,7 +24,6 @@ from forecaster.config import ModelConfig, TrainConfig
 from forecaster.data import Panel
 from forecaster.distributed import World, one_machine_cpu, share_networks
 from forecaster.frequency import season_length
-from forecaster.intervals import fit_intervals
 from forecaster.linear import fit_skip
 from forecaster.model import LSTMForecaster
 from forecaster.packaging import package
@@ -70,7 +69,6 @@ __all__ = [
     "calibrate",
     "covariate_rows",
     "fit",
-    "fit_intervals",
     "gate_summary",
     "package",
     "prepare",

@@ -42,8 +42,10 @@ class Scaler:
     mean: np.ndarray  # (S, C)
     std: np.ndarray  # (S, C)
 
-    def transform(self, values: np.ndarray, series: int) -> np.ndarray:
-        return (values - self.mean[series]) / self.std[series]
+    def transform(self, values: np.ndarray, series: int | np.ndarray) -> np.ndarray:
+        """Values in z-scores: of one series, or rows (R, C) of the series ``series`` (R,)."""
+        scaled: np.ndarray = (values - self.mean[series]) / self.std[series]
+        return scaled
 
     def inverse(self, values: np.ndarray, series: np.ndarray) -> np.ndarray:
         """Scaled values (S, H, C) of the given series (S,) back to the data's units."""
@@ -277,7 +279,7 @@ def make_windows(
     owner = np.repeat(np.arange(panel.n_series), padded)
     within = np.arange(int(padded.sum())) - bases[owner]
     source = panel.offsets[:-1][owner] + np.maximum(within - pads[owner], 0)
-    scaled = ((panel.values[source] - scaler.mean[owner]) / scaler.std[owner]).astype(np.float32)
+    scaled = scaler.transform(panel.values[source], owner).astype(np.float32)
     if covariate_scaler is not None and panel.covariates is not None:
         channels = covariate_scaler.transform(panel.covariates[source]).astype(np.float32)
         scaled = np.concatenate([scaled, channels], axis=1)

@@ -13,7 +13,7 @@ import pytest
 
 from forecaster import artifact as artifact_io
 from forecaster.artifact import Artifact
-from forecaster.backtest import backtest
+from forecaster.backtest import backtest, rows_after_origin
 from forecaster.data import Panel, drop_last, load_panel_like
 from forecaster.forecast import predict
 from forecaster.inputs import model_inputs, window_scaler
@@ -70,3 +70,5 @@ def test_a_backtest_scores_the_rows_after_each_origin(
     cut = drop_last(panel, 7)
     alone = predict(artifact, cut)[artifact.schema.targets[0]].to_numpy()
     np.testing.assert_allclose(result.forecasts[-1, :, 0], alone, rtol=1e-6)
+    # Without covariates an origin leaves the steps scored after it, no more.
+    assert rows_after_origin(artifact, 3) == 3
