@@ -14,7 +14,7 @@ seven; ETTh1 and M4 Hourly chose none either. Models that read covariates are le
 on EPF's prices the blend validated 4.6% better and tested 6% worse (MAE 5.684 to 6.028), a
 rule drawn from that one case.
 
-The blend is applied where every forecast is made (`forecast.run_model` and
+The blend is applied where every forecast is made (`inputs.run_model` and
 `run_ensemble`), on the scaled inputs: the baselines are read from the context rows the
 networks read, so predict, evaluate, the validation scores and the intervals' calibration
 all see the same blended forecast. The members' spread shrinks with the networks' weight.
@@ -99,26 +99,24 @@ def choose(artifact: Artifact, panel: Panel, split: Split) -> tuple[Blend | None
     """The blend of the lowest validation MASE when it beats the networks alone by
     `MIN_GAIN`, with its scores for the summary; (None, {}) otherwise, and without
     validation windows."""
-    from forecaster.forecast import model_inputs, run_model
     from forecaster.frequency import season_length
-    from forecaster.intervals import calibration_origins
+    from forecaster.inputs import run_model
     from forecaster.metrics import mase_scale, naive, seasonal_naive
-    from forecaster.pipeline import MAX_REPORT_WINDOWS
+    from forecaster.validation import MAX_REPORT_WINDOWS, validation_windows
 
     if artifact.model_config.n_covariates:
         # The baselines cannot see the covariates the networks read: on EPF's day-ahead
         # prices (future covariates) a blend validated 4.6% better and tested 6% worse.
         return None, {}
     horizon = artifact.model_config.horizon
-    series, origins = calibration_origins(split.n_train, split.n_val, horizon,
-                                          MAX_REPORT_WINDOWS)  # fmt: skip
-    if not len(series):
+    windows = validation_windows(artifact, panel, split, MAX_REPORT_WINDOWS)
+    if windows is None:
         return None, {}
-    contexts = model_inputs(artifact, panel, artifact.scaler, series, origins)
+    series, origins, contexts = windows
     unblended = dataclasses.replace(artifact, blend=None)
     network = artifact.scaler.inverse(run_model(unblended, contexts).astype(np.float64), series)
-    actuals = panel.values[(panel.offsets[series] + origins)[:, None] + np.arange(horizon)]
-    history = [panel.series(int(s))[: int(o)] for s, o in zip(series, origins, strict=True)]
+    actuals = panel.actuals(series, origins, horizon)
+    history = panel.histories(series, origins)
     season = season_length(panel.freq, panel.schema.session)
     scale = mase_scale(history, season)  # (N, C), as `metrics.evaluate` scales MASE
     alone = _mase(network, actuals, scale)

@@ -19,7 +19,7 @@ from forecaster.errors import DataError
 
 if TYPE_CHECKING:
     from forecaster.artifact import Artifact
-    from forecaster.forecast import Backtest
+    from forecaster.backtest import Backtest
 
 _NS = "datetime64[ns]"
 
@@ -27,8 +27,7 @@ _NS = "datetime64[ns]"
 def continues(artifact: Artifact, panel: Panel) -> np.ndarray:
     """Which series of ``panel`` (bool, (S,)) the model has seen and that start one step
     after the history it stored of them."""
-    position = {series_id: k for k, series_id in enumerate(artifact.ids)}
-    known = np.array([position.get(series_id, -1) for series_id in panel.ids], dtype=np.int64)
+    known = panel.positions(artifact.ids)
     out = np.zeros(panel.n_series, dtype=bool)
     seen = np.flatnonzero(known >= 0)
     if not len(seen):
@@ -52,7 +51,7 @@ def with_stored_history(
     joined_at = np.full(panel.n_series, -1, dtype=np.int64)
     if not follows.any():
         return panel, joined_at
-    position = {series_id: k for k, series_id in enumerate(artifact.ids)}
+    known = panel.positions(artifact.ids)
     lookback = artifact.model_config.lookback
     step = fixed_step_ns(artifact.freq)
     values: list[np.ndarray] = []
@@ -64,7 +63,7 @@ def with_stored_history(
         own_covariates = None if panel.covariates is None else panel.covariates[rows]
         start = panel.starts[i]
         if follows[i]:
-            k = position[panel.ids[i]]
+            k = int(known[i])
             real = int(artifact.context_real[k])
             stored = [artifact.context[k, lookback - real :]]
             covariate_rows = [artifact.context_covariates[k, lookback - real :]
@@ -125,13 +124,8 @@ def stored_scale_bounds(
     if not len(at):
         return
     from forecaster import nonnegative
-    from forecaster.forecast import (
-        model_bounds,
-        model_inputs,
-        require_intervals,
-        run_ensemble,
-        window_scaler,
-    )
+    from forecaster.inputs import model_inputs, run_ensemble, window_scaler
+    from forecaster.uncertainty import model_bounds, require_intervals
 
     series, origins = result.series[at], result.origins[at]
     scaler = window_scaler(artifact, panel, series, origins, warn=False)
@@ -139,8 +133,8 @@ def stored_scale_bounds(
     _, spread = run_ensemble(artifact, contexts)
     horizon = result.forecasts.shape[1]
     spread = spread[:, :horizon] * scaler.std[:, None, :]
-    position = {series_id: k for k, series_id in enumerate(artifact.ids)}
-    known = np.array([position[panel.ids[s]] for s in series], dtype=np.int64)
+    known = panel.positions(artifact.ids, series)
+    assert (known >= 0).all()  # only series that continue the model's own history
     scale = require_intervals(artifact).scale[known]
     forecasts = result.forecasts[at]
     bounds = model_bounds(artifact, forecasts, spread, scale, probabilities)
@@ -153,7 +147,7 @@ def require_enough(artifact: Artifact, panel: Panel, room: int, needed: int) -> 
     where they must start."""
     if (panel.lengths.astype(np.int64) - room >= max(needed, 1)).any():
         return
-    from forecaster.forecast import output_times
+    from forecaster.frames import output_times
 
     naive = pd.DatetimeIndex(artifact.series_end).to_numpy(dtype=_NS)
     ends = output_times(artifact, pd.DatetimeIndex(naive))

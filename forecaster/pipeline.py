@@ -1,10 +1,16 @@
-"""Wiring of the training stages, callable from Python: panel + config -> trained artifact."""
+"""Training, callable from Python: panel + config -> trained networks -> model.
+
+`prepare` sizes the windows (`sizing`), splits, scales and cuts them (`windows`) and fits
+the linear skip; `train_networks` trains the ensemble's networks on them; `fit` runs both
+and hands the networks to `packaging`, which scores (`validation`) and calibrates
+(`calibration`) them into an `Artifact`. The names other modules and scripts reach as
+``pipeline.X`` from before that split are re-exported.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -12,121 +18,69 @@ from typing import Any
 import numpy as np
 import torch
 
-from forecaster import verdict
-from forecaster.artifact import Artifact, earlier_rows, versions
-from forecaster.blend import choose as choose_blend
+from forecaster.artifact import Artifact
+from forecaster.calibration import calibrate
 from forecaster.config import ModelConfig, TrainConfig
-from forecaster.data import Panel, Schema
-from forecaster.distributed import World, one_machine_cpu, placements, share_networks
-from forecaster.drivers import covariates_do_not_pay, hold_covariates
-from forecaster.errors import DataError, UsageError
-from forecaster.forecast import model_inputs, recent_difficulty, run_ensemble, run_model
-from forecaster.frequency import (
-    default_horizon,
-    default_lookback,
-    season_length,
-    step_numbers,
-    weekly_cycle,
-)
-from forecaster.intervals import (
-    CALIBRATION_WINDOWS,
-    DIFFICULTY_PRIOR,
-    SPREAD_WEIGHT,
-    Intervals,
-    base_scale,
-    calibration_origins,
-    difficulty_origins,
-    fit_intervals,
-    recency_weights,
-)
+from forecaster.data import Panel
+from forecaster.distributed import World, one_machine_cpu, share_networks
+from forecaster.frequency import season_length
 from forecaster.linear import fit_skip
-from forecaster.metrics import evaluate as score_forecasts
-from forecaster.model import Ensemble, LSTMForecaster
-from forecaster.nonnegative import recorded
-from forecaster.pooled import (
-    SOURCE_VALIDATION,
-    needs_pooling,
-    pool_intervals,
-    training_origins,
+from forecaster.model import LSTMForecaster
+from forecaster.packaging import package
+from forecaster.sizing import (
+    COVARIATE_CYCLES,
+    MAX_LSTM_STEPS,
+    covariate_rows,
+    resolve_segment,
+    resolve_sizes,
 )
 from forecaster.train import (
-    LOSSES,
     EpochReport,
     TrainResult,
-    evaluate_loss,
     seed_everything,
     select_device,
     set_threads,
     train_model,
+)
+from forecaster.validation import (
+    GATE_SUMMARY_WINDOWS,
+    MAX_REPORT_WINDOWS,
+    gate_summary,
+    validation_scores,
 )
 from forecaster.windows import (
     CovariateScaler,
     Scaler,
     Split,
     WindowSet,
-    context_windows,
     fit_covariate_scaler,
     fit_scaler,
     make_windows,
-    resolve_lookback,
     split_series,
 )
 
+__all__ = [
+    "COVARIATE_CYCLES",
+    "GATE_SUMMARY_WINDOWS",
+    "MAX_LSTM_STEPS",
+    "MAX_REPORT_WINDOWS",
+    "Prepared",
+    "World",
+    "calibrate",
+    "covariate_rows",
+    "fit",
+    "gate_summary",
+    "package",
+    "prepare",
+    "resolve_segment",
+    "resolve_sizes",
+    "skip_candidates",
+    "train_networks",
+    "train_share",
+    "validation_scores",
+]
+
 log = logging.getLogger("forecaster")
-
-
-def resolve_sizes(panel: Panel, config: TrainConfig) -> tuple[int, int]:
-    """Horizon and lookback for this data: the user's, or defaults from the frequency."""
-    horizon = config.horizon or default_horizon(panel.freq, panel.schema.session)
-    lengths = panel.lengths
-    longest = int(lengths.max())
-    if config.lookback is not None and config.lookback >= longest:
-        raise UsageError(
-            f"invalid value for --lookback: {config.lookback}; the longest series has {longest} "
-            f"rows, so use 1 to {max(1, longest - horizon)}"
-        )
-    if horizon >= longest:
-        raise DataError(
-            f"the longest series has {longest} rows, too short for horizon {horizon}: "
-            f"give more data or a smaller --horizon"
-        )
-    default = default_lookback(
-        horizon,
-        season_length(panel.freq, panel.schema.session),
-        weekly_cycle(panel.freq, panel.schema.session),
-    )
-    lookback, note = resolve_lookback(
-        config.lookback, default, lengths, horizon, config.val_fraction
-    )
-    if note:
-        log.warning("%s", note)
-    if panel.n_series == 1 and longest < lookback + horizon:
-        raise DataError(
-            f"the series has {longest} rows; lookback {lookback} + horizon {horizon} needs at "
-            f"least {lookback + horizon} rows: give more data or a smaller --lookback/--horizon"
-        )
-    return horizon, lookback
-
-
-# The most recurrent steps an automatic segment leaves the LSTM. Backpropagation through
-# time costs in proportion to them: half-hourly data read 96 rows one by one, weekly data
-# 104, and ETTh1 at h = 720 60 segments of a day, and took minutes where 16 steps take
-# seconds (benchmarks/README.md, "Time to forecast").
-MAX_LSTM_STEPS = 16
-
-
-def resolve_segment(requested: int, lookback: int, season: int) -> tuple[int, int]:
-    """Steps per LSTM input and the lookback rounded down to a multiple of it.
-
-    Automatic (0): whole seasonal cycles per step when the window holds at least four
-    cycles (one cycle, or as many as keep the LSTM within `MAX_LSTM_STEPS` steps), else
-    as few time steps per LSTM step as keep it within `MAX_LSTM_STEPS`.
-    """
-    unit = season if season > 1 and lookback >= 4 * season else 1
-    segment = requested or unit * math.ceil(lookback / (unit * MAX_LSTM_STEPS))
-    if segment > lookback:
-        segment = 1
-    return segment, lookback - lookback % segment
 
 
 # Sets of window lengths the linear skip may average, as multiples of the LSTM's lookback
@@ -340,284 +294,6 @@ def fit(
     return package(panel, config, prep, members, results, world, started, prepared, trained)
 
 
-def package(
-    panel: Panel,
-    config: TrainConfig,
-    prep: Prepared,
-    members: list[LSTMForecaster],
-    results: list[TrainResult],
-    world: World,
-    started: float,
-    prepared: float,
-    trained: float,
-) -> tuple[Artifact, TrainResult]:
-    """The trained networks with what prediction needs: scalers, the stored context,
-    validation scores, gates and calibrated intervals (``started``: the fit's
-    `time.perf_counter` start; ``prepared`` and ``trained``: seconds from it)."""
-    pooled = world.parallel and one_machine_cpu(prep.device.type)
-    placed = placements(config.ensemble, world.size, pooled)
-    split, scaler, covariate_scaler = prep.split, prep.scaler, prep.covariate_scaler
-    device, threads, windows = prep.device, prep.threads, prep.windows
-    model_config, skip = prep.model_config, prep.skip
-    lookback = model_config.lookback
-    ensemble = Ensemble(model_config, members)
-    result = _ensemble_result(ensemble, windows, results, config)
-    raw = Scaler.identity(panel.n_series, len(panel.schema.targets))
-    contexts = context_windows(panel, raw, lookback, dtype=np.float64)
-    context_covariates = None
-    if panel.covariates is not None:
-        rows = np.maximum(panel.lengths[:, None] + np.arange(-lookback, 0)[None, :], 0)
-        context_covariates = panel.covariates[panel.offsets[:-1][:, None] + rows]  # (S, L, K)
-    train_end = list(panel.timestamps(np.arange(panel.n_series), split.n_train - 1))
-    before = np.maximum(panel.lengths - lookback, 0)  # rows before each stored context
-    rows_before = earlier_rows(model_config)
-    earlier = context_windows(panel, raw, rows_before, ends=before, dtype=np.float64)
-    earlier_covariates = None
-    if panel.covariates is not None:
-        rows = np.maximum(before[:, None] + np.arange(-rows_before, 0)[None, :], 0)
-        earlier_covariates = panel.covariates[panel.offsets[:-1][:, None] + rows]
-    artifact = Artifact(
-        model_config=model_config,
-        train_config=config,
-        schema=panel.schema,
-        freq=panel.freq,
-        ids=panel.ids,
-        scaler=scaler,
-        context=contexts,
-        context_real=np.minimum(panel.lengths, lookback),
-        series_end=list(panel.ends()),
-        train_end=train_end,
-        weights={k: v.detach().cpu().numpy().copy() for k, v in ensemble.state_dict().items()},
-        history=result.history,
-        covariate_scaler=covariate_scaler,
-        context_covariates=context_covariates,
-        nonnegative=recorded(panel),
-        earlier=earlier,
-        earlier_real=np.minimum(before, rows_before),
-        earlier_covariates=earlier_covariates,
-        summary={
-            "epochs_run": result.epochs_run,
-            "best_epoch": result.best_epoch,
-            "best_val_loss": result.best_val_loss,
-            "best_train_loss": result.best_train_loss,
-            "stopped_early": result.stopped_early,
-            "stopped_by_time": result.stopped_by_time,
-            "training_seconds": round(result.seconds, 3),
-            # Where the fit's time went (wall clock, from its start): to see what pays.
-            "preparation_seconds": round(prepared, 3),
-            "networks_done_seconds": round(trained, 3),
-            "series": panel.n_series,
-            "rows": int(panel.lengths.sum()),
-            "train_windows": len(windows.train_starts),
-            "val_windows": len(windows.val_starts),
-            "device": str(device),
-            "threads": threads,
-            "processes": world.size,
-            "linear_skip": dataclasses.asdict(skip[3]) if skip is not None else None,
-            "members": [
-                {
-                    "seed": config.seed + k,
-                    "epochs_run": r.epochs_run,
-                    "best_epoch": r.best_epoch,
-                    "best_val_loss": r.best_val_loss,
-                    "stopped_early": r.stopped_early,
-                    "stopped_by_time": r.stopped_by_time,
-                    "seconds": round(r.seconds, 3),
-                    "processes": placed[k][0],
-                    "threads": prep.threads * placed[k][1],
-                }
-                for k, r in enumerate(results)
-            ],
-        },
-        versions=versions(),
-    )
-    artifact.blend, chosen = choose_blend(artifact, panel, split)
-    artifact.summary["blend"] = chosen or None
-    artifact.summary["validation"] = validation_scores(artifact, panel, split)
-    artifact.summary["gates"] = gate_summary(artifact, ensemble, panel, split)
-    calibration_started = time.perf_counter()
-    artifact.intervals = calibrate(artifact, panel, split)
-    artifact.summary["calibration_seconds"] = round(time.perf_counter() - calibration_started, 3)
-    # One measure of time, printed by `train` and stored for `info`: all of the fit.
-    artifact.summary["seconds"] = round(time.perf_counter() - started, 3)
-    return artifact, result
-
-
-# Context rows of each covariate whose changes the linear skip reads: one seasonal cycle.
-COVARIATE_CYCLES = 1
-
-
-def covariate_rows(schema: Schema, lookback: int, season: int) -> int:
-    """Most rows of the covariates' recent history the linear skip may read (0: no
-    covariates); validation chooses how many of them pay (`linear.covariate_parts`)."""
-    if not (schema.n_past + len(schema.future)):
-        return 0
-    return int(min(lookback, max(2, COVARIATE_CYCLES * season)))
-
-
-# Validation windows scored against the baselines (evenly spread when there are more).
-MAX_REPORT_WINDOWS = CALIBRATION_WINDOWS
-
-
-def validation_scores(
-    artifact: Artifact, panel: Panel, split: Split, warn: bool = True
-) -> dict[str, Any] | None:
-    """MASE of the trained model and of naive and seasonal naive on the validation windows.
-
-    The windows intervals are calibrated on (`calibration_origins`: forecasts from each
-    origin whose horizon lies in a series' validation rows), so `train`, `info` and
-    `predict` count the same windows. A model that loses to a baseline here should not be
-    shipped without a look; nor one whose covariates do no better than the same covariates
-    held still (`drivers`); `train` says so (unless not ``warn``: scores of another model,
-    such as the one an update started from). None when there is no validation window.
-    """
-    horizon = artifact.model_config.horizon
-    series, origins = calibration_origins(split.n_train, split.n_val, horizon,
-                                          MAX_REPORT_WINDOWS)  # fmt: skip
-    if not len(series):
-        return None
-    contexts = model_inputs(artifact, panel, artifact.scaler, series, origins)
-    actuals = panel.values[(panel.offsets[series] + origins)[:, None] + np.arange(horizon)]
-    history = [panel.series(int(s))[: int(o)] for s, o in zip(series, origins, strict=True)]
-
-    def mase_of(inputs: np.ndarray) -> tuple[float | None, dict[str, Any]]:
-        forecasts = artifact.scaler.inverse(run_model(artifact, inputs).astype(np.float64), series)
-        scores: dict[str, Any] = score_forecasts(
-            forecasts,
-            actuals,
-            history,
-            panel.schema.targets,
-            season_length(panel.freq, panel.schema.session),
-            1,
-        ).to_dict()
-        return scores["metrics"]["mase"], scores
-
-    model, scores = mase_of(contexts)
-    mase = {"model": model}
-    for name, values in scores["baselines"].items():
-        mase[name] = values["mase"]
-    windows = f"the {len(series)} validation windows"
-    if panel.schema.past or panel.schema.future:
-        held, _ = mase_of(hold_covariates(artifact, contexts))
-        mase["model_covariates_held"] = held
-        warning = covariates_do_not_pay(model, held, windows)
-        if warning and warn:
-            log.warning("%s", warning)
-    report = {"windows": len(series), "mase": mase}
-    lost = verdict.losing_to(mase, [k for k in scores["baselines"] if k in verdict.BASELINES])
-    if warn and lost is not None and len(series) >= verdict.MIN_WINDOWS:
-        log.warning(
-            "%s; a window is a forecast from an origin whose horizon lies in a series' "
-            "validation rows",
-            verdict.warning(windows, lost),
-        )
-    return report
-
-
-# Validation windows whose gates `forecaster info` summarises.
-GATE_SUMMARY_WINDOWS = 64
-
-
-def gate_summary(
-    artifact: Artifact, ensemble: Ensemble, panel: Panel, split: Split
-) -> dict[str, Any] | None:
-    """Mean forget gate and memory span per layer and the LSTM's share of the forecast, on
-    up to `GATE_SUMMARY_WINDOWS` validation windows (`gates.model_summary`)."""
-    from forecaster.gates import model_summary
-
-    horizon = artifact.model_config.horizon
-    series, origins = calibration_origins(split.n_train, split.n_val, horizon,
-                                          GATE_SUMMARY_WINDOWS)  # fmt: skip
-    if not len(series):
-        return None
-    contexts = model_inputs(artifact, panel, artifact.scaler, series, origins)
-    first = panel.index(0)
-    step = (first[1] - first[0]).total_seconds() if len(first) > 1 else 0.0
-    ensemble.eval()
-    if step_numbers(artifact.freq):
-        return model_summary(ensemble, contexts, None)
-    return model_summary(ensemble, contexts, step * artifact.model_config.segment)
-
-
-def calibrate(
-    artifact: Artifact,
-    panel: Panel,
-    split: Split,
-    prior: float = DIFFICULTY_PRIOR,
-    spread_weight: float = SPREAD_WEIGHT,
-) -> Intervals | None:
-    """Intervals from the trained model's errors on its validation windows (`intervals`).
-
-    None when no series has a validation window: then the model gives point forecasts only.
-    """
-    horizon = artifact.model_config.horizon
-    season = season_length(panel.freq, panel.schema.session)
-    series, origins = calibration_origins(split.n_train, split.n_val, horizon)
-    if not len(series):
-        return None
-
-    def recent(series: np.ndarray, origins: np.ndarray) -> np.ndarray:
-        rows = [panel.series(int(s))[: int(o)] for s, o in zip(series, origins, strict=True)]
-        return base_scale(rows, season)
-
-    forecasts, spread = _window_forecasts(artifact, panel, series, origins)
-    tr_series, tr_origins = difficulty_origins(split.n_train, horizon)
-    tr_forecasts, _ = _window_forecasts(artifact, panel, tr_series, tr_origins)
-    everyone = np.arange(panel.n_series)
-    scale, end_scale = recent(series, origins), recent(everyone, panel.lengths)
-    before = (recent_difficulty(artifact, panel, series, origins, scale),
-              recent_difficulty(artifact, panel, everyone, panel.lengths, end_scale))  # fmt: skip
-    actuals = _actuals(panel, series, origins, horizon)
-    intervals = fit_intervals(
-        (forecasts, spread, actuals, series, scale,
-         recency_weights(series, origins, split.n_val)),
-        (tr_forecasts, _actuals(panel, tr_series, tr_origins, horizon), tr_series,
-         recent(tr_series, tr_origins)),
-        end_scale,
-        prior,
-        spread_weight,
-        before,
-    )  # fmt: skip
-    if intervals is None or not needs_pooling(intervals.info):
-        if intervals is not None:
-            intervals.info["source"] = SOURCE_VALIDATION
-        return intervals
-    with np.errstate(divide="ignore", invalid="ignore"):  # a flat stretch: left out
-        validation = (actuals - forecasts) / intervals.normaliser(
-            spread, intervals.factor(intervals.difficulty[series], before[0]) * scale
-        )
-    # Origins with a whole context, as a forecast from the end of a series has (earlier ones
-    # read padding and a recent scale of a few rows: lynx's first origins erred 10^5 scales).
-    lookback = artifact.model_config.lookback
-    pool_series, pool_origins = training_origins(split.n_train, horizon, lookback)
-    pool_forecasts, pool_spread = _window_forecasts(artifact, panel, pool_series, pool_origins)
-    pool_scale = recent(pool_series, pool_origins)
-    pool_factor = intervals.factor(
-        intervals.difficulty[pool_series],
-        recent_difficulty(artifact, panel, pool_series, pool_origins, pool_scale),
-    )
-    with np.errstate(divide="ignore", invalid="ignore"):  # a flat stretch: left out
-        training = (_actuals(panel, pool_series, pool_origins, horizon) - pool_forecasts) / (
-            intervals.normaliser(pool_spread, pool_factor * pool_scale)
-        )
-    return pool_intervals(intervals, validation, training)
-
-
-def _window_forecasts(
-    artifact: Artifact, panel: Panel, series: np.ndarray, origins: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Forecasts and the members' spread (N, H, C), in data units, of windows of known
-    series (scaled with the training statistics)."""
-    contexts = model_inputs(artifact, panel, artifact.scaler, series, origins)
-    scaled, spread = run_ensemble(artifact, contexts)
-    forecasts = artifact.scaler.inverse(scaled.astype(np.float64), series)
-    return forecasts, spread * artifact.scaler.std[series][:, None, :]
-
-
-def _actuals(panel: Panel, series: np.ndarray, origins: np.ndarray, horizon: int) -> np.ndarray:
-    return panel.values[(panel.offsets[series] + origins)[:, None] + np.arange(horizon)]
-
-
 def _member_deadline(deadline: float | None, phase: int, phases: int) -> float | None:
     """Each network's share of what is left of --max-time: an equal part of the rest, so a
     network that stops early leaves its time to the next ones (networks that ranks train at
@@ -639,26 +315,3 @@ def _member_reports(
         on_epoch(dataclasses.replace(epoch, member=member, members=members, what=what))
 
     return report
-
-
-def _ensemble_result(
-    ensemble: Ensemble, windows: WindowSet, results: list[TrainResult], config: TrainConfig
-) -> TrainResult:
-    """One summary of the members' runs; the validation loss is the averaged forecast's."""
-    if len(results) == 1:
-        return results[0]
-    val_loss = None
-    if len(windows.val_starts):
-        autocast = torch.autocast(windows.series.device.type, enabled=False)
-        loss_fn = LOSSES[config.loss]()
-        val_loss = evaluate_loss(ensemble, windows, windows.val_starts, loss_fn, autocast)
-    return TrainResult(
-        history=[{**h, "member": k} for k, r in enumerate(results) for h in r.history],
-        epochs_run=sum(r.epochs_run for r in results),
-        best_epoch=max(r.best_epoch for r in results),
-        best_val_loss=val_loss,
-        best_train_loss=None if val_loss is not None else results[0].best_train_loss,
-        seconds=sum(r.seconds for r in results),
-        stopped_early=all(r.stopped_early for r in results),
-        stopped_by_time=any(r.stopped_by_time for r in results),
-    )

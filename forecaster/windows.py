@@ -42,8 +42,10 @@ class Scaler:
     mean: np.ndarray  # (S, C)
     std: np.ndarray  # (S, C)
 
-    def transform(self, values: np.ndarray, series: int) -> np.ndarray:
-        return (values - self.mean[series]) / self.std[series]
+    def transform(self, values: np.ndarray, series: int | np.ndarray) -> np.ndarray:
+        """Values in z-scores: of one series, or rows (R, C) of the series ``series`` (R,)."""
+        scaled: np.ndarray = (values - self.mean[series]) / self.std[series]
+        return scaled
 
     def inverse(self, values: np.ndarray, series: np.ndarray) -> np.ndarray:
         """Scaled values (S, H, C) of the given series (S,) back to the data's units."""
@@ -94,8 +96,7 @@ def fit_covariate_scaler(panel: Panel, split: Split) -> CovariateScaler | None:
     for k in scaled:
         column = panel.covariates[train_row, k]
         mean[k] = column.mean()
-        spread = column.std()
-        std[k] = spread if spread > 1e-12 * max(abs(mean[k]), 1e-300) else 1.0
+        std[k] = floor_spread(mean[k], column.std())
     return CovariateScaler(mean, std)
 
 
@@ -138,12 +139,36 @@ def fit_scaler(panel: Panel, split: Split) -> Scaler:
     for c in range(channels):
         deviation = np.where(train_row, panel.values[:, c] - mean[series_of_row, c], 0.0)
         var[:, c] = np.bincount(series_of_row, weights=deviation**2, minlength=panel.n_series)
-    std = np.sqrt(var / count)
-    # A constant series has no spread: scale by 1 so it maps to zeros instead of dividing by 0.
-    # Relative floor: spread below float64 resolution of the level is treated as constant.
-    flat = ~(std > 1e-12 * np.maximum(np.abs(mean), 1e-300))
-    std = np.where(flat, 1.0, std)
+    std = floor_spread(mean, np.sqrt(var / count))
     return Scaler(mean=mean, std=std)
+
+
+def floor_spread(mean: np.ndarray, spread: np.ndarray) -> np.ndarray:
+    """The spread to divide by: ``spread``, or 1 where the rows did not move.
+
+    A constant series has no spread: scaled by 1 it maps to zeros instead of dividing by
+    0. The floor is relative: a spread below the float64 resolution of the level (1e-12 of
+    it) is rounding noise, treated as constant. Every z-score (training rows, covariate
+    channels, the rows before a new series' window) goes through here, so that a series
+    is flat in training exactly when it is flat in prediction.
+    """
+    floored: np.ndarray = np.where(spread > 1e-12 * np.maximum(np.abs(mean), 1e-300), spread, 1.0)
+    return floored
+
+
+def row_statistics(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and floored spread (`floor_spread`) of ``rows`` (T, C) per column: (C,) each."""
+    mean: np.ndarray = rows.mean(axis=0)
+    return mean, floor_spread(mean, rows.std(axis=0))
+
+
+def scale_contexts(
+    raw: np.ndarray, mean: np.ndarray, std: np.ndarray, dtype: type = np.float32
+) -> np.ndarray:
+    """Raw contexts (N, L, C) z-scored with one mean and spread (N, C) per window, as the
+    network reads them: from a panel (`context_windows`) or from the rows a model stores."""
+    scaled: np.ndarray = ((raw - mean[:, None, :]) / std[:, None, :]).astype(dtype)
+    return scaled
 
 
 @dataclass
@@ -250,7 +275,7 @@ def make_windows(
     owner = np.repeat(np.arange(panel.n_series), padded)
     within = np.arange(int(padded.sum())) - bases[owner]
     source = panel.offsets[:-1][owner] + np.maximum(within - pads[owner], 0)
-    scaled = ((panel.values[source] - scaler.mean[owner]) / scaler.std[owner]).astype(np.float32)
+    scaled = scaler.transform(panel.values[source], owner).astype(np.float32)
     if covariate_scaler is not None and panel.covariates is not None:
         channels = covariate_scaler.transform(panel.covariates[source]).astype(np.float32)
         scaled = np.concatenate([scaled, channels], axis=1)
@@ -306,7 +331,7 @@ def context_windows(
         mean, std = window_scaler.mean, window_scaler.std  # (N, C)
     else:
         mean, std = scaler.mean[series], scaler.std[series]
-    contexts: np.ndarray = ((raw - mean[:, None, :]) / std[:, None, :]).astype(dtype)
+    contexts = scale_contexts(raw, mean, std, dtype)
     if covariates is None:
         return contexts
     return with_covariates(panel, contexts, covariates, series, ends, horizon, future)

@@ -322,12 +322,12 @@ def test_calibration_normalises_each_window_as_predict_would_at_its_origin(
     the horizon before the origin): recomputed from the predict side they are the stored
     quantiles. Calibrating with another normaliser (the recent window left out, or read
     over the window's own targets) would make the bounds answer another question."""
-    from forecaster import pipeline
+    from forecaster import calibration, packaging
     from forecaster.forecast import error_scales
     from forecaster.intervals import calibration_origins
 
     captured: dict[str, Any] = {}
-    calibrate, fit = pipeline.calibrate, pipeline.fit_intervals
+    calibrate, fit = packaging.calibrate, calibration.fit_intervals
 
     def calibrating(artifact: Any, panel: Any, split: Any, *args: Any, **kwargs: Any) -> Any:
         captured.update(panel=panel, split=split)
@@ -337,8 +337,8 @@ def test_calibration_normalises_each_window_as_predict_would_at_its_origin(
         captured["validation"] = validation
         return fit(validation, *args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "calibrate", calibrating)
-    monkeypatch.setattr(pipeline, "fit_intervals", fitting)
+    monkeypatch.setattr(packaging, "calibrate", calibrating)
+    monkeypatch.setattr(calibration, "fit_intervals", fitting)
     data, model = tmp_path / "long.csv", tmp_path / "m.fcst"
     long_frame((200, 160, 140)).to_csv(data, index=False)
     args = ["train", str(data), "-o", str(model), "--horizon", "7", "--val-fraction", "0.3"]
@@ -740,16 +740,16 @@ def test_calibration_weighs_recent_validation_windows_more(
 ) -> None:
     """The windows reach the calibration with recency weights: 1 for each series' newest,
     exp(-age / its validation rows) for older ones."""
-    from forecaster import pipeline
+    from forecaster import calibration
 
     seen = {}
-    real = pipeline.fit_intervals
+    real = calibration.fit_intervals
 
     def spy(validation, *args, **kwargs):  # type: ignore[no-untyped-def]
         seen["series"], seen["weights"] = validation[3], validation[5]
         return real(validation, *args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "fit_intervals", spy)
+    monkeypatch.setattr(calibration, "fit_intervals", spy)
     data = tmp_path / "data.csv"
     seasonal_frame(400).to_csv(data, index=False)
     assert invoke(["train", str(data), "-o", str(tmp_path / "m.fcst"), *FAST]).exit_code == 0

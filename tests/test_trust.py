@@ -290,14 +290,14 @@ def test_the_validation_score_is_reported_against_naive(tmp_path: Path) -> None:
 def test_a_model_worse_than_naive_is_warned_about(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import forecaster.pipeline
+    import forecaster.validation
 
-    real = forecaster.pipeline.run_model
+    real = forecaster.validation.run_model
 
     def far_off(artifact, contexts):  # type: ignore[no-untyped-def]
         return real(artifact, contexts) + 5.0  # five standard deviations too high
 
-    monkeypatch.setattr(forecaster.pipeline, "run_model", far_off)
+    monkeypatch.setattr(forecaster.validation, "run_model", far_off)
     data = tmp_path / "d.csv"
     seasonal_frame(300).to_csv(data, index=False)
     stderr = _train(data, tmp_path / "m.fcst", "--horizon", "7", quiet=False)

@@ -124,6 +124,33 @@ class Panel:
     def series(self, i: int) -> np.ndarray:
         return self.values[self.offsets[i] : self.offsets[i + 1]]
 
+    # Train, predict, evaluate and calibration all cut windows with the three methods below,
+    # so that what a forecast from an origin may read is written once (docs/design.md,
+    # stage 3, "Windows and scaling").
+
+    def history(self, i: int, origin: int) -> np.ndarray:
+        """The rows of series ``i`` before row ``origin``: all that a forecast from that
+        origin may read (a view)."""
+        return self.series(i)[:origin]
+
+    def histories(self, series: np.ndarray, origins: np.ndarray) -> list[np.ndarray]:
+        """`history` of ``series[k]`` before ``origins[k]``, for each k."""
+        return [self.history(int(s), int(o)) for s, o in zip(series, origins, strict=True)]
+
+    def actuals(self, series: np.ndarray, origins: np.ndarray, horizon: int) -> np.ndarray:
+        """(N, H, C): the ``horizon`` rows of ``series[k]`` from row ``origins[k]`` on, what
+        a forecast from that origin is scored against."""
+        rows = (self.offsets[series] + origins)[:, None] + np.arange(horizon)
+        actuals: np.ndarray = self.values[rows]
+        return actuals
+
+    def positions(self, ids: list[str], series: np.ndarray | None = None) -> np.ndarray:
+        """(N,): where the id of each of ``series`` (default: every series) stands in
+        ``ids``, a model's series; -1 for a series the model has not seen."""
+        position = {series_id: k for k, series_id in enumerate(ids)}
+        chosen = range(self.n_series) if series is None else series
+        return np.array([position.get(self.ids[s], -1) for s in chosen], dtype=np.int64)
+
     def index(self, i: int) -> pd.DatetimeIndex:
         if self.schema.session is not None:
             rows = np.arange(int(self.lengths[i]))
