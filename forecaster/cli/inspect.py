@@ -20,6 +20,7 @@ from forecaster.cli.options import (
     OutputPath,
     QuietOption,
     TableFormat,
+    read_history,
 )
 
 
@@ -84,7 +85,6 @@ def inspect_gates(
     with errors_to_exit_codes():
         from forecaster import artifact as artifact_io
         from forecaster import files
-        from forecaster.data import load_panel_like
         from forecaster.errors import UsageError
         from forecaster.output import frame_to_text, write_text
 
@@ -101,13 +101,7 @@ def inspect_gates(
                 raise UsageError("--plot and --output name the same file; give two")
             picture = files.check_output(plot, inputs, "--plot")
         artifact = artifact_io.load(model)
-        panel = None
-        if data is not None:
-            policy = fill.value if fill else artifact.train_config.fill
-            repeats = duplicates.value if duplicates else artifact.train_config.duplicates
-            panel = load_panel_like(
-                data, artifact.schema, artifact.freq, policy, duplicates=repeats
-            )
+        panel = read_history(data, artifact, fill, duplicates)
         ids = artifact.ids if panel is None else panel.ids
         if series is None:
             if len(ids) != 1:
