@@ -1,7 +1,9 @@
-"""The options of `forecaster train`, each named after the `TrainConfig` field it sets.
+"""The options of `forecaster train`, declared once; those that set a `TrainConfig` field
+are named after it.
 
-`cli.train` takes them as parameters of the same names, so the flags reach the config by
-name (`options.config_flags`), and `--help` quotes defaults and limits from `config`.
+`cli.train` takes each as a parameter of the field's name, so the flags reach the config by
+name (`options.config_flags`) with no table to keep in step; `--help` quotes defaults and
+limits from `config`.
 """
 
 from __future__ import annotations
