@@ -4,6 +4,10 @@ Defaults printed in ``--help`` come from `TrainConfig`'s fields, so the text can
 from the behaviour; every default is written the same way, ``[default: X]``. Values owned by
 modules that import pandas or torch are quoted instead, and tests/test_help.py holds the
 text to them: importing those modules here would make every command slow to start.
+
+Two helpers read the options the same way for every command: `config_flags` (train's flags
+as config values, by field name) and `read_history` (DATA read as the model's own data,
+--fill and --duplicates defaulting to the model's).
 """
 
 from __future__ import annotations
