@@ -13,11 +13,11 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
-from forecaster import distributed
+# Modules, not their functions, so that a `pipeline.fit` or `data.load_panel` replaced
+# after this import (tests/test_faults.py) is the one called.
+from forecaster import data, distributed, pipeline
 from forecaster.artifact import Artifact
 from forecaster.config import TrainConfig
-from forecaster.data import drop_last, load_panel
-from forecaster.pipeline import fit, train_share
 
 if TYPE_CHECKING:
     from forecaster.train import EpochReport
@@ -26,30 +26,31 @@ if TYPE_CHECKING:
 
 
 def train_here(
-    data: str,
+    source: str,
     config: TrainConfig,
     holdout: int,
     date_order: str | None,
     progress: Callable[[], AbstractContextManager[OnEpoch]],
 ) -> Artifact | None:
-    """Read DATA, leave out its last ``holdout`` steps and train; the model on rank 0 (or
-    alone), ``None`` on another rank. ``progress`` is entered around rank 0's training."""
+    """Read ``source`` (DATA), leave out its last ``holdout`` steps and train; the model on
+    rank 0 (or alone), ``None`` on another rank. ``progress`` is entered around rank 0's
+    training."""
     world = distributed.start(config.device)
     if not world.main:
         logging.getLogger("forecaster").setLevel(logging.ERROR)  # rank 0 says what there is
     with world.agreed():
-        panel = load_panel(
-            data, config.time, config.targets, config.id, config.freq, config.fill, date_order,
+        panel = data.load_panel(
+            source, config.time, config.targets, config.id, config.freq, config.fill, date_order,
             past=config.past_covariates, future=config.future_covariates,
             static=config.static_covariates, calendar=config.calendar,
             holidays=config.holidays, duplicates=config.duplicates,
         )  # fmt: skip
-        panel = drop_last(panel, holdout)
+        panel = data.drop_last(panel, holdout)
     if not world.main:
-        train_share(panel, config, world)
+        pipeline.train_share(panel, config, world)
         distributed.stop()
         return None
     with progress() as on_epoch:
-        model, _ = fit(panel, config, on_epoch=on_epoch, world=world)
+        model, _ = pipeline.fit(panel, config, on_epoch=on_epoch, world=world)
     distributed.stop()
     return model
