@@ -12,7 +12,8 @@ the first ranks, each with the threads of the ranks left without a network; othe
 the gradients of each rank's share of every batch. `--batch-size` stays the batch of one
 optimiser step over all ranks, so a network trained data parallel takes the same steps as
 in one process, to float rounding (without dropout: each rank draws its own masks). Rank 0
-collects the networks and writes the model file; the others end there.
+collects the networks and writes the model file; the others end there. Starting the ranks
+on one machine (`train --nproc`) is `launch`'s; what each rank runs, `ranks`'.
 """
 
 from __future__ import annotations
@@ -33,8 +34,6 @@ from forecaster.errors import ForecasterError, UsageError
 # longest network takes, which on a big panel is hours. Failures do not wait for this:
 # torchrun ends every rank as soon as one exits non-zero.
 COLLECTIVE_TIMEOUT = timedelta(days=7)
-# Set by `forecaster train --nproc`: its launcher reports interrupts and failures itself.
-LAUNCHED = "FORECASTER_LAUNCHED"
 
 
 @dataclass(frozen=True)
@@ -233,56 +232,3 @@ def batch_share(batch: torch.Tensor, world: World) -> tuple[torch.Tensor, float]
     if not len(share):
         return batch[:1], 0.0
     return share, len(share) * world.size / len(batch)
-
-
-def launch(nproc: int, argv: list[str]) -> int:
-    """Run ``forecaster <argv>`` in ``nproc`` local processes through PyTorch's launcher
-    (what `torchrun --standalone --nproc-per-node N` does) and return the exit code.
-
-    A rank that fails ends the others (the launcher watches every 0.1 s); its own line on
-    stderr says why, and the launcher adds one only for a rank ended by a signal.
-    """
-    import logging
-    import sys
-    import uuid
-
-    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
-    from torch.distributed.launcher.api import LaunchConfig, elastic_launch
-
-    from forecaster.errors import EXIT_FAILURE, EXIT_INTERRUPTED
-
-    for name in list(logging.root.manager.loggerDict):  # the launcher's own chatter
-        if name.startswith("torch.distributed"):
-            logging.getLogger(name).setLevel(logging.CRITICAL)
-    os.environ[LAUNCHED] = "1"
-    os.environ.setdefault("OMP_NUM_THREADS", "1")  # torchrun's default, said once not per rank
-    config = LaunchConfig(
-        min_nodes=1,
-        max_nodes=1,
-        nproc_per_node=nproc,
-        run_id=str(uuid.uuid4()),
-        rdzv_backend="c10d",
-        rdzv_endpoint="localhost:0",
-        max_restarts=0,
-        monitor_interval=0.1,
-    )
-    try:
-        elastic_launch(config, sys.executable)("-m", "forecaster", *argv)
-    except ChildFailedError as exc:
-        rank, failure = exc.get_first_failure()
-        if failure.exitcode < 0:
-            sys.stderr.write(
-                f"forecaster: error: rank {rank} was ended by {failure.signal_name()}; "
-                "no model was written\n"
-            )
-            return EXIT_FAILURE
-        return failure.exitcode
-    except KeyboardInterrupt:
-        sys.stderr.write("forecaster: interrupted\n")
-        return EXIT_INTERRUPTED
-    except Exception as exc:  # the launcher's own SignalException on SIGTERM, rendezvous errors
-        if type(exc).__name__ == "SignalException":
-            sys.stderr.write("forecaster: interrupted\n")
-            return EXIT_INTERRUPTED
-        raise UsageError(f"--nproc {nproc}: the processes could not start: {exc}") from None
-    return 0

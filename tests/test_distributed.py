@@ -17,7 +17,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from forecaster import artifact, distributed
+from forecaster import artifact, distributed, launch
 from forecaster.distributed import World, batch_share, placements, share_networks
 from forecaster.threads import oversubscription, usable_cores
 from tests.conftest import ROOT, invoke, long_frame, run_forecaster
@@ -285,7 +285,7 @@ def test_train_warns_before_launching_too_many_threads(
 ) -> None:
     """The warning comes from the launching process, once; the launch itself is stubbed."""
     launched: list[int] = []
-    monkeypatch.setattr(distributed, "launch", lambda n, argv: launched.append(n) or 0)
+    monkeypatch.setattr(launch, "launch", lambda n, argv: launched.append(n) or 0)
     cores = usable_cores()
     args = ["train", str(data), "-o", str(tmp_path / "m.fcst"), "--nproc", "2"]
     result = invoke([*args, "--threads", str(cores)])

@@ -315,14 +315,15 @@ def test_mape_skips_zero_actuals_and_says_how_many(tmp_path: Path) -> None:
     assert "forecaster: MAPE skips 3 zero actual(s)" in result.stderr
 
 
-def test_help_paragraphs_are_reflowed_and_train_says_how_long_it_takes() -> None:
+def test_help_paragraphs_are_reflowed_and_train_quotes_no_timings() -> None:
     from forecaster.cli.core import Command
 
     command = Command("x", help="First line\n    goes on.\n\n    Second\n    paragraph.")
     assert command.help == "First line goes on.\n\nSecond paragraph."
     text = flat(invoke(["train", "--help"]).stdout)
-    assert "How long the defaults take, in CPU seconds on one core" in text
-    assert "M4 Hourly" in text and "--max-time caps it" in text
+    assert "a failed or interrupted run leaves any previous file untouched" in text
+    # Timings drift with every machine: benchmarks/README.md, "Time to forecast", has them.
+    assert "CPU seconds" not in text and "M4 Hourly" not in text
 
 
 def test_headerless_input_is_named_and_the_readme_pipeline_works(

@@ -108,9 +108,24 @@ def _text(description: dict[str, Any]) -> list[str]:
         if value is None:
             continue
         lines.append(f"{key + ':':16}{value}")
-    training = description["training"]
-    lines.append("training:")
-    lines.append(f"  {'seconds:':22}{training.get('seconds')}")
+    lines += _training_text(description["training"])
+    intervals = description["intervals"]
+    lines.append(
+        "intervals:      "
+        + (
+            "none (the model was trained before intervals, or without validation windows)"
+            if intervals is None
+            else _intervals_text(intervals)
+        )
+    )
+    versions = description["versions"]
+    lines.append("versions:       " + ", ".join(f"{k} {v}" for k, v in versions.items()))
+    return lines
+
+
+def _training_text(training: dict[str, Any]) -> list[str]:
+    """The training summary: data, device, each network, validation, the linear skip."""
+    lines = ["training:", f"  {'seconds:':22}{training.get('seconds')}"]
     lines.append(
         f"  {'rows / series:':22}{training.get('rows')} / {training.get('series')}"
         f" ({training.get('train_windows')} training, {training.get('val_windows')} "
@@ -153,32 +168,28 @@ def _text(description: dict[str, Any]) -> list[str]:
         )
     gates = training.get("gates")
     if gates:
-        for layer in gates.get("layers", []):
-            lines.append(
-                f"  {'layer ' + str(layer['layer']) + ' gates:':22}mean forget gate "
-                f"{layer['forget']:.2f}, median memory span "
-                + (
-                    f"{layer['span_median']} ({layer['span_median_steps']:.3g} LSTM steps)"
-                    if layer["span_median"]
-                    else f"{layer['span_median_steps']:.3g} LSTM steps"
-                )
-            )
+        lines += _gates_text(gates)
+    return lines
+
+
+def _gates_text(gates: dict[str, Any]) -> list[str]:
+    """Each layer's mean forget gate and memory span, and the LSTM's share of the forecast."""
+    lines = []
+    for layer in gates.get("layers", []):
         lines.append(
-            f"  {'LSTM share:':22}{100 * gates['lstm_share']:.0f}% of the forecast's departure "
-            f"from the window's level ({gates['windows']} validation windows; the linear "
-            "skip the rest)"
+            f"  {'layer ' + str(layer['layer']) + ' gates:':22}mean forget gate "
+            f"{layer['forget']:.2f}, median memory span "
+            + (
+                f"{layer['span_median']} ({layer['span_median_steps']:.3g} LSTM steps)"
+                if layer["span_median"]
+                else f"{layer['span_median_steps']:.3g} LSTM steps"
+            )
         )
-    intervals = description["intervals"]
     lines.append(
-        "intervals:      "
-        + (
-            "none (the model was trained before intervals, or without validation windows)"
-            if intervals is None
-            else _intervals_text(intervals)
-        )
+        f"  {'LSTM share:':22}{100 * gates['lstm_share']:.0f}% of the forecast's departure "
+        f"from the window's level ({gates['windows']} validation windows; the linear "
+        "skip the rest)"
     )
-    versions = description["versions"]
-    lines.append("versions:       " + ", ".join(f"{k} {v}" for k, v in versions.items()))
     return lines
 
 

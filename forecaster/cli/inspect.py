@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -20,6 +20,7 @@ from forecaster.cli.options import (
     OutputPath,
     QuietOption,
     TableFormat,
+    read_history,
 )
 
 
@@ -84,38 +85,14 @@ def inspect_gates(
     with errors_to_exit_codes():
         from forecaster import artifact as artifact_io
         from forecaster import files
-        from forecaster.data import load_panel_like
-        from forecaster.errors import UsageError
         from forecaster.output import frame_to_text, write_text
 
         inputs: list[tuple[str, str | Path | None]] = [("the model file", model), ("DATA", data)]
         target = files.check_output(output, inputs) if output is not None else None
-        picture = image_kind = None
-        if plot is not None:
-            from forecaster.plot import image_format
-
-            image_kind = image_format(plot)
-            if plot == "-":
-                raise UsageError("--plot -: the table goes to standard output; give a file")
-            if output is not None and files.same_file(output, plot):
-                raise UsageError("--plot and --output name the same file; give two")
-            picture = files.check_output(plot, inputs, "--plot")
+        picture, image_kind = _picture(plot, output, inputs)
         artifact = artifact_io.load(model)
-        panel = None
-        if data is not None:
-            policy = fill.value if fill else artifact.train_config.fill
-            repeats = duplicates.value if duplicates else artifact.train_config.duplicates
-            panel = load_panel_like(
-                data, artifact.schema, artifact.freq, policy, duplicates=repeats
-            )
-        ids = artifact.ids if panel is None else panel.ids
-        if series is None:
-            if len(ids) != 1:
-                raise UsageError(
-                    f"--series is needed: there are {len(ids)} series ({', '.join(ids[:3])}"
-                    f"{', ...' if len(ids) > 3 else ''})"
-                )
-            series = ids[0]
+        panel = read_history(data, artifact, fill, duplicates)
+        series = _one_series(series, artifact.ids if panel is None else panel.ids)
         from forecaster.gates import inspect_window
 
         inspection = inspect_window(artifact, panel, series, origin)
@@ -136,6 +113,38 @@ def inspect_gates(
             table["time"] = format_form(pd.DatetimeIndex(table["time"]), form)
         write_text(frame_to_text(table, fmt.value, decimals), target)
         sys.stdout.flush()
+
+
+def _picture(
+    plot: str | None, output: str | None, inputs: list[tuple[str, str | Path | None]]
+) -> tuple[Any, str | None]:
+    """--plot FILE checked before any work: the file to write and its image format."""
+    if plot is None:
+        return None, None
+    from forecaster import files
+    from forecaster.errors import UsageError
+    from forecaster.plot import image_format
+
+    image_kind = image_format(plot)
+    if plot == "-":
+        raise UsageError("--plot -: the table goes to standard output; give a file")
+    if output is not None and files.same_file(output, plot):
+        raise UsageError("--plot and --output name the same file; give two")
+    return files.check_output(plot, inputs, "--plot"), image_kind
+
+
+def _one_series(series: str | None, ids: list[str]) -> str:
+    """--series, or the only series there is."""
+    if series is not None:
+        return series
+    if len(ids) != 1:
+        from forecaster.errors import UsageError
+
+        raise UsageError(
+            f"--series is needed: there are {len(ids)} series ({', '.join(ids[:3])}"
+            f"{', ...' if len(ids) > 3 else ''})"
+        )
+    return ids[0]
 
 
 def summary_lines(inspection: object, series: str, form: str | None = None) -> list[str]:

@@ -1,14 +1,22 @@
 """Options shared by several commands, defined once, with help text from the defaults' source.
 
 Defaults printed in ``--help`` come from `TrainConfig`'s fields, so the text cannot drift
-from the behaviour; every default is written the same way, ``[default: X]``.
+from the behaviour; every default is written the same way, ``[default: X]``. Values owned by
+modules that import pandas or torch are quoted instead, and tests/test_help.py holds the
+text to them: importing those modules here would make every command slow to start.
+
+Two helpers read the options the same way for every command: `config_flags` (train's flags
+as config values, by field name) and `read_history` (DATA read as the model's own data,
+--fill and --duplicates defaulting to the model's).
 """
 
 from __future__ import annotations
 
-from enum import StrEnum
+import dataclasses
+from collections.abc import Callable
+from enum import Enum, StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -26,6 +34,41 @@ COVARIATES = "Covariates"
 def default(value: object) -> str:
     """The help suffix for a default that Typer cannot show itself (the option is None)."""
     return f" \\[default: {value}]"  # escaped: rich would take [default: ...] for markup
+
+
+def config_flags(arguments: dict[str, Any], **convert: Callable[[Any], Any]) -> dict[str, Any]:
+    """The arguments named after a `TrainConfig` field, as that field's value (``None``: not
+    given), in the fields' order; ``convert`` turns a flag's text into its field's type.
+
+    A flag that is off, an empty list and an unset option all leave the field to the config
+    file or the default; a choice becomes its name.
+    """
+    values: dict[str, Any] = {}
+    for name in (f.name for f in dataclasses.fields(TrainConfig)):
+        if name not in arguments:
+            continue
+        value = arguments[name]
+        if value is None or value is False or value == []:
+            values[name] = None
+        elif name in convert:
+            values[name] = convert[name](value)
+        else:
+            values[name] = value.value if isinstance(value, Enum) else value
+    return values
+
+
+def read_history(
+    data: str | None, artifact: Any, fill: Fill | None, duplicates: Duplicates | None, **kw: Any
+) -> Any:
+    """DATA read as the model's training data was (``None`` without DATA): its columns and
+    frequency, and --fill and --duplicates unless given."""
+    if data is None:
+        return None
+    from forecaster.data import load_panel_like
+
+    policy = fill.value if fill else artifact.train_config.fill
+    repeats = duplicates.value if duplicates else artifact.train_config.duplicates
+    return load_panel_like(data, artifact.schema, artifact.freq, policy, duplicates=repeats, **kw)
 
 
 class TableFormat(StrEnum):

@@ -17,6 +17,7 @@ from forecaster.cli.options import (
     ModelPath,
     QuietOption,
     ShownLevelOption,
+    read_history,
 )
 
 SeriesOption = Annotated[
@@ -71,7 +72,6 @@ def plot(
     with errors_to_exit_codes():
         from forecaster import artifact as artifact_io
         from forecaster import files
-        from forecaster.data import load_panel_like
         from forecaster.output import write_bytes
         from forecaster.plot import forecast_figure, image_format
 
@@ -84,12 +84,6 @@ def plot(
             from forecaster.forecast import require_intervals
 
             require_intervals(artifact)
-        panel = None
-        if data is not None:
-            policy = fill.value if fill else artifact.train_config.fill
-            repeats = duplicates.value if duplicates else artifact.train_config.duplicates
-            panel = load_panel_like(
-                data, artifact.schema, artifact.freq, policy, duplicates=repeats
-            )
+        panel = read_history(data, artifact, fill, duplicates)
         image = forecast_figure(artifact, panel, series, history, level, fmt)
         write_bytes(image, target)

@@ -22,6 +22,7 @@ from forecaster.cli.options import (
     QuantileOption,
     QuietOption,
     TableFormat,
+    read_history,
 )
 
 
@@ -68,7 +69,6 @@ def predict(
 
             from forecaster import artifact as artifact_io
             from forecaster import files, verdict
-            from forecaster.data import load_panel_like
             from forecaster.data.parquet import SUFFIXES as PARQUET_SUFFIXES
             from forecaster.errors import UsageError
             from forecaster.forecast import Uncertainty
@@ -83,12 +83,7 @@ def predict(
         artifact = artifact_io.load(model)
         asked = Uncertainty(level or [], quantile or [])
         asked.check(artifact)  # before reading DATA: a model without intervals is refused
-        panel = None
-        if data is not None:
-            policy = fill.value if fill else artifact.train_config.fill
-            repeats = duplicates.value if duplicates else artifact.train_config.duplicates
-            panel = load_panel_like(data, artifact.schema, artifact.freq, policy,
-                                    keep_future=future is None, duplicates=repeats)  # fmt: skip
+        panel = read_history(data, artifact, fill, duplicates, keep_future=future is None)
         ahead, source = None, "DATA"
         if future is not None:
             from forecaster.data.covariates import future_from_file
