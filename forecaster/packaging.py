@@ -22,7 +22,7 @@ from forecaster.model import Ensemble, LSTMForecaster
 from forecaster.nonnegative import recorded
 from forecaster.train import LOSSES, TrainResult, evaluate_loss
 from forecaster.validation import gate_summary, validation_scores
-from forecaster.windows import Scaler, WindowSet, context_windows
+from forecaster.windows import Scaler, Split, WindowSet, context_windows
 
 if TYPE_CHECKING:  # pipeline imports this module: its Prepared is a type here
     from forecaster.pipeline import Prepared
@@ -38,15 +38,19 @@ def package(
     started: float,
     prepared: float,
     trained: float,
+    finish: bool = True,
 ) -> tuple[Artifact, TrainResult]:
     """The trained networks with what prediction needs: scalers, the stored context,
     validation scores, gates and calibrated intervals (``started``: the fit's
-    `time.perf_counter` start; ``prepared`` and ``trained``: seconds from it)."""
+    `time.perf_counter` start; ``prepared`` and ``trained``: seconds from it). Not
+    ``finish``: without gates and intervals yet (`finish_package`: an update first
+    compares its networks with the ones it started from)."""
     split, model_config = prep.split, prep.model_config
     lookback = model_config.lookback
     ensemble = Ensemble(model_config, members)
     result = _ensemble_result(ensemble, prep.windows, results, config)
-    stored = stored_history(panel, lookback, earlier_rows(model_config))
+    before = np.maximum(panel.lengths - lookback, 0)  # rows before each stored context
+    stored = stored_history(panel, lookback, earlier_rows(model_config, before))
     artifact = Artifact(
         model_config=model_config,
         train_config=config,
@@ -72,13 +76,21 @@ def package(
     artifact.blend, chosen = choose_blend(artifact, panel, split)
     artifact.summary["blend"] = chosen or None
     artifact.summary["validation"] = validation_scores(artifact, panel, split)
+    if finish:
+        finish_package(artifact, ensemble, panel, split, started)
+    return artifact, result
+
+
+def finish_package(
+    artifact: Artifact, ensemble: Ensemble, panel: Panel, split: Split, started: float
+) -> None:
+    """A packaged model's gate summary and calibrated intervals, and its fit's seconds."""
     artifact.summary["gates"] = gate_summary(artifact, ensemble, panel, split)
     calibration_started = time.perf_counter()
     artifact.intervals = calibrate(artifact, panel, split)
     artifact.summary["calibration_seconds"] = round(time.perf_counter() - calibration_started, 3)
     # One measure of time, printed by `train` and stored for `info`: all of the fit.
     artifact.summary["seconds"] = round(time.perf_counter() - started, 3)
-    return artifact, result
 
 
 @dataclasses.dataclass

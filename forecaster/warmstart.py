@@ -189,6 +189,8 @@ def update(
     """NEW: OLD's networks trained further on ``joined``, packaged as `train` packages a fit,
     with its lineage and OLD's validation scores on the same newest rows beside its own."""
     from forecaster import pipeline
+    from forecaster.model import Ensemble
+    from forecaster.packaging import finish_package
     from forecaster.train import select_device, set_threads
     from forecaster.windows import fit_scaler, make_windows, split_series
 
@@ -226,7 +228,7 @@ def update(
     trained = time.perf_counter() - started
     world = pipeline.World()
     new, _ = pipeline.package(panel, config, prep, members, results, world, started, prepared,
-                              trained)  # fmt: skip
+                              trained, finish=False)  # fmt: skip
     as_old = dataclasses.replace(new, weights=old.weights, blend=old.blend)  # OLD as it was
     before = pipeline.validation_scores(as_old, panel, split, warn=False)
     kept = _better(before, new.summary.get("validation"))
@@ -234,7 +236,9 @@ def update(
         for member, state in zip(members, start, strict=True):
             member.load_state_dict(state)
         new, _ = pipeline.package(panel, config, prep, members, results, world, started,
-                                  prepared, trained)  # fmt: skip
+                                  prepared, trained, finish=False)  # fmt: skip
+    # Gates and intervals once, for the networks NEW keeps.
+    finish_package(new, Ensemble(model_config, members), panel, split, started)
     if new.nonnegative is not None and old.nonnegative is not None:
         # A series that went below 0 in the history OLD saw did so even if DATA (only the
         # new rows, after OLD's stored ones) does not show it.
@@ -283,7 +287,11 @@ def _newest_and_some_older(
         older = np.sort(np.random.default_rng(seed).choice(older, wanted, replace=False))
     keep = np.sort(np.concatenate([np.flatnonzero(reaches_new), older]))
     chosen = windows.train_starts[torch.from_numpy(keep).to(windows.train_starts.device)]
-    return dataclasses.replace(windows, train_starts=chosen)
+    val_starts = windows.val_starts
+    if len(val_starts) > UPDATE_WINDOWS:  # read after every epoch: evenly spread, fewer
+        spread = np.linspace(0, len(val_starts) - 1, UPDATE_WINDOWS).round().astype(np.int64)
+        val_starts = val_starts[torch.from_numpy(spread).to(val_starts.device)]
+    return dataclasses.replace(windows, train_starts=chosen, val_starts=val_starts)
 
 
 def run_update(

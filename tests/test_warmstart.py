@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from forecaster import artifact
-from forecaster.errors import EXIT_DATA, EXIT_INTERRUPTED, EXIT_USAGE
+from forecaster.errors import EXIT_DATA, EXIT_INTERRUPTED, EXIT_USAGE, ModelFileError
 from tests.conftest import FAST, ROOT, invoke, long_frame, seasonal_frame
 
 OLD_ROWS, ALL_ROWS = 260, 300
@@ -220,15 +220,60 @@ def test_one_horizon_of_new_rows_is_enough(old_model: Path, tmp_path: Path) -> N
     assert result.exit_code == 0, result.stderr
     updated, old = artifact.load(new), artifact.load(old_model)
     assert updated.lineage[0]["rows_added"] == 7
-    assert updated.summary["rows"] > old.model_config.lookback + 7  # the earlier rows joined
+    # OLD stored all of its history: the update learnt from all of it and the new rows.
     assert old.earlier is not None and old.earlier_real is not None
-    assert old.earlier.shape[1] == old.model_config.lookback + old.model_config.horizon
+    assert old.earlier_real.tolist() == [OLD_ROWS - old.model_config.lookback]
+    assert updated.summary["rows"] == OLD_ROWS + 7
     bare = tmp_path / "bare.fcst"
     import dataclasses
 
     artifact.save(dataclasses.replace(old, earlier=None, earlier_real=None), bare)
     assert artifact.load(bare).earlier is None
     assert "too few rows to update with" in _refused(night, bare)
+
+
+def test_only_the_new_rows_update_as_the_whole_file_does(
+    series: dict[str, Path], old_model: Path, tmp_path: Path
+) -> None:
+    """OLD keeps its whole history (within `EARLIER_VALUES`), so the nightly pipeline that
+    passes only the rows that arrived gets the model it would get from the whole file."""
+    models = {}
+    for name in ("new", "all"):
+        models[name] = tmp_path / f"{name}.fcst"
+        result = invoke(["train", str(series[name]), "--from", str(old_model), "-o",
+                         str(models[name]), "-q"])  # fmt: skip
+        assert result.exit_code == 0, result.stderr
+    new, whole = artifact.load(models["new"]), artifact.load(models["all"])
+    assert new.summary["rows"] == whole.summary["rows"] == ALL_ROWS
+    for name, weights in whole.weights.items():
+        np.testing.assert_array_equal(new.weights[name], weights)
+    forecasts = [invoke(["predict", "-m", str(models[k])]).stdout for k in ("new", "all")]
+    assert forecasts[0] == forecasts[1] and forecasts[0].count("\n") > 7
+
+
+def test_a_panel_stores_its_history_within_the_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A panel keeps as many rows of each series as `EARLIER_VALUES` allows, never fewer
+    than one more window; a file whose earlier rows are wider than that is refused."""
+    from forecaster.artifact import tensors
+
+    monkeypatch.setattr(tensors, "EARLIER_VALUES", 300)
+    frames = [seasonal_frame(ALL_ROWS).assign(shop=shop) for shop in ("a", "b")]
+    data = tmp_path / "panel.csv"
+    pd.concat(frames).to_csv(data, index=False)
+    model = tmp_path / "panel.fcst"
+    result = invoke(["train", str(data), "--id", "shop", "-o", str(model), "--horizon", "7",
+                     "--lookback", "28", *FAST])  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    stored = artifact.load(model)
+    assert stored.earlier is not None and stored.earlier_real is not None
+    least = stored.model_config.lookback + stored.model_config.horizon  # 35
+    assert stored.earlier.shape[1] == 150  # 300 values over 2 series
+    assert stored.earlier_real.tolist() == [150, 150]
+    monkeypatch.setattr(tensors, "EARLIER_VALUES", 2 * least)
+    with pytest.raises(ModelFileError, match="earlier.values has shape"):
+        artifact.load(model)
 
 
 def test_covariates_old_was_trained_with_must_be_in_data(tmp_path: Path) -> None:

@@ -140,9 +140,32 @@ class Covariates(Part):
         file.found.update(covariate_scaler=CovariateScaler(mean, std), context_covariates=context)
 
 
-def earlier_rows(config: ModelConfig) -> int:
-    """Rows stored before each context: one more window's context and horizon."""
-    return config.lookback + config.horizon
+# Values (rows x series) of history a model file keeps before its contexts, at most. A
+# single series keeps all of its history up to this many rows, a panel as many rows of each
+# series as fit, so that an update given only the rows that arrived learns and validates
+# as one given the whole file (docs/updating.md). 200,000 float64 values are 1.6 MB.
+EARLIER_VALUES = 200_000
+
+
+def earlier_rows(config: ModelConfig, before: np.ndarray | None = None) -> int:
+    """Rows stored before each context: the history before it (``before``: how many rows
+    each series has there), within `EARLIER_VALUES` in all, and never fewer than one more
+    window's context and horizon (what files stored before the whole history was kept)."""
+    least = config.lookback + config.horizon
+    if before is None or not len(before):
+        return least
+    return int(max(least, min(int(before.max()), EARLIER_VALUES // len(before))))
+
+
+def _stored_width(file: Reading) -> int:
+    """The earlier rows' width as written, when it is one `earlier_rows` could have
+    chosen; else the least (and the shape check refuses the file)."""
+    n_series, least = file.n_series, earlier_rows(file.config)
+    shape = file.tensors["earlier.values"].shape
+    width = int(shape[1]) if len(shape) == 3 else least
+    if width < least or width * n_series > max(EARLIER_VALUES, least * n_series):
+        return least
+    return width
 
 
 class Earlier(Part):
@@ -180,7 +203,7 @@ class Earlier(Part):
         wanted += [] if covariates is None else ["earlier.covariates"]
         if sorted(present) != sorted(wanted):
             raise ModelFileError(f"model file's earlier rows are incomplete ({present}); {EDITED}")
-        n_series, rows = file.n_series, earlier_rows(file.config)
+        n_series, rows = file.n_series, _stored_width(file)
         values = self.tensor(file, "earlier.values", (n_series, rows, file.config.n_targets))
         real = self.tensor(file, "earlier.real", (n_series,))
         if not fields.within_scale(values) or not (real.min() >= 0 and real.max() <= rows):
