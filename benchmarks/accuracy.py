@@ -33,10 +33,12 @@ Each run appends a JSON line to benchmarks/results/accuracy.jsonl.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +65,7 @@ from forecaster.metrics import (  # noqa: E402
     seasonal_naive,
 )
 from forecaster.pipeline import calibrate, fit  # noqa: E402
+from forecaster.tuning import TUNING, Tuning  # noqa: E402
 from forecaster.windows import context_windows, split_series  # noqa: E402
 
 ETT_TRAIN, ETT_VAL, ETT_TEST = 8640, 11520, 14400
@@ -108,8 +111,10 @@ PUBLISHED_M4 = {
 }
 
 
-def apply_patch(spec: str) -> None:
-    """Ablations of choices that are not configuration keys, patched into this process only.
+def tuning_for(specs: list[str]) -> Tuning:
+    """The `Tuning` that ``--patch`` options ask for (the library's own without any),
+    passed to `pipeline.fit`; a patch of code rather than of a setting is applied to this
+    process here (`patch_code`).
 
     zero-head        start the LSTM's head at zero (the network begins as its linear skip)
     adamw=WD         AdamW with weight decay WD instead of Adam
@@ -121,18 +126,72 @@ def apply_patch(spec: str) -> None:
     no-start-check   do not count the starting weights as a validation check
     check-every=N    check validation every N training windows (default 2,000)
     max-val-windows=N  validation windows per check (default 3,000)
-    patience-checks=N  early stopping waits at most N checks (default train.PATIENCE_MAX_CHECKS)
+    patience-checks=N  early stopping waits at most N checks (default 10)
     per-tensor-adam  Adam's update tensor by tensor (before 2026-12-04: see optim._FlatBuffers)
     no-final-decay   stop when automatic patience runs out, without the final decay (and
-                     without the plateau rule; before 2026-12-04: see train.FINAL_DECAY_EPOCHS)
+                     without the plateau rule; before 2026-12-04: Tuning.final_decay_epochs)
     every-check      check every 2,000 windows in every epoch, also where epochs sample a
-                     larger set (before 2026-12-04: see train.SAMPLED_EPOCH_CHECKS)
+                     larger set (before 2026-12-04: Tuning.sampled_epoch_checks)
     """
-    from forecaster import model as model_module
-    from forecaster import train as train_module
+    tuning = TUNING
+    for spec in specs:
+        name, _, value = spec.partition("=")
+        if name in TUNING_PATCHES:
+            tuning = dataclasses.replace(tuning, **TUNING_PATCHES[name](value))
+        else:
+            patch_code(name)
+    return tuning
 
-    name, _, value = spec.partition("=")
+
+def adamw(decay: float) -> Callable[[Any, float], Any]:
+    """torch's AdamW with weight decay ``decay``, with the `optim.Adam` interface the
+    training loop uses (`Tuning.optimizer`)."""
+
+    class AdamW(torch.optim.AdamW):
+        def __init__(self, params: Any, lr: float) -> None:
+            super().__init__(params, lr=lr, weight_decay=decay)
+
+        @property
+        def lr(self) -> float:
+            return float(self.param_groups[0]["lr"])
+
+        @lr.setter
+        def lr(self, value: float) -> None:
+            for group in self.param_groups:
+                group["lr"] = value
+
+        def clip_grad_norm(self, max_norm: float) -> None:
+            params = [p for group in self.param_groups for p in group["params"]]
+            torch.nn.utils.clip_grad_norm_(params, max_norm)
+
+        def release(self) -> None:
+            """Nothing to give back: torch's optimisers leave the parameters' storage alone."""
+
+    return AdamW
+
+
+# --patch NAME[=VALUE] -> the `Tuning` fields it sets.
+TUNING_PATCHES: dict[str, Callable[[str], dict[str, Any]]] = {
+    "adamw": lambda value: {"optimizer": adamw(float(value or 0.05))},
+    "single-lookback": lambda value: {"skip_candidates": ((1,),)},  # [[L]]: the L-row skip
+    "skip-scales": lambda value: {"skip_candidates": (tuple(float(a) for a in value.split(",")),)},
+    "skip-share": lambda value: {"skip_max_share": float(value)},
+    "no-start-check": lambda value: {"check_at_start": False},
+    "check-every": lambda value: {"windows_per_check": int(value)},
+    "max-val-windows": lambda value: {"max_val_windows": int(value)},
+    "patience-checks": lambda value: {"patience_max_checks": int(value)},
+    "per-tensor-adam": lambda value: {"flat_adam": False},
+    "no-final-decay": lambda value: {"final_decay_epochs": 0},
+    "every-check": lambda value: {"sampled_epoch_checks": False},
+}
+
+
+def patch_code(name: str) -> None:
+    """The ablations that replace library code in this process (not settings): zero-head,
+    no-lstsq (see `tuning_for`)."""
     if name == "zero-head":
+        from forecaster import model as model_module
+
         init = model_module.LSTMForecaster.__init__
 
         def zero_head(self: Any, config: Any) -> None:
@@ -151,58 +210,9 @@ def apply_patch(spec: str) -> None:
             zero = None if covariate is None else torch.zeros_like(covariate)
             return torch.zeros_like(weight), torch.zeros_like(bias), zero, fitted
 
-        pipeline_module.fit_skip = zero_skip_fit  # type: ignore[assignment]
-    elif name == "single-lookback":
-        from forecaster import pipeline as pipeline_module
-
-        pipeline_module.skip_candidates = lambda lookback, *args: [[lookback]]  # type: ignore[assignment]
-    elif name == "skip-scales":
-        from forecaster import pipeline as pipeline_module
-
-        pipeline_module.SKIP_CANDIDATES = (tuple(float(a) for a in value.split(",")),)
-    elif name == "skip-share":
-        from forecaster import pipeline as pipeline_module
-
-        pipeline_module.SKIP_MAX_SHARE = float(value)
-    elif name == "no-start-check":
-        train_module.CHECK_AT_START = False
-    elif name == "adamw":
-        decay = float(value or 0.05)
-
-        class AdamW(torch.optim.AdamW):
-            """torch's AdamW with the `optim.Adam` interface the training loop uses."""
-
-            def __init__(self, params: Any, lr: float) -> None:
-                super().__init__(params, lr=lr, weight_decay=decay)
-
-            @property
-            def lr(self) -> float:
-                return float(self.param_groups[0]["lr"])
-
-            @lr.setter
-            def lr(self, value: float) -> None:
-                for group in self.param_groups:
-                    group["lr"] = value
-
-        train_module.Adam = AdamW  # type: ignore[misc,assignment]
-    elif name == "per-tensor-adam":
-        from forecaster import optim as optim_module
-
-        optim_module._FlatBuffers.over = classmethod(lambda cls, params: None)  # type: ignore[method-assign,assignment,arg-type]
-    elif name == "no-final-decay":
-        train_module.FINAL_DECAY_EPOCHS = 0
-    elif name == "every-check":
-        train_module.SAMPLED_EPOCH_CHECKS = False
-    elif name == "patience-checks":
-        train_module.PATIENCE_MAX_CHECKS = int(value)
-    elif name == "check-every":
-        train_module.WINDOWS_PER_CHECK = int(value)
-    elif name == "max-val-windows":
-        from forecaster import windows as windows_module
-
-        windows_module.MAX_VAL_WINDOWS = int(value)
+        pipeline_module.fit_skip = zero_skip_fit
     else:
-        raise SystemExit(f"unknown --patch {spec!r}; see apply_patch's docstring")
+        raise SystemExit(f"unknown --patch {name!r}; see tuning_for's docstring")
 
 
 def parse_overrides(pairs: list[str]) -> dict[str, Any]:
@@ -250,6 +260,7 @@ def run_etth1(
     overrides: dict[str, Any],
     quick: bool,
     models: tuple[Path, bool] | None = None,
+    tuning: Tuning = TUNING,
 ) -> dict[str, Any]:
     train_rows = ETT_VAL if not quick else 3000
     test_end = ETT_TEST if not quick else 3600
@@ -260,7 +271,7 @@ def run_etth1(
         config.epochs, config.hidden = 2, 8
     started = time.perf_counter()
     artifact, summary, train_seconds = fit_or_load(
-        truncate(panel, train_rows), config, models, f"etth1-h{horizon}-seed{seed}.fcst"
+        truncate(panel, train_rows), config, models, f"etth1-h{horizon}-seed{seed}.fcst", tuning
     )
     fit_wall = time.perf_counter() - started
     lookback = artifact.model_config.lookback
@@ -365,7 +376,11 @@ def fit_by_cli(panel: Panel, config: TrainConfig, nproc: int) -> tuple[Artifact,
 
 
 def fit_or_load(
-    panel: Panel, config: TrainConfig, models: tuple[Path, bool] | None, name: str
+    panel: Panel,
+    config: TrainConfig,
+    models: tuple[Path, bool] | None,
+    name: str,
+    tuning: Tuning = TUNING,
 ) -> tuple[Artifact, dict[str, Any], float]:
     """Train (and save, with ``models`` = (DIR, False)), or load the model trained before
     (``models`` = (DIR, True)) and calibrate its intervals again with this checkout's code.
@@ -387,7 +402,7 @@ def fit_or_load(
         artifact, seconds = fit_by_cli(panel, config, NPROC)
         return artifact, artifact.summary, seconds
     started = time.perf_counter()
-    artifact, _ = fit(panel, config)
+    artifact, _ = fit(panel, config, tuning=tuning)
     seconds = time.perf_counter() - started
     if models is not None:
         save_model(artifact, models[0] / name)
@@ -492,12 +507,15 @@ def run_m4(
     overrides: dict[str, Any],
     quick: bool,
     models: tuple[Path, bool] | None = None,
+    tuning: Tuning = TUNING,
 ) -> dict[str, Any]:
     config = TrainConfig(horizon=48, seed=seed, **overrides)
     if quick:
         config.epochs, config.hidden = 2, 8
     started = time.perf_counter()
-    artifact, summary, train_seconds = fit_or_load(panel, config, models, f"m4-seed{seed}.fcst")
+    artifact, summary, train_seconds = fit_or_load(
+        panel, config, models, f"m4-seed{seed}.fcst", tuning
+    )
     fit_wall = time.perf_counter() - started
     contexts = context_windows(panel, artifact.scaler, artifact.model_config.lookback)
     scaled, spread = run_ensemble(artifact, contexts)
@@ -632,7 +650,7 @@ def main() -> None:
         action="append",
         default=[],
         metavar="NAME[=VALUE]",
-        help="ablate a non-config choice (see apply_patch): zero-head, zero-skip, adamw=WD, ...",
+        help="ablate a non-config choice (see tuning_for): zero-head, no-lstsq, adamw=WD, ...",
     )
     parser.add_argument("--variant", default="default", help="label for the JSON lines")
     parser.add_argument("--threads", type=int, default=None)
@@ -669,8 +687,9 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     overrides = parse_overrides(args.overrides)
-    for spec in args.patch:
-        apply_patch(spec)
+    tuning = tuning_for(args.patch)
+    if args.nproc is not None and tuning != TUNING:
+        raise SystemExit("--patch applies to this process only: not with --nproc")
     # fit() sets torch's threads from the config: pass the harness' own on.
     overrides.setdefault("threads", torch.get_num_threads())
     if args.quick:
@@ -707,7 +726,7 @@ def main() -> None:
         etth1: dict[int, list[dict[str, Any]]] = {}
         for horizon in args.horizons:
             for seed in args.seeds:
-                run = run_etth1(panel, horizon, seed, overrides, args.quick, models)
+                run = run_etth1(panel, horizon, seed, overrides, args.quick, models, tuning)
                 record(run)
                 etth1.setdefault(horizon, []).append(run)
         print_etth1(etth1)
@@ -716,7 +735,7 @@ def main() -> None:
         panel, actuals = load_m4_hourly(args.data_dir / "m4", limit=20 if args.quick else None)
         m4 = []
         for seed in args.seeds:
-            run = run_m4(panel, actuals, seed, overrides, args.quick, models)
+            run = run_m4(panel, actuals, seed, overrides, args.quick, models, tuning)
             record(run)
             m4.append(run)
         print_m4(m4)
