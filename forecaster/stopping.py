@@ -75,6 +75,7 @@ class Stopping:
     first_best: float = math.inf  # the best score at the end of the first epoch
     decay: tuple[int, int] | None = None  # (epoch it began after, its epochs) once begun
     patient: bool = True
+    stopped_early: bool = False  # patience ran out (and the final decay, if any, ended)
     stopped_by_time: bool = False
 
     @classmethod
@@ -155,6 +156,7 @@ class Stopping:
             self.patient = True
         if self.decay is not None and epoch - self.decay[0] >= self.decay[1]:
             self.patient = False
+        self.stopped_early = not self.patient
         return self.patient
 
     def restore(self, model: nn.Module) -> None:

@@ -131,7 +131,7 @@ def train_model(
             windows, batch_size, max_windows_per_epoch, patience, schedule, tuning, deadline, world
         )
         history: list[dict[str, float | None]] = []
-        started, stopped_early = time.perf_counter(), False
+        started = time.perf_counter()
         if use_val and tuning.check_at_start:
             stop.start(validate(), model)
         for epoch in range(1, epochs + 1):
@@ -157,18 +157,16 @@ def train_model(
                 if not stop.patient or stop.stopped_by_time:
                     break
                 model.train()  # validation left it in evaluation mode
-            going_on = stop.end_epoch(epoch, epochs)
-            optimizer.lr = learning_rate(lr, epoch + 1, epochs, schedule, stop.decay)
             history.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss,
                             "seconds": time.perf_counter() - epoch_start})  # fmt: skip
-            if not going_on:
-                stopped_early = not stop.stopped_by_time
+            if not stop.end_epoch(epoch, epochs):
                 break
+            optimizer.lr = learning_rate(lr, epoch + 1, epochs, schedule, stop.decay)
     finally:
         optimizer.release()  # the parameters own their storage again, whatever happened
     stop.restore(model)
     return TrainResult(history, len(history), stop.best_epoch, stop.best_val_loss,
-                       stop.best_train_loss, time.perf_counter() - started, stopped_early,
+                       stop.best_train_loss, time.perf_counter() - started, stop.stopped_early,
                        stop.stopped_by_time)  # fmt: skip
 
 

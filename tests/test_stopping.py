@@ -143,6 +143,7 @@ def test_patience_running_out_starts_the_final_decay_then_stops(
     stop = sampled()
     assert run_epochs(stop, scores) == epochs_run
     assert stop.decay == (decay_began, TUNING.final_decay_epochs)
+    assert stop.stopped_early and not stop.stopped_by_time
 
 
 def test_the_final_decay_takes_only_the_epochs_the_budget_has_left() -> None:
@@ -208,6 +209,7 @@ def test_the_time_budget_stops_at_once_and_on_every_rank() -> None:
     assert stop.out_of_time() and asked == [False]  # decided: not asked again
     assert not stop.skips(2, last=False)  # the time-out's check is never skipped
     assert not stop.end_epoch(2, 50)
+    assert not stop.stopped_early  # the time ran out, not patience
 
 
 def test_later_sampled_epochs_check_only_at_their_end() -> None:
