@@ -139,8 +139,9 @@ def train_model(
                 break
             epoch_start, total = time.perf_counter(), torch.zeros((), device=device)  # no sync
             order = _epoch_sample(n_train, per_epoch, generator).to(device)
-            model.train()
             for first, done, bound in _batches(bounds, batch_size):
+                if first == 0 or first in bounds:  # a part's first batch: a check may precede
+                    model.train()
                 total += step(order[first : first + batch_size])
                 # A check at each bound (only the last in later sampled epochs) and on time out.
                 last = bound == bounds[-1]
@@ -156,7 +157,6 @@ def train_model(
                                          budget=epochs * per_epoch))  # fmt: skip
                 if not stop.patient or stop.stopped_by_time:
                     break
-                model.train()  # validation left it in evaluation mode
             history.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss,
                             "seconds": time.perf_counter() - epoch_start})  # fmt: skip
             if not stop.end_epoch(epoch, epochs):
