@@ -33,8 +33,8 @@ Each run appends a JSON line to benchmarks/results/accuracy.jsonl.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -47,180 +47,32 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.ablations import parse_overrides, tuning_for  # noqa: E402
+from benchmarks.accuracy_report import (  # noqa: E402
+    LEVELS as LEVELS,  # benchmarks/intervals.py reads it here
+)
+from benchmarks.accuracy_report import (  # noqa: E402
+    interval_figures,
+    m4_naive_intervals,
+    m4_scores,
+    print_etth1,
+    print_etth1_intervals,
+    print_m4,
+    print_m4_intervals,
+)
 from benchmarks.common import git_commit  # noqa: E402
 from forecaster.artifact import Artifact, checksum  # noqa: E402
 from forecaster.artifact import load as load_model  # noqa: E402
 from forecaster.artifact import save as save_model  # noqa: E402
 from forecaster.config import TrainConfig  # noqa: E402
 from forecaster.data import Panel, Schema, build_panel, detect_schema, read_table  # noqa: E402
-from forecaster.forecast import error_scales, model_bounds, run_ensemble  # noqa: E402
-from forecaster.metrics import (  # noqa: E402
-    baseline_bounds,
-    interval_scores,
-    mase_scale,
-    score,
-    scoring_probabilities,
-    seasonal_naive,
-)
+from forecaster.forecast import error_scales, run_ensemble  # noqa: E402
+from forecaster.metrics import mase_scale, seasonal_naive  # noqa: E402
 from forecaster.pipeline import calibrate, fit  # noqa: E402
+from forecaster.tuning import TUNING, Tuning  # noqa: E402
 from forecaster.windows import context_windows, split_series  # noqa: E402
 
 ETT_TRAIN, ETT_VAL, ETT_TEST = 8640, 11520, 14400
-M4_SMAPE_NAIVE2, M4_MASE_NAIVE2 = 18.383, 2.395
-
-# Published univariate ETTh1 (MSE, MAE) and M4 Hourly (sMAPE, MASE, OWA) figures.
-PUBLISHED_ETTH1: dict[str, dict[int, tuple[float, float]]] = {
-    "DLinear (L=336)": {
-        96: (0.056, 0.180),
-        192: (0.071, 0.204),
-        336: (0.098, 0.244),
-        720: (0.189, 0.359),
-    },
-    "NLinear (L=336)": {
-        96: (0.053, 0.177),
-        192: (0.069, 0.204),
-        336: (0.081, 0.226),
-        720: (0.080, 0.226),
-    },
-    "LSTMa": {
-        24: (0.114, 0.272),
-        48: (0.193, 0.358),
-        168: (0.236, 0.392),
-        336: (0.590, 0.698),
-        720: (0.683, 0.768),
-    },
-    "Informer": {24: (0.098, 0.247), 48: (0.158, 0.319)},
-}
-# 95% intervals on M4 Hourly, MSIS / ACD, from the M4 "Evaluation and Ranks" workbook.
-PUBLISHED_M4_INTERVALS = {
-    "Naive": (71.245, 0.011),
-    "ETS": (17.487, 0.001),
-    "ARIMA": (7.538, 0.001),
-    "ES-RNN (Smyl)": (7.928, 0.040),
-    "Doornik et al. (best)": (6.139, 0.002),
-}
-LEVELS = [80.0, 95.0]
-PUBLISHED_M4 = {
-    "seasonal naive": (13.912, 1.193, 0.627),
-    "M4 RNN benchmark": (14.698, 3.048, 1.036),
-    "ES-RNN (Smyl)": (9.328, 0.893, 0.440),
-    "best hourly (Doornik et al.)": (8.913, 0.801, 0.410),
-}
-
-
-def apply_patch(spec: str) -> None:
-    """Ablations of choices that are not configuration keys, patched into this process only.
-
-    zero-head        start the LSTM's head at zero (the network begins as its linear skip)
-    adamw=WD         AdamW with weight decay WD instead of Adam
-    no-lstsq         leave the linear skip at zero instead of fitting it by least squares
-    single-lookback  the skip reads the LSTM's lookback only (no averaging over 2x, 4x, 8x)
-    skip-scales=A,B  the one set of window lengths the skip averages, as multiples of L
-                     (default: validation chooses among 1,2,4,8 / 0.5,...,8 / 0.25,...,8)
-    skip-share=F     the skip's longest window within F of the median training rows (1/3)
-    no-start-check   do not count the starting weights as a validation check
-    check-every=N    check validation every N training windows (default 2,000)
-    max-val-windows=N  validation windows per check (default 3,000)
-    patience-checks=N  early stopping waits at most N checks (default train.PATIENCE_MAX_CHECKS)
-    per-tensor-adam  Adam's update tensor by tensor (before 2026-12-04: see optim._FlatBuffers)
-    no-final-decay   stop when automatic patience runs out, without the final decay (and
-                     without the plateau rule; before 2026-12-04: see train.FINAL_DECAY_EPOCHS)
-    every-check      check every 2,000 windows in every epoch, also where epochs sample a
-                     larger set (before 2026-12-04: see train.SAMPLED_EPOCH_CHECKS)
-    """
-    from forecaster import model as model_module
-    from forecaster import train as train_module
-
-    name, _, value = spec.partition("=")
-    if name == "zero-head":
-        init = model_module.LSTMForecaster.__init__
-
-        def zero_head(self: Any, config: Any) -> None:
-            init(self, config)
-            torch.nn.init.zeros_(self.head.weight)
-            torch.nn.init.zeros_(self.head.bias)
-
-        model_module.LSTMForecaster.__init__ = zero_head  # type: ignore[method-assign]
-    elif name == "no-lstsq":
-        from forecaster import pipeline as pipeline_module
-
-        fit_skip = pipeline_module.fit_skip
-
-        def zero_skip_fit(*args: Any, **kwargs: Any) -> Any:
-            weight, bias, covariate, fitted = fit_skip(*args, **kwargs)
-            zero = None if covariate is None else torch.zeros_like(covariate)
-            return torch.zeros_like(weight), torch.zeros_like(bias), zero, fitted
-
-        pipeline_module.fit_skip = zero_skip_fit  # type: ignore[assignment]
-    elif name == "single-lookback":
-        from forecaster import pipeline as pipeline_module
-
-        pipeline_module.skip_candidates = lambda lookback, *args: [[lookback]]  # type: ignore[assignment]
-    elif name == "skip-scales":
-        from forecaster import pipeline as pipeline_module
-
-        pipeline_module.SKIP_CANDIDATES = (tuple(float(a) for a in value.split(",")),)
-    elif name == "skip-share":
-        from forecaster import pipeline as pipeline_module
-
-        pipeline_module.SKIP_MAX_SHARE = float(value)
-    elif name == "no-start-check":
-        train_module.CHECK_AT_START = False
-    elif name == "adamw":
-        decay = float(value or 0.05)
-
-        class AdamW(torch.optim.AdamW):
-            """torch's AdamW with the `optim.Adam` interface the training loop uses."""
-
-            def __init__(self, params: Any, lr: float) -> None:
-                super().__init__(params, lr=lr, weight_decay=decay)
-
-            @property
-            def lr(self) -> float:
-                return float(self.param_groups[0]["lr"])
-
-            @lr.setter
-            def lr(self, value: float) -> None:
-                for group in self.param_groups:
-                    group["lr"] = value
-
-        train_module.Adam = AdamW  # type: ignore[misc,assignment]
-    elif name == "per-tensor-adam":
-        from forecaster import optim as optim_module
-
-        optim_module._FlatBuffers.over = classmethod(lambda cls, params: None)  # type: ignore[method-assign,assignment,arg-type]
-    elif name == "no-final-decay":
-        train_module.FINAL_DECAY_EPOCHS = 0
-    elif name == "every-check":
-        train_module.SAMPLED_EPOCH_CHECKS = False
-    elif name == "patience-checks":
-        train_module.PATIENCE_MAX_CHECKS = int(value)
-    elif name == "check-every":
-        train_module.WINDOWS_PER_CHECK = int(value)
-    elif name == "max-val-windows":
-        from forecaster import windows as windows_module
-
-        windows_module.MAX_VAL_WINDOWS = int(value)
-    else:
-        raise SystemExit(f"unknown --patch {spec!r}; see apply_patch's docstring")
-
-
-def parse_overrides(pairs: list[str]) -> dict[str, Any]:
-    """key=value pairs for TrainConfig fields, typed like the defaults."""
-    defaults = TrainConfig()
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        key, _, text = pair.partition("=")
-        current = getattr(defaults, key)
-        if isinstance(current, bool):
-            out[key] = text.lower() in ("1", "true", "yes")
-        elif isinstance(current, int) or (current is None and text.isdigit()):
-            out[key] = int(text)
-        elif isinstance(current, float):
-            out[key] = float(text)
-        else:
-            out[key] = text
-    return out
 
 
 # ---------------------------------------------------------------------------------------
@@ -250,6 +102,7 @@ def run_etth1(
     overrides: dict[str, Any],
     quick: bool,
     models: tuple[Path, bool] | None = None,
+    tuning: Tuning = TUNING,
 ) -> dict[str, Any]:
     train_rows = ETT_VAL if not quick else 3000
     test_end = ETT_TEST if not quick else 3600
@@ -260,7 +113,7 @@ def run_etth1(
         config.epochs, config.hidden = 2, 8
     started = time.perf_counter()
     artifact, summary, train_seconds = fit_or_load(
-        truncate(panel, train_rows), config, models, f"etth1-h{horizon}-seed{seed}.fcst"
+        truncate(panel, train_rows), config, models, f"etth1-h{horizon}-seed{seed}.fcst", tuning
     )
     fit_wall = time.perf_counter() - started
     lookback = artifact.model_config.lookback
@@ -335,7 +188,6 @@ NPROC: int | None = None
 def fit_by_cli(panel: Panel, config: TrainConfig, nproc: int) -> tuple[Artifact, float]:
     """Train as a user would with ``--nproc``: the panel as a long CSV, the config's
     non-default values as a --config file; returns the model and the command's wall time."""
-    import dataclasses
     import subprocess
     import tempfile
 
@@ -365,7 +217,11 @@ def fit_by_cli(panel: Panel, config: TrainConfig, nproc: int) -> tuple[Artifact,
 
 
 def fit_or_load(
-    panel: Panel, config: TrainConfig, models: tuple[Path, bool] | None, name: str
+    panel: Panel,
+    config: TrainConfig,
+    models: tuple[Path, bool] | None,
+    name: str,
+    tuning: Tuning = TUNING,
 ) -> tuple[Artifact, dict[str, Any], float]:
     """Train (and save, with ``models`` = (DIR, False)), or load the model trained before
     (``models`` = (DIR, True)) and calibrate its intervals again with this checkout's code.
@@ -387,65 +243,11 @@ def fit_or_load(
         artifact, seconds = fit_by_cli(panel, config, NPROC)
         return artifact, artifact.summary, seconds
     started = time.perf_counter()
-    artifact, _ = fit(panel, config)
+    artifact, _ = fit(panel, config, tuning=tuning)
     seconds = time.perf_counter() - started
     if models is not None:
         save_model(artifact, models[0] / name)
     return artifact, artifact.summary, seconds
-
-
-def interval_figures(
-    artifact: Artifact,
-    forecasts: np.ndarray,
-    spread: np.ndarray,
-    actuals: np.ndarray,
-    error_scale: np.ndarray,
-    scale: np.ndarray,
-) -> dict[str, float]:
-    """Coverage, MSIS, ACD and pinball of the model's intervals: forecasts, the members'
-    spread and actuals (N, H) in data units, each window's error scale (N, 1)
-    (`forecast.error_scales`), MASE's ``scale`` (N,)."""
-    assert artifact.intervals is not None
-    probabilities = scoring_probabilities(LEVELS)
-    bounds = model_bounds(
-        artifact,
-        forecasts[..., None],
-        spread[..., None],
-        error_scale,
-        probabilities,
-    )[..., 0]
-    scores = interval_scores(bounds, actuals, scale, LEVELS)
-    return {
-        "coverage_80": scores.coverage["80"],
-        "coverage_95": scores.coverage["95"],
-        "msis_95": scores.msis["95"],
-        "msis_80": scores.msis["80"],
-        "acd_95": abs(scores.coverage["95"] - 0.95),
-        "pinball": scores.pinball,
-    }
-
-
-def m4_naive_intervals(panel: Panel, actuals: np.ndarray) -> dict[str, float]:
-    """The competition's Naive row, to check the scoring: last value +- 1.96 sigma sqrt(k)."""
-    history = [panel.series(i)[:, 0] for i in range(panel.n_series)]
-    last = np.array([h[-1] for h in history])[:, None]
-    sigma = np.array([np.sqrt(np.mean(np.diff(h) ** 2)) for h in history])[:, None]
-    width = 1.959964 * sigma * np.sqrt(np.arange(1, actuals.shape[1] + 1))[None, :]
-    probabilities = scoring_probabilities([95.0])
-    bounds = np.repeat(last[:, :, None], len(probabilities), axis=2).repeat(actuals.shape[1], 1)
-    bounds[:, :, 0] -= width
-    bounds[:, :, 1] += width
-    scale = mase_scale([h[:, None] for h in history], 24)[:, 0]
-    scores = interval_scores(bounds, actuals, scale, [95.0])
-    figures = {"msis_95": scores.msis["95"], "coverage_95": scores.coverage["95"]}
-    # forecaster evaluate's baselines: empirical quantiles of the in-sample residuals
-    columns = [h[:, None] for h in history]
-    for name, lag in (("naive", 1), ("seasonal_naive", 24)):
-        bounds = baseline_bounds(columns, actuals.shape[1], 24, probabilities, lag)[..., 0]
-        scores = interval_scores(bounds, actuals, scale, [95.0])
-        figures[f"{name}_msis_95"] = scores.msis["95"]
-        figures[f"{name}_coverage_95"] = scores.coverage["95"]
-    return figures
 
 
 # ---------------------------------------------------------------------------------------
@@ -477,14 +279,6 @@ def load_m4_hourly(directory: Path, limit: int | None = None) -> tuple[Panel, np
     return panel, actuals
 
 
-def m4_scores(forecasts: np.ndarray, actuals: np.ndarray, panel: Panel) -> dict[str, float]:
-    history = [panel.series(i) for i in range(panel.n_series)]
-    scale = mase_scale(history, 24)[:, 0]
-    values = score(forecasts, actuals, scale).values
-    owa = (values["smape"] / M4_SMAPE_NAIVE2 + values["mase"] / M4_MASE_NAIVE2) / 2
-    return {"smape": values["smape"], "mase": values["mase"], "owa": owa}
-
-
 def run_m4(
     panel: Panel,
     actuals: np.ndarray,
@@ -492,12 +286,15 @@ def run_m4(
     overrides: dict[str, Any],
     quick: bool,
     models: tuple[Path, bool] | None = None,
+    tuning: Tuning = TUNING,
 ) -> dict[str, Any]:
     config = TrainConfig(horizon=48, seed=seed, **overrides)
     if quick:
         config.epochs, config.hidden = 2, 8
     started = time.perf_counter()
-    artifact, summary, train_seconds = fit_or_load(panel, config, models, f"m4-seed{seed}.fcst")
+    artifact, summary, train_seconds = fit_or_load(
+        panel, config, models, f"m4-seed{seed}.fcst", tuning
+    )
     fit_wall = time.perf_counter() - started
     contexts = context_windows(panel, artifact.scaler, artifact.model_config.lookback)
     scaled, spread = run_ensemble(artifact, contexts)
@@ -527,92 +324,6 @@ def run_m4(
     }
 
 
-# ---------------------------------------------------------------------------------------
-# Reporting
-
-
-def summarise(runs: list[dict[str, Any]], keys: tuple[str, ...]) -> dict[str, str]:
-    """Median over seeds, with the spread (min-max) when there are several."""
-    out = {}
-    for key in keys:
-        values = [r["metrics"][key] for r in runs]
-        med = statistics.median(values)
-        out[key] = f"{med:.3f}" + (
-            f" ({min(values):.3f}-{max(values):.3f})" if len(values) > 1 else ""
-        )
-    return out
-
-
-def print_etth1(results: dict[int, list[dict[str, Any]]]) -> None:
-    print("\nETTh1 univariate (OT), MSE / MAE on the z-scored scale, median of seeds (range)")
-    header = ["horizon", "ours MSE", "ours MAE", "seasonal naive", "s", *PUBLISHED_ETTH1]
-    print(" | ".join(header))
-    for horizon, runs in sorted(results.items()):
-        ours = summarise(runs, ("mse", "mae"))
-        sn = runs[0]["seasonal_naive"]
-        seconds = statistics.median(r["seconds"] for r in runs)
-        published = [
-            "{:.3f} / {:.3f}".format(*table[horizon]) if horizon in table else "-"
-            for table in PUBLISHED_ETTH1.values()
-        ]
-        print(
-            " | ".join(
-                [
-                    str(horizon),
-                    ours["mse"],
-                    ours["mae"],
-                    f"{sn['mse']:.3f} / {sn['mae']:.3f}",
-                    f"{seconds:.0f}",
-                    *published,
-                ]
-            )
-        )
-
-
-def print_m4(runs: list[dict[str, Any]]) -> None:
-    print("\nM4 Hourly (414 series, h=48): sMAPE / MASE / OWA, median of seeds (range)")
-    ours = summarise(runs, ("smape", "mase", "owa"))
-    seconds = statistics.median(r["seconds"] for r in runs)
-    print(f"ours | {ours['smape']} | {ours['mase']} | {ours['owa']} | {seconds:.0f} s")
-    sn = runs[0]["seasonal_naive"]
-    print(f"seasonal naive (this harness) | {sn['smape']:.3f} | {sn['mase']:.3f} | {sn['owa']:.3f}")
-    for name, (smape, mase, owa) in PUBLISHED_M4.items():
-        print(f"{name} (published) | {smape:.3f} | {mase:.3f} | {owa:.3f}")
-
-
-def interval_summary(runs: list[dict[str, Any]], key: str) -> str:
-    values = [r["intervals"][key] for r in runs if r.get("intervals")]
-    if not values:
-        return "-"
-    med = statistics.median(values)
-    return f"{med:.3f}" + (f" ({min(values):.3f}-{max(values):.3f})" if len(values) > 1 else "")
-
-
-def print_m4_intervals(runs: list[dict[str, Any]], naive: dict[str, float]) -> None:
-    print("\nM4 Hourly 95% intervals: MSIS / ACD (coverage), median of seeds (range)")
-    print(
-        f"ours | {interval_summary(runs, 'msis_95')} | {interval_summary(runs, 'acd_95')} "
-        f"({interval_summary(runs, 'coverage_95')})"
-    )
-    acd = abs(naive["coverage_95"] - 0.95)
-    print(f"Naive (this harness) | {naive['msis_95']:.3f} | {acd:.3f} ({naive['coverage_95']:.4f})")
-    for name in ("naive", "seasonal_naive"):
-        msis, coverage = naive[f"{name}_msis_95"], naive[f"{name}_coverage_95"]
-        label = f"{name.replace('_', ' ')}, empirical residual quantiles (forecaster evaluate)"
-        print(f"{label} | {msis:.3f} | {abs(coverage - 0.95):.3f} ({coverage:.4f})")
-    for name, (msis, acd) in PUBLISHED_M4_INTERVALS.items():
-        print(f"{name} (official) | {msis:.3f} | {acd:.3f}")
-
-
-def print_etth1_intervals(results: dict[int, list[dict[str, Any]]]) -> None:
-    print("\nETTh1 intervals over every test window: coverage 80% / 95%, scaled pinball")
-    for horizon, runs in sorted(results.items()):
-        print(
-            f"{horizon} | {interval_summary(runs, 'coverage_80')} | "
-            f"{interval_summary(runs, 'coverage_95')} | {interval_summary(runs, 'pinball')}"
-        )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-dir", type=Path, default=ROOT.parent / "shared" / "data")
@@ -632,7 +343,7 @@ def main() -> None:
         action="append",
         default=[],
         metavar="NAME[=VALUE]",
-        help="ablate a non-config choice (see apply_patch): zero-head, zero-skip, adamw=WD, ...",
+        help="ablate a non-config choice (see tuning_for): zero-head, no-lstsq, adamw=WD, ...",
     )
     parser.add_argument("--variant", default="default", help="label for the JSON lines")
     parser.add_argument("--threads", type=int, default=None)
@@ -669,8 +380,9 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     overrides = parse_overrides(args.overrides)
-    for spec in args.patch:
-        apply_patch(spec)
+    tuning = tuning_for(args.patch)
+    if args.nproc is not None and tuning != TUNING:
+        raise SystemExit("--patch applies to this process only: not with --nproc")
     # fit() sets torch's threads from the config: pass the harness' own on.
     overrides.setdefault("threads", torch.get_num_threads())
     if args.quick:
@@ -707,7 +419,7 @@ def main() -> None:
         etth1: dict[int, list[dict[str, Any]]] = {}
         for horizon in args.horizons:
             for seed in args.seeds:
-                run = run_etth1(panel, horizon, seed, overrides, args.quick, models)
+                run = run_etth1(panel, horizon, seed, overrides, args.quick, models, tuning)
                 record(run)
                 etth1.setdefault(horizon, []).append(run)
         print_etth1(etth1)
@@ -716,7 +428,7 @@ def main() -> None:
         panel, actuals = load_m4_hourly(args.data_dir / "m4", limit=20 if args.quick else None)
         m4 = []
         for seed in args.seeds:
-            run = run_m4(panel, actuals, seed, overrides, args.quick, models)
+            run = run_m4(panel, actuals, seed, overrides, args.quick, models, tuning)
             record(run)
             m4.append(run)
         print_m4(m4)

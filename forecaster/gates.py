@@ -34,6 +34,7 @@ from forecaster.model import Ensemble, LSTMForecaster, explicit_lstm
 if TYPE_CHECKING:
     from forecaster.artifact import Artifact
     from forecaster.data import Panel as DataPanel
+    from forecaster.windows import Scaler
 
 GATES = ("forget", "input", "output", "candidate", "cell", "hidden")
 SATURATED = (0.05, 0.95)  # a gate below or above is shut or wide open
@@ -191,58 +192,12 @@ def inspect_window(
 ) -> Inspection:
     """Run the model on the window of ``series_id`` that ends at ``origin`` (its last row;
     default the end of the history) through the explicit cell; see the module docstring."""
-    from forecaster.data.panel import grid_before
-    from forecaster.forecast import output_times, window_scaler
-
     config = artifact.model_config
     lookback = config.lookback
-    form = artifact.schema.time_form
     if panel is None:
-        position = artifact.series_position(series_id)
-        if position is None:
-            raise UsageError(_unknown(series_id, artifact.ids, "the model"))
-        end = pd.Timestamp(artifact.series_end[position])
-        times = grid_before(end, lookback, artifact.freq, artifact.schema.session)
-        shown = output_times(artifact, times)
-        if origin is not None and _as_time(origin, shown, form) != shown[-1]:
-            raise DataError(
-                f"--origin {origin}: the model stores the last {lookback} rows of "
-                f"{series_id!r}, ending {_said(shown[-1:], form)}; give DATA to inspect an "
-                "earlier origin"
-            )
-        if int(artifact.context_real[position]) < lookback:
-            raise DataError(
-                f"series {series_id!r} has {int(artifact.context_real[position])} stored "
-                f"rows, fewer than the {lookback} of a full window"
-            )
-        scaler = artifact.scaler
-        raw = artifact.context[position]
-        scaled = (raw - scaler.mean[position]) / scaler.std[position]
+        scaler, scaled, shown = _stored_window(artifact, series_id, origin)
     else:
-        if series_id not in panel.ids:
-            raise UsageError(_unknown(series_id, panel.ids, "DATA"))
-        s = panel.ids.index(series_id)
-        shown_all = output_times(artifact, panel.index(s))
-        row = len(shown_all) - 1
-        if origin is not None:
-            wanted = _as_time(origin, shown_all, form)
-            where = shown_all.get_indexer(pd.DatetimeIndex([wanted]))[0]
-            if where < 0:
-                raise DataError(
-                    f"--origin {origin} is not a timestamp of {series_id!r} in DATA (it runs "
-                    f"from {_said(shown_all[:1], form)} to {_said(shown_all[-1:], form)})"
-                )
-            row = int(where)
-        if row + 1 < lookback:
-            raise DataError(
-                f"--origin {_said(shown_all[row : row + 1], form)} is too early: the window "
-                f"ending there has {row + 1} "
-                f"rows of {series_id!r}, the model reads {lookback}"
-            )
-        scaler = window_scaler(artifact, panel, np.array([s]), np.array([row + 1]))
-        raw = panel.series(s)[row + 1 - lookback : row + 1]
-        scaled = (raw - scaler.mean[0]) / scaler.std[0]
-        shown = shown_all[row + 1 - lookback : row + 1]
+        s, row, scaler, scaled, shown = _data_window(artifact, panel, series_id, origin)
     if config.n_covariates:
         # The network reads covariates over the horizon as well: DATA must hold them.
         if panel is None or row + 1 + config.horizon > int(panel.lengths[s]):
@@ -275,6 +230,71 @@ def inspect_window(
         share=share,
         step_seconds=None if step_numbers(artifact.freq) else step * segment,
     )
+
+
+def _stored_window(
+    artifact: Artifact, series_id: str, origin: str | None
+) -> tuple[Scaler, np.ndarray, pd.DatetimeIndex]:
+    """Without DATA: the scaler, the scaled window and its times, from the context the
+    model file stores (the end of the history only)."""
+    from forecaster.data.panel import grid_before
+    from forecaster.forecast import output_times
+
+    lookback, form = artifact.model_config.lookback, artifact.schema.time_form
+    position = artifact.series_position(series_id)
+    if position is None:
+        raise UsageError(_unknown(series_id, artifact.ids, "the model"))
+    end = pd.Timestamp(artifact.series_end[position])
+    times = grid_before(end, lookback, artifact.freq, artifact.schema.session)
+    shown = output_times(artifact, times)
+    if origin is not None and _as_time(origin, shown, form) != shown[-1]:
+        raise DataError(
+            f"--origin {origin}: the model stores the last {lookback} rows of "
+            f"{series_id!r}, ending {_said(shown[-1:], form)}; give DATA to inspect an "
+            "earlier origin"
+        )
+    if int(artifact.context_real[position]) < lookback:
+        raise DataError(
+            f"series {series_id!r} has {int(artifact.context_real[position])} stored "
+            f"rows, fewer than the {lookback} of a full window"
+        )
+    scaler = artifact.scaler
+    raw = artifact.context[position]
+    return scaler, (raw - scaler.mean[position]) / scaler.std[position], shown
+
+
+def _data_window(
+    artifact: Artifact, panel: DataPanel, series_id: str, origin: str | None
+) -> tuple[int, int, Scaler, np.ndarray, pd.DatetimeIndex]:
+    """From DATA: the series, the window's last row, its scaler, the scaled window and its
+    times (``origin``, default the end of the series)."""
+    from forecaster.forecast import output_times, window_scaler
+
+    lookback, form = artifact.model_config.lookback, artifact.schema.time_form
+    if series_id not in panel.ids:
+        raise UsageError(_unknown(series_id, panel.ids, "DATA"))
+    s = panel.ids.index(series_id)
+    shown_all = output_times(artifact, panel.index(s))
+    row = len(shown_all) - 1
+    if origin is not None:
+        wanted = _as_time(origin, shown_all, form)
+        where = shown_all.get_indexer(pd.DatetimeIndex([wanted]))[0]
+        if where < 0:
+            raise DataError(
+                f"--origin {origin} is not a timestamp of {series_id!r} in DATA (it runs "
+                f"from {_said(shown_all[:1], form)} to {_said(shown_all[-1:], form)})"
+            )
+        row = int(where)
+    if row + 1 < lookback:
+        raise DataError(
+            f"--origin {_said(shown_all[row : row + 1], form)} is too early: the window "
+            f"ending there has {row + 1} "
+            f"rows of {series_id!r}, the model reads {lookback}"
+        )
+    scaler = window_scaler(artifact, panel, np.array([s]), np.array([row + 1]))
+    raw = panel.series(s)[row + 1 - lookback : row + 1]
+    scaled = (raw - scaler.mean[0]) / scaler.std[0]
+    return s, row, scaler, scaled, shown_all[row + 1 - lookback : row + 1]
 
 
 def _as_time(text: str, times: pd.DatetimeIndex, form: str | None = None) -> pd.Timestamp:

@@ -168,19 +168,7 @@ def fit_skip(
     val_origins = windows.val_starts + lookback
     extra = config.covariate_features if config is not None else 0
     parts = covariate_parts(config) if config is not None and extra else {0: 0}
-    fits = {}  # (rows, covariate rows) -> (coefficients (rows + 1 + F', H), penalty, windows)
-    for rows in every:
-        reach = max(rows, config.covariate_rows) if config is not None and extra else rows
-        origins = _subset(windows.train_origins(reach), seed)
-        fitted = _moments(windows, origins, rows, norm, config)
-        validation = (
-            _moments(windows, val_origins, rows, norm, config) if len(val_origins) else None
-        )
-        for part_rows, features in parts.items():
-            # The covariate parts are prefixes of the features: solve on the leading block.
-            size = rows + 1 + features
-            coef, ridge = _ridge(fitted.leading(size), validation and validation.leading(size))
-            fits[rows, part_rows] = (coef, ridge, len(origins))
+    fits = _regressions(windows, every, parts, norm, seed, config)
 
     def mean_map(lookbacks: list[int], part_rows: int) -> torch.Tensor:
         coef = torch.zeros(lookback + 1 + extra, windows.horizon, dtype=torch.float64)
@@ -225,6 +213,35 @@ def fit_skip(
             covariate_rows=part_rows,
         ),
     )
+
+
+def _regressions(
+    windows: WindowSet,
+    every: list[int],
+    parts: dict[int, int],
+    norm: str,
+    seed: int,
+    config: ModelConfig | None,
+) -> dict[tuple[int, int], tuple[torch.Tensor, float, int]]:
+    """The ridge regression on the last ``rows`` rows for each of ``every`` and each
+    covariate part: (rows, covariate rows) -> (coefficients (rows + 1 + F', H), penalty,
+    training windows), each from every training window its rows allow."""
+    val_origins = windows.val_starts + windows.lookback
+    extra = config.covariate_features if config is not None else 0
+    fits = {}
+    for rows in every:
+        reach = max(rows, config.covariate_rows) if config is not None and extra else rows
+        origins = _subset(windows.train_origins(reach), seed)
+        fitted = _moments(windows, origins, rows, norm, config)
+        validation = (
+            _moments(windows, val_origins, rows, norm, config) if len(val_origins) else None
+        )
+        for part_rows, features in parts.items():
+            # The covariate parts are prefixes of the features: solve on the leading block.
+            size = rows + 1 + features
+            coef, ridge = _ridge(fitted.leading(size), validation and validation.leading(size))
+            fits[rows, part_rows] = (coef, ridge, len(origins))
+    return fits
 
 
 def pays(larger: float | None, smaller: float | None) -> bool:

@@ -35,13 +35,15 @@ class Adam:
         lr: float,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
+        flat: bool = True,
     ) -> None:
         self.params = [p for p in params if p.requires_grad]
         self.lr = lr
         self.beta1, self.beta2 = betas
         self.eps = eps
         self.steps = [0] * len(self.params)
-        self.flat: _FlatBuffers | None = _FlatBuffers.over(self.params)
+        # ``flat``: the one buffer where it pays; False: tensor by tensor, the same bits.
+        self.flat: _FlatBuffers | None = _FlatBuffers.over(self.params) if flat else None
         if self.flat is not None:
             self.exp_avg, self.exp_avg_sq = self.flat.views(1), self.flat.views(2)
         else:

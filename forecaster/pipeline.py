@@ -42,6 +42,7 @@ from forecaster.train import (
     set_threads,
     train_model,
 )
+from forecaster.tuning import TUNING, Tuning
 from forecaster.validation import (
     GATE_SUMMARY_WINDOWS,
     MAX_REPORT_WINDOWS,
@@ -83,14 +84,9 @@ __all__ = [
 log = logging.getLogger("forecaster")
 
 
-# Sets of window lengths the linear skip may average, as multiples of the LSTM's lookback
-# L; the one whose mean forecasts validation best is used (`linear.fit_skip`).
-SKIP_CANDIDATES = ((1, 2, 4, 8), (0.5, 1, 2, 4, 8), (0.25, 0.5, 1, 2, 4, 8))
-# The longest may read this share of the median series' training rows.
-SKIP_MAX_SHARE = 1 / 3
-
-
-def skip_candidates(lookback: int, config: TrainConfig, lengths: np.ndarray) -> list[list[int]]:
+def skip_candidates(
+    lookback: int, config: TrainConfig, lengths: np.ndarray, tuning: Tuning = TUNING
+) -> list[list[int]]:
     """Sets of window lengths the linear skip may average: lookback x 1, 2, 4, 8, and with
     1/2 or 1/2 and 1/4 added, as the data allows.
 
@@ -102,9 +98,9 @@ def skip_candidates(lookback: int, config: TrainConfig, lengths: np.ndarray) -> 
     """
     if config.lookback is not None or not config.linear_skip:
         return [[lookback]]
-    rows = float(np.median(lengths)) * (1 - config.val_fraction) * SKIP_MAX_SHARE
+    rows = float(np.median(lengths)) * (1 - config.val_fraction) * tuning.skip_max_share
     candidates: list[list[int]] = []
-    for scales in SKIP_CANDIDATES:
+    for scales in tuning.skip_candidates:
         lookbacks = sorted(
             {max(1, int(lookback * s)) for s in scales if s <= 1 or lookback * s <= rows}
         )
@@ -127,13 +123,13 @@ class Prepared:
     skip: Any  # linear.fit_skip's result, or None without the skip
 
 
-def prepare(panel: Panel, config: TrainConfig) -> Prepared:
+def prepare(panel: Panel, config: TrainConfig, tuning: Tuning = TUNING) -> Prepared:
     """Sizes, split, scalers and windows, and the least-squares fit of the linear skip."""
     horizon, lstm_lookback = resolve_sizes(panel, config)
     segment, lstm_lookback = resolve_segment(
         config.segment, lstm_lookback, season_length(panel.freq, panel.schema.session)
     )
-    candidates = skip_candidates(lstm_lookback, config, panel.lengths)
+    candidates = skip_candidates(lstm_lookback, config, panel.lengths, tuning)
     lookback = max(max(c) for c in candidates)  # the context every window holds
     split = split_series(panel.lengths, horizon, lookback, config.val_fraction)
     if config.val_fraction > 0 and not split.n_val.any():
@@ -163,6 +159,7 @@ def prepare(panel: Panel, config: TrainConfig) -> Prepared:
     device = select_device(config.device)
     threads = set_threads(config.threads)
     windows = make_windows(panel, scaler, split, lookback, horizon, device, seed=config.seed,
+                           max_val_windows=tuning.max_val_windows,
                            covariate_scaler=covariate_scaler)  # fmt: skip
     schema = panel.schema
     model_config = ModelConfig(
@@ -203,6 +200,7 @@ def train_networks(
     world: World | None = None,
     deadline: float | None = None,
     start: list[dict[str, torch.Tensor]] | None = None,
+    tuning: Tuning = TUNING,
 ) -> tuple[list[LSTMForecaster], list[TrainResult]]:
     """Train the ensemble's networks, this rank's share of them when there are several
     ranks (`distributed.share_networks`), and give every rank all of them in order.
@@ -248,6 +246,7 @@ def train_networks(
                 on_epoch=report,
                 deadline=_member_deadline(deadline, phase, share.phases),
                 world=world if k in share.together else None,
+                tuning=tuning,
             )
         finally:
             torch.set_num_threads(prep.threads)
@@ -277,6 +276,7 @@ def fit(
     config: TrainConfig,
     on_epoch: Callable[[EpochReport], None] | None = None,
     world: World | None = None,
+    tuning: Tuning = TUNING,
 ) -> tuple[Artifact, TrainResult]:
     """Split, scale, window, train every ensemble member, and package what prediction needs.
 
@@ -286,10 +286,10 @@ def fit(
     started = time.perf_counter()
     world = world or World()
     with world.agreed():
-        prep = prepare(panel, config)
+        prep = prepare(panel, config, tuning)
     prepared = time.perf_counter() - started
     deadline = started + config.max_time if config.max_time else None
-    members, results = train_networks(panel, prep, config, on_epoch, world, deadline)
+    members, results = train_networks(panel, prep, config, on_epoch, world, deadline, tuning=tuning)
     trained = time.perf_counter() - started
     return package(panel, config, prep, members, results, world, started, prepared, trained)
 

@@ -87,12 +87,12 @@ def test_help_defaults_come_from_the_config() -> None:
     ]:
         after = text[text.index(flag, text.index("Arguments")) :]  # the option, not the prose
         assert f"[default: {value}]" in after[:260], flag
-    from forecaster.train import DEFAULT_PATIENCE, PATIENCE_MAX_CHECKS, WINDOWS_PER_CHECK
+    from forecaster.tuning import TUNING
 
     after = text[text.index("--patience") :]
     assert (
-        f"[default: {DEFAULT_PATIENCE}; at most {PATIENCE_MAX_CHECKS} checks "
-        f"({PATIENCE_MAX_CHECKS * WINDOWS_PER_CHECK:,} windows)"
+        f"[default: {TUNING.default_patience}; at most {TUNING.patience_max_checks} checks "
+        f"({TUNING.patience_max_checks * TUNING.windows_per_check:,} windows)"
     ) in after[:300]
     for command in ("predict", "evaluate"):
         assert "[default: the fill the model was trained with]" in flat(

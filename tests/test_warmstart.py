@@ -272,7 +272,7 @@ def test_a_panel_stores_its_history_within_the_budget(
     assert stored.earlier.shape[1] == 150  # 300 values over 2 series
     assert stored.earlier_real.tolist() == [150, 150]
     monkeypatch.setattr(tensors, "EARLIER_VALUES", 2 * least)
-    with pytest.raises(ModelFileError, match="earlier.values has shape"):
+    with pytest.raises(ModelFileError, match=r"earlier\.values has shape"):
         artifact.load(model)
 
 

@@ -1,0 +1,117 @@
+"""`Tuning`: the measured switches travel as one frozen value from the caller to each use,
+and every ablation of benchmarks/accuracy.py sets the field it names."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+from forecaster import pipeline, train
+from forecaster.config import TrainConfig
+from forecaster.optim import Adam
+from forecaster.tuning import TUNING, Tuning
+from tests.conftest import seasonal_frame
+
+
+def test_the_defaults_are_the_measured_values_and_cannot_be_reassigned() -> None:
+    assert Tuning() == TUNING
+    assert (TUNING.check_at_start, TUNING.windows_per_check, TUNING.max_val_windows) == (
+        True,
+        2000,
+        None,
+    )
+    assert (TUNING.default_patience, TUNING.patience_max_checks) == (8, 10)
+    assert (TUNING.sampled_epoch_checks, TUNING.final_decay_epochs) == (True, 6)
+    assert (TUNING.plateau_epochs, TUNING.plateau_gain) == (3, 0.02)
+    assert TUNING.skip_candidates == ((1, 2, 4, 8), (0.5, 1, 2, 4, 8), (0.25, 0.5, 1, 2, 4, 8))
+    assert TUNING.skip_max_share == 1 / 3
+    assert TUNING.flat_adam and TUNING.optimizer is None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        TUNING.check_at_start = False  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("spec", "changes"),
+    [
+        ("single-lookback", {"skip_candidates": ((1,),)}),
+        ("skip-scales=1,2", {"skip_candidates": ((1.0, 2.0),)}),
+        ("skip-share=0.5", {"skip_max_share": 0.5}),
+        ("no-start-check", {"check_at_start": False}),
+        ("check-every=8000", {"windows_per_check": 8000}),
+        ("max-val-windows=1000", {"max_val_windows": 1000}),
+        ("patience-checks=4", {"patience_max_checks": 4}),
+        ("per-tensor-adam", {"flat_adam": False}),
+        ("no-final-decay", {"final_decay_epochs": 0}),
+        ("every-check", {"sampled_epoch_checks": False}),
+    ],
+)
+def test_each_accuracy_patch_sets_its_field_and_only_it(spec: str, changes: dict[str, Any]) -> None:
+    from benchmarks.accuracy import tuning_for
+
+    assert tuning_for([spec]) == dataclasses.replace(TUNING, **changes)
+
+
+def test_accuracy_patches_combine_and_adamw_trains_with_the_loops_interface() -> None:
+    from benchmarks.accuracy import tuning_for
+
+    tuning = tuning_for(["adamw=0.1", "every-check"])
+    assert tuning.optimizer is not None and not tuning.sampled_epoch_checks
+    model = torch.nn.Linear(3, 1)
+    optimizer = tuning.optimizer(model.parameters(), 0.01)
+    assert optimizer.param_groups[0]["weight_decay"] == 0.1
+    model(torch.ones(2, 3)).sum().backward()
+    optimizer.lr = 0.005
+    optimizer.clip_grad_norm(1.0)
+    optimizer.step()
+    optimizer.release()
+    assert optimizer.lr == 0.005
+    with pytest.raises(SystemExit):
+        tuning_for(["no-such-patch"])
+
+
+def test_the_switches_reach_the_code_they_steer() -> None:
+    assert train.validation_checks(8000, 1) == 4
+    assert train.validation_checks(8000, 1, Tuning(windows_per_check=8000)) == 1
+    assert Adam(torch.nn.Linear(2, 1).parameters(), lr=0.1).flat is not None
+    assert Adam(torch.nn.Linear(2, 1).parameters(), lr=0.1, flat=False).flat is None
+    config = TrainConfig()
+    lengths = np.array([2000])
+    assert pipeline.skip_candidates(24, config, lengths) == [
+        [24, 48, 96, 192],
+        [12, 24, 48, 96, 192],
+        [6, 12, 24, 48, 96, 192],
+    ]
+    assert pipeline.skip_candidates(24, config, lengths, Tuning(skip_candidates=((1,),))) == [[24]]
+    narrow = Tuning(skip_max_share=0.05)  # 2,000 x 0.9 x 0.05 = 90 rows at most
+    assert pipeline.skip_candidates(24, config, lengths, narrow)[0] == [24, 48]
+
+
+def test_fit_passes_its_tuning_down_to_the_windows_and_the_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from forecaster.data import build_panel, detect_schema
+
+    seen: dict[str, Any] = {}
+    make_windows, train_model = pipeline.make_windows, pipeline.train_model
+
+    def windows_spy(*args: Any, **kwargs: Any) -> Any:
+        seen["max_val_windows"] = kwargs["max_val_windows"]
+        return make_windows(*args, **kwargs)
+
+    def train_spy(*args: Any, **kwargs: Any) -> Any:
+        seen["tuning"] = kwargs["tuning"]
+        return train_model(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "make_windows", windows_spy)
+    monkeypatch.setattr(pipeline, "train_model", train_spy)
+    frame = seasonal_frame(200)
+    panel = build_panel(frame, detect_schema(frame))
+    tuning = Tuning(max_val_windows=7, check_at_start=False)
+    config = TrainConfig(epochs=1, hidden=4, horizon=7, ensemble=1).validate()
+    artifact, _ = pipeline.fit(panel, config, tuning=tuning)
+    assert seen == {"max_val_windows": 7, "tuning": tuning}
+    assert artifact.summary["val_windows"] == 7
