@@ -110,7 +110,9 @@ def run_tool(
     """Train once on the rows before the first origin, predict from each; raise on failure."""
     case = loaded.case
     env = dict(os.environ, PYTHONPATH=str(code.resolve()), PYTHONWARNINGS="ignore")
-    base = [python, "-m", "forecaster"]
+    # -P: `-m` would put the working directory first on sys.path, so that a run from a
+    # checkout measured that checkout's package, whatever --code named.
+    base = [python, "-P", "-m", "forecaster"]
     train_csv, model = workdir / "train.csv", workdir / "model.fcst"
     loaded.raw[cut(loaded, 0)].to_csv(train_csv, index=False)
     columns = ["--time", case.time, "--target", case.target]

@@ -73,7 +73,9 @@ class Tool:
 
     def __init__(self, code: Path, python: str) -> None:
         self.env = dict(os.environ, PYTHONPATH=str(code.resolve()), PYTHONWARNINGS="ignore")
-        self.base = [python, "-m", "forecaster"]
+        # -P: `-m` would put the working directory first on sys.path, so that a run from a
+        # checkout measured that checkout's package, whatever --code named.
+        self.base = [python, "-P", "-m", "forecaster"]
 
     def __call__(self, *args: str) -> tuple[str, float]:
         cpu = children_cpu()
