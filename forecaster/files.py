@@ -21,6 +21,7 @@ import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 from forecaster.errors import UsageError
 
@@ -160,12 +161,18 @@ def _write_temp(output: Output, payload: bytes) -> Path:
             out.flush()
             os.fsync(out.fileno())
     except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        if isinstance(exc, OSError):
-            raise _cannot_write(output, exc) from None
-        raise
+        _discard(temp, output, exc)
     return temp
+
+
+def _discard(temp: Path, output: Output, exc: BaseException) -> NoReturn:
+    """Remove a temporary file that will not be put in place, and raise why: an OS error
+    as the one line naming the output, anything else (an interrupt) as it was."""
+    with contextlib.suppress(OSError):
+        os.unlink(temp)
+    if isinstance(exc, OSError):
+        raise _cannot_write(output, exc) from None
+    raise exc
 
 
 def _write_direct(output: Output, payload: bytes) -> None:
@@ -201,11 +208,7 @@ def staged(output: Output, payload: bytes) -> Iterator[None]:
     try:
         os.replace(temp, output.path)
     except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        if isinstance(exc, OSError):
-            raise _cannot_write(output, exc) from None
-        raise
+        _discard(temp, output, exc)
     _sync_directory(output.path.parent)
 
 
