@@ -23,7 +23,10 @@ from typing import Any
 from forecaster.errors import UsageError
 
 FILL_POLICIES = ("interpolate", "ffill", "error")
-DUPLICATES = ("error", "mean", "first", "last")
+DUPLICATES = ("auto", "error", "mean", "first", "last")
+# `--duplicates auto` merges repeated timestamps when at most one row in this many repeats
+# one (`data.duplicates`).
+AUTO_ROWS_PER_REPEAT = 1000
 DEVICES = ("auto", "cpu", "cuda")
 PRECISIONS = ("fp32", "bf16")
 LOSSES = ("mse", "mae", "huber")
@@ -125,7 +128,7 @@ class TrainConfig:
     id: str | None = None
     freq: str | None = None
     fill: str = "interpolate"
-    duplicates: str = "error"  # rows repeating a timestamp: refused, or merged (data.duplicates)
+    duplicates: str = "auto"  # rows repeating a timestamp: refused, or merged (data.duplicates)
     # Model
     horizon: int | None = None
     lookback: int | None = None

@@ -271,6 +271,48 @@ def test_duplicates_merged(how: str, tmp_path: Path) -> None:
     assert "--duplicates mean|first|last" in line
 
 
+def test_a_few_repeats_in_a_long_file_are_merged_by_default_with_a_warning(
+    tmp_path: Path,
+) -> None:
+    """`--duplicates auto` (the default): 3 repeated timestamps in 3,000 readings are merged
+    by their mean, named in a warning; the same rows in 100 readings are refused, as they
+    are with --duplicates error, and no model is written then."""
+    times = pd.date_range("2010-03-24 09:50", periods=3000, freq="5min")
+    frame = pd.DataFrame({"datetime": times, "glucose": values(3000)})
+    again = frame.iloc[[10, 1040, 2070]].assign(glucose=[1000.0, 2000.0, 3000.0])
+    data = write(tmp_path / "long.csv", pd.concat([frame, again], ignore_index=True))
+    model = tmp_path / "m.fcst"
+    trained = invoke(["train", str(data), "-o", str(model), *HORIZON, "--epochs", "1",
+                      "--hidden", "8", "--ensemble", "1"])  # fmt: skip
+    assert trained.exit_code == 0, trained.stderr
+    assert (
+        "'datetime': 3 timestamp(s) repeat (2010-03-24 10:40:00, 2010-03-28 00:30:00, "
+        "2010-03-31 14:20:00); merged 6 rows into one per timestamp, by their mean"
+    ) in " ".join(trained.stderr.split())
+    assert artifact_io.load(model).train_config.duplicates == "auto"
+    last = frame.iloc[-1]["glucose"]
+    assert artifact_io.load(model).context[0, -1, 0] == last  # rows after them unmoved
+    refused = tmp_path / "refused.fcst"
+    line = refused_line(invoke(["train", str(data), "--duplicates", "error", "-o", str(refused),
+                                *FAST]))  # fmt: skip
+    assert "duplicate timestamps in 'datetime'" in line and not refused.exists()
+    short = write(tmp_path / "short.csv", repeated_frame())
+    assert "3 row(s) repeat a timestamp" in refused_line(invoke(["train", str(short), *FAST]))
+
+
+def test_a_merged_repeat_is_the_mean_of_its_rows() -> None:
+    from forecaster.data import build_panel
+    from forecaster.data.columns import detect_schema
+
+    times = pd.date_range("2024-01-01", periods=2000, freq="h")
+    frame = pd.DataFrame({"ds": times, "y": np.arange(2000.0)})
+    frame = pd.concat([frame, frame.iloc[[500]].assign(y=[1500.0])], ignore_index=True)
+    schema = detect_schema(frame, "ds", ["y"])
+    panel = build_panel(frame.astype({"ds": str}), schema, duplicates="auto")
+    assert panel.lengths.tolist() == [2000]
+    assert panel.values[500, 0] == (500.0 + 1500.0) / 2
+
+
 def test_duplicates_option_is_checked(tmp_path: Path) -> None:
     data = write(tmp_path / "g.csv", repeated_frame())
     result = invoke(["train", str(data), "--duplicates", "median", *FAST])

@@ -95,6 +95,7 @@ class Fill(StrEnum):
 
 
 class Duplicates(StrEnum):
+    auto = "auto"
     error = "error"
     mean = "mean"
     first = "first"
@@ -171,8 +172,8 @@ DuplicatesOption = Annotated[
     typer.Option(
         "--duplicates",
         help="Rows of one series that repeat a timestamp: refuse them (error) or merge them "
-        "into one (their mean, or the first or last in the file)."
-        + default("what the model was trained with"),
+        "into one (their mean, or the first or last in the file); auto: their mean when "
+        "they are few, else refuse them." + default("what the model was trained with"),
         rich_help_panel=DATA,
     ),
 ]

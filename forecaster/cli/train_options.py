@@ -15,7 +15,7 @@ import typer
 
 from forecaster.cli import options
 from forecaster.cli.options import COVARIATES, DATA, DEFAULTS, MODEL, OUTPUT, TRAINING, default
-from forecaster.config import MAX_LR, MAX_SEED, UPDATABLE
+from forecaster.config import AUTO_ROWS_PER_REPEAT, MAX_LR, MAX_SEED, UPDATABLE
 
 Data = Annotated[
     str,
@@ -143,8 +143,10 @@ Duplicates = Annotated[
     typer.Option(
         "--duplicates",
         help="Rows of one series that repeat a timestamp: refuse them (error) or merge "
-        "them into one (their mean, or the first or last in the file); predict and "
-        "evaluate read new data the same way." + default(DEFAULTS.duplicates),
+        "them into one (their mean, or the first or last in the file); auto: their mean "
+        f"when at most 1 row in {AUTO_ROWS_PER_REPEAT:,} repeats a timestamp (with a "
+        "warning), else refuse them; predict and evaluate read new data the same way."
+        + default(DEFAULTS.duplicates),
         rich_help_panel=DATA,
     ),
 ]

@@ -18,7 +18,7 @@ import pandas as pd
 from forecaster.data import sessions
 from forecaster.data.columns import parse_numbers
 from forecaster.data.covariates import static_categories, user_covariates
-from forecaster.data.duplicates import merge_repeated
+from forecaster.data.duplicates import AUTO_ROWS_PER_REPEAT, Merged, merge_repeated
 from forecaster.data.forms import shown_times
 from forecaster.data.panel import RowIds, Schema
 from forecaster.data.read import file_rows
@@ -132,14 +132,24 @@ def one_per_stamp(
     rows: Rows, schema: Schema, parsed: ParsedTimes, how: str, notes: list[str]
 ) -> Rows:
     """Rows that repeat a series' timestamp refused (``how`` "error"), or merged into one
-    ("mean", "first", "last"), said in a note."""
+    ("mean", "first", "last"), said in a note; "auto": merged by their mean when few
+    (`duplicates.AUTO_ROWS_PER_REPEAT`), else refused."""
+    if how == "auto":
+        codes, times = rows.ids.codes, rows.times
+        repeats = int(((codes[1:] == codes[:-1]) & (times[1:] == times[:-1])).sum())
+        if repeats * AUTO_ROWS_PER_REPEAT > len(times):
+            how = "error"
     if how == "error":
         _refuse_duplicates(rows.ids, rows.times, schema, parsed)
         return rows
-    merged = merge_repeated(rows.ids.codes, rows.times, rows.values, rows.user, how)
+    merged = merge_repeated(rows.ids.codes, rows.times, rows.values, rows.user,
+                            "mean" if how == "auto" else how)  # fmt: skip
     if merged is None:
         return rows
-    notes.append(f"{schema.time!r}: {merged.note(how)}")
+    if how == "auto":
+        notes.append(_merged_few(merged, rows, schema, parsed))
+    else:
+        notes.append(f"{schema.time!r}: {merged.note(how)}")
     ids = RowIds(rows.ids.codes[merged.keep], rows.ids.names)
     return Rows.of(ids, rows.times[merged.keep], merged.values, merged.user)
 
@@ -154,19 +164,41 @@ def on_the_clock(rows: Rows, step: int | None, notes: list[str]) -> Rows:
     return Rows.of(ids, snapped.times, snapped.values, snapped.user)
 
 
-def _refuse_duplicates(
+def _repeated_examples(
     ids_sorted: RowIds, times: np.ndarray, schema: Schema, parsed: ParsedTimes
-) -> None:
+) -> tuple[str, np.ndarray]:
+    """The first three repeated timestamps as the data wrote them (with their series), and
+    where each repeated row is (True at row k + 1 when it repeats row k)."""
     codes = ids_sorted.codes
     duplicated = (codes[1:] == codes[:-1]) & (times[1:] == times[:-1])
-    if not duplicated.any():
-        return
     first = np.flatnonzero(duplicated)[:3] + 1
     shown = shown_times(times[first], parsed.form)
     examples = ", ".join(
         (f"{ids_sorted[i]} " if schema.id else "") + str(text)
         for i, text in zip(first, shown, strict=True)
     )
+    return examples, duplicated
+
+
+def _merged_few(merged: Merged, rows: Rows, schema: Schema, parsed: ParsedTimes) -> str:
+    """`--duplicates auto`'s warning: which timestamps repeated, and what became of them."""
+    examples, _ = _repeated_examples(rows.ids, rows.times, schema, parsed)
+    more = ", ..." if merged.stamps > 3 else ""
+    return (
+        f"{schema.time!r}: {merged.stamps} timestamp(s) repeat ({examples}{more}); merged "
+        f"{merged.rows} rows into one per timestamp, by their mean, as they are few (at "
+        f"most 1 row in {AUTO_ROWS_PER_REPEAT:,}; --duplicates error refuses them, first "
+        "or last keeps one)"
+    )
+
+
+def _refuse_duplicates(
+    ids_sorted: RowIds, times: np.ndarray, schema: Schema, parsed: ParsedTimes
+) -> None:
+    examples, duplicated = _repeated_examples(ids_sorted, times, schema, parsed)
+    if not duplicated.any():
+        return
+    first = np.flatnonzero(duplicated)[:3] + 1
     where = "within a series " if schema.id else ""
     repeated = pd.DatetimeIndex(times[first])
     dst = (
