@@ -137,13 +137,13 @@ class TrainConfig:
     dropout: float = 0.1
     window_norm: str = "last"
     linear_skip: bool = True
-    segment: int = 0  # 0: chosen from the frequency (see pipeline.resolve_sizes)
+    segment: int = 0  # 0: chosen from the frequency (see sizing.resolve_segment)
     ensemble: int = 3  # networks trained from seeds seed, seed + 1, ...; forecasts averaged
     # Training
     epochs: int = 60
     batch_size: int = 64
     lr: float = 3e-3
-    patience: int = 0  # epochs; 0: automatic (see train.PATIENCE_MAX_CHECKS)
+    patience: int = 0  # epochs; 0: automatic (see tuning.Tuning.patience_max_checks)
     val_fraction: float = 0.1
     seed: int = 0
     threads: int = 0  # 0: one, unless OMP_NUM_THREADS says otherwise (see train.set_threads)

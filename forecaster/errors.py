@@ -1,7 +1,7 @@
 """Domain errors, each carrying the exit code the CLI turns it into.
 
-Library code raises these with a message that names the problem and the fix; only `cli.py`
-decides how they reach the user.
+Library code raises these with a message that names the problem and the fix; only the CLI
+(`cli/core.py`) decides how they reach the user.
 """
 
 from __future__ import annotations
