@@ -248,6 +248,7 @@ def run(weights: dict[str, np.ndarray], config: ModelConfig, contexts: np.ndarra
 # its 5 passes). A hit returns the very same (read-only) array, so nothing differs by a bit.
 _RECENT: list[tuple[dict[str, np.ndarray], ModelConfig, bytes, np.ndarray]] = []
 RECENT_FORWARDS = 4
+RECENT_BYTES = 64 << 20  # each kept forward at most
 
 
 def run_members(
@@ -272,6 +273,7 @@ def run_members(
         axis=1,
     )
     members.flags.writeable = False  # shared by every caller of the same forward
-    _RECENT.insert(0, (weights, config, key, members))
-    del _RECENT[RECENT_FORWARDS:]
+    if members.nbytes <= RECENT_BYTES:  # the big training-origin passes are read once
+        _RECENT.insert(0, (weights, config, key, members))
+        del _RECENT[RECENT_FORWARDS:]
     return members

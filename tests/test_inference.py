@@ -190,3 +190,29 @@ def test_a_window_forecasts_the_same_alone_or_in_a_batch() -> None:
             inference.run(weights, config, contexts[k : k + 1]), together[k : k + 1]
         )
     assert np.array_equal(inference.run(weights, config, contexts[3:20]), together[3:20])
+
+
+def test_a_repeated_forward_is_read_from_the_recent_ones_bit_for_bit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The blend, the validation scores and the calibration forecast the same windows: the
+    second pass returns the first one's array; other weights or contexts are computed."""
+    config = ModelConfig(n_targets=1, lookback=8, horizon=3, hidden=4, layers=1, members=2)
+    torch.manual_seed(0)
+    weights = {k: v.detach().numpy().copy()
+               for k, v in Ensemble(config, [LSTMForecaster(config) for _ in range(2)])
+               .state_dict().items()}  # fmt: skip
+    contexts = np.random.default_rng(0).normal(size=(5, 8, 1))
+    calls = []
+    real = inference.forward_members
+    monkeypatch.setattr(inference, "forward_members",
+                        lambda *args: calls.append(1) or real(*args))  # fmt: skip
+    first = inference.run_members(weights, config, contexts)
+    again = inference.run_members(weights, config, contexts.copy())
+    assert again is first and len(calls) == 1 and not first.flags.writeable
+    other = inference.run_members(dict(weights), config, contexts)  # another model's dict
+    assert other is not first and len(calls) == 2
+    np.testing.assert_array_equal(other, first)
+    reordered = inference.run_members(weights, config, contexts[::-1])
+    assert len(calls) == 3
+    np.testing.assert_array_equal(reordered, first[:, ::-1])
