@@ -73,7 +73,7 @@ def interval_figures(
 ) -> dict[str, float]:
     """Coverage, MSIS, ACD and pinball of the model's intervals: forecasts, the members'
     spread and actuals (N, H) in data units, each window's error scale (N, 1)
-    (`forecast.error_scales`), MASE's ``scale`` (N,)."""
+    (`uncertainty.error_scales`), MASE's ``scale`` (N,)."""
     assert artifact.intervals is not None
     probabilities = scoring_probabilities(LEVELS)
     bounds = model_bounds(

@@ -26,7 +26,7 @@ split conformal on the validation errors divided by a normaliser:
   just before each window's origin (`intervals.with_recent`, prior P windows' weight for
   the training difficulty). forecaster's default is the spread + 1 x the 28-cycle scale
   x this, recency-weighted, P = 4; the last row is forecaster's own
-  `pipeline.calibrate`, which must reproduce it (up to the split-conformal correction,
+  `calibration.calibrate`, which must reproduce it (up to the split-conformal correction,
   which the weighted rows here leave out).
 """
 

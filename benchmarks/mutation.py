@@ -57,7 +57,7 @@ class Mutant:
 
 
 MUTANTS = [
-    # cli/evaluate.py
+    # report.py (what evaluate computes)
     Mutant("evaluate ignores --windows", "forecaster/report.py",
            "backtest(artifact, panel, horizon, windows, stride, probabilities)",
            "backtest(artifact, panel, horizon, 1, stride, probabilities)"),
@@ -87,7 +87,7 @@ MUTANTS = [
            '[("the model file", model), ("DATA", data), ("--future", future)]',
            '[("DATA", data), ("--future", future)]'),
     Mutant("train ignores --holdout", "forecaster/ranks.py",
-           "panel = drop_last(panel, holdout)", "panel = drop_last(panel, 0)"),
+           "panel = data.drop_last(panel, holdout)", "panel = data.drop_last(panel, 0)"),
     Mutant("train saves an interrupted run", "forecaster/cli/train.py",
            "check_interrupted()  # never save", "pass  # never save"),
     # forecast.py and the modules it reads: inputs.py, backtest.py, frames.py

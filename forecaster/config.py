@@ -3,7 +3,7 @@
 A training run is built from defaults < config file < flags.
 
 Fields left as ``None`` are chosen from the data (horizon and lookback depend on the
-frequency; see `resolve_horizon` and `resolve_lookback`).
+frequency; see `sizing.resolve_sizes` and `windows.resolve_lookback`).
 """
 
 from __future__ import annotations

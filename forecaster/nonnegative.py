@@ -39,12 +39,10 @@ def mask(
     if panel is None:
         held: np.ndarray = stored[series]
     else:
-        position = {series_id: k for k, series_id in enumerate(artifact.ids)}
-        known = np.array([position.get(panel.ids[s], -1) for s in series], dtype=np.int64)
+        known = panel.positions(artifact.ids, series)
         trained = np.where((known >= 0)[:, None], stored[np.maximum(known, 0)], True)
         given = np.stack([
-            (panel.series(int(s))[: int(o)] >= 0).all(axis=0)
-            for s, o in zip(series, origins, strict=True)
+            (history >= 0).all(axis=0) for history in panel.histories(series, origins)
         ]) if len(series) else np.zeros((0, stored.shape[1]), dtype=bool)  # fmt: skip
         held = trained & given
     return held if held.any() else None

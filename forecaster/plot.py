@@ -304,7 +304,7 @@ def backtest_figure(
         s = evaluated[pick]
         rows = np.flatnonzero(result.series == s)
         rows = rows[np.argsort(result.origins[rows])]
-        history = [panel.series(s)[: int(result.origins[r])] for r in rows]
+        history = panel.histories(result.series[rows], result.origins[rows])
         scale = mase_scale(history, season)
         first = int(result.origins[rows[0]])
         start = max(0, first - horizon)

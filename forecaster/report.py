@@ -81,7 +81,7 @@ def scored_backtest(
     result = backtest(artifact, panel, horizon, windows, stride, probabilities)
     if continued and probabilities:
         stored_scale_bounds(artifact, panel, result, joined_at, probabilities)
-    history = [panel.series(s)[:o] for s, o in zip(result.series, result.origins, strict=True)]
+    history = panel.histories(result.series, result.origins)
     period = season or season_length(artifact.freq, artifact.schema.session)
     labels = [panel.ids[s] for s in result.series] if per_series else None
     scores = score_backtest(
@@ -119,7 +119,7 @@ def _add_covariates_held(
     as `covariates_held` and a `model_covariates_held` method per target: what a user
     without a forecast of the drivers would get, so what knowing them is worth."""
     held = backtest(artifact, panel, horizon, windows, stride, None, hold_future=True)
-    history = [panel.series(s)[:o] for s, o in zip(held.series, held.origins, strict=True)]
+    history = panel.histories(held.series, held.origins)
     scores: dict[str, Any] = score_backtest(
         held.forecasts, held.actuals, history, artifact.schema.targets, period, windows
     ).to_dict()

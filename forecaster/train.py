@@ -1,4 +1,5 @@
-"""The training loop: any module mapping a context batch to a forecast batch, and windows.
+"""The loop that trains one network (any module mapping a batch of contexts to a batch of
+forecasts) on its windows: steps and validation checks; `stopping.Stopping` decides.
 
 Full backpropagation through the lookback window (no truncation: windows are short enough),
 Adam (`optim`), gradient-norm clipping, validation checked several times within a big epoch

@@ -140,13 +140,12 @@ class Joined:
 def join(old: Artifact, panel: Panel) -> Joined:
     """DATA's series, with OLD's stored rows before each that continues them."""
     joined, _ = with_stored_history(old, panel, earlier=True)
-    position = {series_id: k for k, series_id in enumerate(old.ids)}
+    known = joined.positions(old.ids)
     learnt_to = np.zeros(joined.n_series, dtype=np.int64)
     rows_added = 0
-    for i, series_id in enumerate(joined.ids):
-        k = position.get(series_id)
+    for i, k in enumerate(known.tolist()):
         length = int(joined.lengths[i])
-        if k is None:
+        if k < 0:
             rows_added += length
             continue
         stamps = pd.DatetimeIndex(joined.timestamps(np.full(length, i), np.arange(length)))
@@ -157,7 +156,7 @@ def join(old: Artifact, panel: Panel) -> Joined:
             "DATA holds no rows after the model's last timestamp: nothing to update with "
             f"(the model ends at {max(old.series_end)})"
         )
-    added = sum(series_id not in position for series_id in joined.ids)
+    added = int((known < 0).sum())
     present = set(joined.ids)
     dropped = sum(series_id not in present for series_id in old.ids)
     return Joined(joined, rows_added, added, dropped, learnt_to)
@@ -207,9 +206,9 @@ def update(
             "(the whole file)"
         )
     scaler = fit_scaler(panel, split)
-    for i, series_id in enumerate(panel.ids):  # known series: the units OLD learnt in
-        k = old.series_position(series_id)
-        if k is not None:
+    known = panel.positions(old.ids)
+    for i, k in enumerate(known.tolist()):  # known series: the units OLD learnt in
+        if k >= 0:
             scaler.mean[i], scaler.std[i] = old.scaler.mean[k], old.scaler.std[k]
     device = select_device(config.device)
     threads = set_threads(config.threads)
@@ -242,9 +241,8 @@ def update(
     if new.nonnegative is not None and old.nonnegative is not None:
         # A series that went below 0 in the history OLD saw did so even if DATA (only the
         # new rows, after OLD's stored ones) does not show it.
-        for i, series_id in enumerate(panel.ids):
-            k = old.series_position(series_id)
-            if k is not None:
+        for i, k in enumerate(known.tolist()):
+            if k >= 0:
                 new.nonnegative[i] &= old.nonnegative[k]
     if "linear_skip" in old.summary:  # the skip's choice was OLD's
         new.summary["linear_skip"] = old.summary["linear_skip"]

@@ -48,3 +48,16 @@ def test_throughput_and_startup_quick(tmp_path: Path) -> None:
     assert throughput["loss_difference"] < 1e-5
     startup = json.loads(outs["startup"].read_text().splitlines()[0])
     assert startup["medians"]["forecaster --help"] > 0
+
+
+def test_every_mutant_finds_its_text_once() -> None:
+    """benchmarks/mutation.py mutates code by replacing a text; a move or rename of that code
+    would stop the pass at the first mutant that no longer finds it."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import mutation
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    for mutant in mutation.MUTANTS:
+        source = (ROOT / mutant.path).read_text()
+        assert source.count(mutant.old) == 1, f"{mutant.name}: {mutant.path}"

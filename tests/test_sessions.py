@@ -1,4 +1,4 @@
-"""Data that holds rows only in some slots, or whose clock jitters (issue 33, item 3).
+"""Data that holds rows only in some slots, or whose clock jitters (docs/data.md).
 
 Business hours on a plain 5-minute grid were 59% invented night and weekend, and the
 forecast covered the night; a session grid models and forecasts the slots that exist.

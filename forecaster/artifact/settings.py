@@ -44,6 +44,8 @@ class Settings(Part):
                 f"model metadata describes a network that cannot be built ({exc}); {EDITED}"
             ) from None
         train_values = _values(file.meta, "train_config", TrainConfig, _LATER_TRAIN_KEYS)
+        # A file from before --duplicates refused repeated timestamps, and still does.
+        train_values.setdefault("duplicates", "error")
         try:
             train_config = TrainConfig(**train_values).validate()
         except UsageError as exc:

@@ -1,4 +1,5 @@
-"""`forecaster evaluate -m MODEL DATA`: backtest against naive and seasonal-naive forecasts."""
+"""`forecaster evaluate -m MODEL DATA`: its outputs checked, the report of `report.py` (a
+backtest against naive and seasonal-naive forecasts) shown and written."""
 
 from __future__ import annotations
 

@@ -1,9 +1,12 @@
 """From a CSV (path or ``-``) to a `Panel`: regular, gap-free series as one float array.
 
-One module per step: `read` (bytes to a table), `columns` (which column plays which role,
-numbers), `times` (timestamps, day/month order, zones), `rows` (rows by series, in time
-order), `frequency` (the data's frequency), `grid` (the regular grid, filling), `build`
-(`build_panel`: the steps in order), `load` (a file to a panel), `panel` (the data model).
+One module per step: `read` and `parquet` (bytes to a table), `columns` (which column plays
+which role, numbers), `times` and `forms` (timestamps, day/month order, zones; years,
+quarters, step numbers), `rows` (rows by series, in time order, one per timestamp with
+`duplicates`), `frequency` (the data's frequency), `sessions` (grids of the slots that
+exist), `grid` (the regular grid, filling), `covariates` and `calendar` (the columns that
+inform the forecast), `build` (`build_panel`: the steps in order), `load` (a file to a
+panel), `panel` (the data model).
 Every problem with the input is raised as `DataError` with the column, rows and fix named;
 nothing here knows about windows or tensors.
 """

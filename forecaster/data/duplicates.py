@@ -4,7 +4,8 @@ A sensor that logs the same minute twice, or an export that repeats a row: which
 right is the user's call. With ``--duplicates mean|first|last`` the repeated rows become
 one, and the user is told how many timestamps that touched; with ``error`` they are
 refused (`rows.one_per_stamp`). The default, ``auto``, merges them by their mean when they
-are a handful in a long file (a glucose monitor's 3 repeated minutes in 52,281 readings:
+are a handful in a long file (`config.AUTO_ROWS_PER_REPEAT`; the decision is
+`rows.one_per_stamp`'s; a glucose monitor's 3 repeated minutes in 52,281 readings:
 no reading is lost, and refusing cost the user the whole forecast), with a warning that
 names them, and refuses them otherwise: many repeats mean something else (a long table
 without --id, the hour the clocks go back), which averaging would hide.
@@ -15,11 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
-from forecaster.config import AUTO_ROWS_PER_REPEAT
-from forecaster.config import DUPLICATES as POLICIES
-
-__all__ = ["AUTO_ROWS_PER_REPEAT", "POLICIES", "Merged", "mean_runs", "merge_repeated"]
 
 
 @dataclass

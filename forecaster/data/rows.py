@@ -15,10 +15,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from forecaster.config import AUTO_ROWS_PER_REPEAT
 from forecaster.data import sessions
 from forecaster.data.columns import parse_numbers
 from forecaster.data.covariates import static_categories, user_covariates
-from forecaster.data.duplicates import AUTO_ROWS_PER_REPEAT, Merged, merge_repeated
+from forecaster.data.duplicates import Merged, merge_repeated
 from forecaster.data.forms import shown_times
 from forecaster.data.panel import RowIds, Schema
 from forecaster.data.read import file_rows
