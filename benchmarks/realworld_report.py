@@ -78,7 +78,8 @@ def table(results: list[dict[str, Any]], names: list[str]) -> str:
                     seen = f"; by position {entry['ratio_by_position']:.3f}"
                 if "fit_cpu_s" in entry:
                     seen += f", {entry['fit_cpu_s']:.1f} s"
-                cells.append(f"failed (counted {counted:.3f}{seen}): {reason}")
+                shown = "not counted" if counted is None else f"counted {counted:.3f}"
+                cells.append(f"failed ({shown}{seen}): {reason}")
             else:
                 cells.append(f"{entry['ratio']:.3f} ({entry.get('fit_cpu_s', 0.0):.1f} s)")
         lines.append(f"| {r['case']} | " + " | ".join(cells) + " |")

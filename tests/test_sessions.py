@@ -158,15 +158,16 @@ def test_a_jittered_clock_is_snapped_to_its_grid_and_says_so(tmp_path: Path) -> 
     frame.to_csv(data, index=False)
     model = tmp_path / "m.fcst"
     stderr = _train(data, model, "--horizon", "12")
-    # 365 readings from the minute shift on, and the extra one, are moved; the extra one
-    # meets its neighbour's slot and is averaged with it.
+    # The grid is the phase of the latest readings (after the clock's minute shift): the
+    # 500 readings before the shift are moved, less the extra one (on that grid already),
+    # which meets its neighbour's slot and is averaged with it.
     assert (
-        "366 of 865 timestamps were off the 5 min grid by up to 1 min: moved each to its "
+        "499 of 865 timestamps were off the 5 min grid by up to 1 min: moved each to its "
         "nearest slot; 1 reading(s) that met another in one slot were averaged with it"
     ) in stderr
     after = _forecast_times(model)
-    last = pd.Timestamp(frame["datetime"].iloc[-1])  # 1 minute before its slot
-    assert list(after) == list(pd.date_range(last + pd.Timedelta(minutes=6), periods=12,
+    last = pd.Timestamp(frame["datetime"].iloc[-1])  # on the latest readings' grid
+    assert list(after) == list(pd.date_range(last + pd.Timedelta(minutes=5), periods=12,
                                              freq="5min"))  # fmt: skip
 
 
@@ -183,7 +184,7 @@ def test_repeated_stamps_merged_before_a_jittered_clock_is_snapped(tmp_path: Pat
     assert refused.exit_code == 3 and "--duplicates mean|first|last" in refused.stderr
     stderr = _train(data, model, "--horizon", "12", "--duplicates", "mean")
     assert "merged 3 rows that repeat 1 timestamp(s) into one row each, by mean" in stderr
-    assert "366 of 865 timestamps were off the 5 min grid by up to 1 min" in stderr
+    assert "499 of 865 timestamps were off the 5 min grid by up to 1 min" in stderr
     assert len(_forecast_times(model)) == 12
 
 
@@ -446,3 +447,23 @@ def test_an_edited_trading_calendar_is_refused(closed: object, tmp_path: Path) -
     bad = tmp_path / "bad.fcst"
     bad.write_bytes(tamper(model.read_bytes(), "new", meta=put("schema.session", value)))
     assert_refused(bad, ["model metadata schema.session is"], tmp_path)
+
+
+def test_a_clock_whose_phase_drifted_is_snapped_to_its_latest_phase(tmp_path: Path) -> None:
+    """A monitor's readings at minute 1 of each 5 for two days, then at minute 3 for the
+    last day: the grid (and so the forecast's timestamps) is the latest phase, where the
+    next readings will fall, though most readings held the older one."""
+    early = pd.date_range("2024-05-01 00:01", periods=576, freq="5min")
+    late = pd.date_range(early[-1] + pd.Timedelta(minutes=7), periods=288, freq="5min")
+    stamps = early.append(late)
+    t = np.arange(len(stamps))
+    glucose = (120 + 30 * np.sin(2 * np.pi * t / 288)).round(1)
+    frame = pd.DataFrame({"datetime": stamps.strftime("%Y-%m-%d %H:%M:%S"), "glucose": glucose})
+    data = tmp_path / "drift.csv"
+    frame.to_csv(data, index=False)
+    model = tmp_path / "m.fcst"
+    stderr = _train(data, model, "--horizon", "12")
+    assert "576 of 864 timestamps were off the 5 min grid by up to 2 min" in stderr
+    assert list(_forecast_times(model)) == list(
+        pd.date_range(stamps[-1] + pd.Timedelta(minutes=5), periods=12, freq="5min")
+    )

@@ -34,6 +34,11 @@ from forecaster.data.duplicates import mean_runs
 from forecaster.errors import DataError
 
 _DAY = 86_400_000_000_000
+# A jittered clock is snapped to the phase of its most recent rows: the forecast's
+# timestamps are where the next readings will fall. A glucose monitor's phase drifted over
+# months (each of the 5 minutes of a 5-minute step held a fifth of its readings); its last
+# day's readings, and the ones after it, held one.
+PHASE_ROWS = 100
 _HOUR = 3_600_000_000_000
 _REF = np.datetime64("1970-01-05", "D")  # a Monday: slot numbers count from it
 _NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -317,16 +322,19 @@ def snap(
     step: int | None,
 ) -> Snapped | None:
     """Rows off their series' grid moved to the nearest slot of one grid of ``step`` (the
-    phase most rows hold), when every row is less than half a step from a slot and few meet
-    another in one; readings that meet are averaged. None when the rows are on their grids
-    already, or when moving them would not be a correction of jitter."""
+    phase most of each series' last `PHASE_ROWS` rows hold), when every row is less than
+    half a step from a slot and few meet another in one; readings that meet are averaged.
+    None when the rows are on their grids already, or when moving them would not be a
+    correction of jitter."""
     if step is None or step >= _DAY or len(times) < 2:
         return None
     t = np.asarray(times, dtype="datetime64[ns]").view(np.int64)
     first = np.repeat(t[bounds[:-1]], np.diff(bounds))
     if not ((t - first) % step).any():
         return None
-    phases, counts = np.unique(np.mod(t, step), return_counts=True)
+    within = np.arange(len(t)) - np.repeat(bounds[:-1], np.diff(bounds))
+    recent = within >= np.repeat(np.diff(bounds), np.diff(bounds)) - PHASE_ROWS
+    phases, counts = np.unique(np.mod(t[recent], step), return_counts=True)
     phase = int(phases[np.argmax(counts)])
     off = np.mod(t - phase, step)
     if (2 * off == step).any():
