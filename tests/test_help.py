@@ -61,12 +61,12 @@ def test_evaluate_quotes_the_seasons() -> None:
 
 
 def test_train_quotes_the_patience_rule() -> None:
-    from forecaster.train import FINAL_DECAY_EPOCHS, PLATEAU_EPOCHS, PLATEAU_GAIN
+    from forecaster.tuning import TUNING
 
     text = help_of("train")
-    assert f"{PLATEAU_EPOCHS} if the first epoch's best was not bettered by " in text
-    assert f"bettered by {PLATEAU_GAIN:.0%}" in text
-    assert f"decays towards zero over {FINAL_DECAY_EPOCHS} epochs" in text
+    assert f"{TUNING.plateau_epochs} if the first epoch's best was not bettered by " in text
+    assert f"bettered by {TUNING.plateau_gain:.0%}" in text
+    assert f"decays towards zero over {TUNING.final_decay_epochs} epochs" in text
 
 
 def test_train_quotes_the_config_limits() -> None:
