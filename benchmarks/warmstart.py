@@ -156,12 +156,14 @@ def half_hourly_calls(data_dir: Path, rows: int) -> pd.DataFrame:
     return out.tail(rows).reset_index(drop=True)
 
 
-def update_timing(data_dir: Path, tool: Tool, workdir: Path, repeats: int) -> dict[str, Any]:
+def update_timing(
+    data_dir: Path, tool: Tool, workdir: Path, repeats: int, update_data: str
+) -> dict[str, Any]:
     day = 29  # half-hour slots of one business day, 07:00 to 21:00 inclusive
     calls = half_hourly_calls(data_dir, 4032 + day)
     old_csv, new_csv = workdir / "calls_old.csv", workdir / "calls_new.csv"
     calls.head(4032).to_csv(old_csv, index=False)
-    calls.to_csv(new_csv, index=False)
+    (calls.tail(day) if update_data == "new" else calls).to_csv(new_csv, index=False)
     old = workdir / "calls.fcst"
     _, train_cpu = tool("train", str(old_csv), "-o", str(old), "-q")
     update_cpu, wall = [], []
@@ -174,6 +176,7 @@ def update_timing(data_dir: Path, tool: Tool, workdir: Path, repeats: int) -> di
     return {
         "rows": 4032,
         "new_rows": day,
+        "update_data": update_data,
         "train_cpu_s": round(train_cpu, 2),
         "update_cpu_s_median": round(statistics.median(update_cpu), 2),
         "update_cpu_s": [round(s, 2) for s in update_cpu],
@@ -231,7 +234,9 @@ def main(argv: list[str] | None = None) -> None:
         if args.timing:
             workdir = Path(tmp) / "timing"
             workdir.mkdir()
-            record["timing"] = update_timing(args.data, tool, workdir, args.timing)
+            record["timing"] = update_timing(
+                args.data, tool, workdir, args.timing, args.update_data
+            )
             save()
     rows, ratios = [], {name: [] for name in SCENARIOS}
     for name, result in record["cases"].items():
@@ -263,7 +268,8 @@ def main(argv: list[str] | None = None) -> None:
     if "timing" in record:
         timing = record["timing"]
         print(
-            f"update of {timing['rows']} half-hourly rows with {timing['new_rows']} new: "
+            f"update of {timing['rows']} half-hourly rows with {timing['new_rows']} new "
+            f"(DATA: {timing.get('update_data', 'whole')}): "
             f"{timing['update_cpu_s_median']} CPU-s median of {timing['update_cpu_s']} "
             f"(training it: {timing['train_cpu_s']} CPU-s)"
         )

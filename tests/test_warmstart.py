@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecaster import artifact
+from forecaster import artifact, warmstart
 from forecaster.errors import EXIT_DATA, EXIT_INTERRUPTED, EXIT_USAGE, ModelFileError
 from tests.conftest import FAST, ROOT, invoke, long_frame, seasonal_frame
 
@@ -75,7 +75,7 @@ def test_an_update_learns_from_the_new_rows_and_records_where_it_came_from(
     old, updated = artifact.load(old_model), artifact.load(new)
     assert updated.model_config == old.model_config  # OLD's shape, whatever the defaults
     assert updated.series_end[0] == pd.Timestamp("2020-01-01") + pd.Timedelta(days=ALL_ROWS - 1)
-    assert max(h["epoch"] for h in updated.history) <= 10  # an update's default epochs
+    assert max(h["epoch"] for h in updated.history) <= warmstart.UPDATE_EPOCHS  # the default
     same = all(np.array_equal(updated.weights[k], old.weights[k]) for k in old.weights)
     assert same == (updated.summary["kept_networks"] == "old")
     ours, theirs = forecast(new), forecast(old_model)
