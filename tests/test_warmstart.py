@@ -126,7 +126,7 @@ def test_a_second_update_chains_the_lineage(
     # The second update learns as the first did (not at a tenth of its rate again).
     configs = [artifact.load(m).train_config for m in (old_model, first, second)]
     assert [c.lr for c in configs] == pytest.approx([3e-3, 3e-4, 3e-4])
-    assert [c.epochs for c in configs] == [2, 10, 10]
+    assert [c.epochs for c in configs] == [2, warmstart.UPDATE_EPOCHS, warmstart.UPDATE_EPOCHS]
     assert [e["file"] for e in lineage] == [str(old_model), str(first)]
     assert [e["rows_added"] for e in lineage] == [ALL_ROWS - OLD_ROWS, 20]
 
