@@ -1,4 +1,4 @@
-"""The blend of the networks with naive or seasonal naive, chosen on validation (`blend`):
+"""The blend of the networks with a baseline, chosen on validation (`blend`):
 the baselines read from the scaled inputs match the metrics' own, the choice, what the
 model file holds, and that predict's forecast is the blend."""
 
@@ -108,11 +108,16 @@ def test_a_validated_blend_is_what_predict_forecasts(tmp_path: Path) -> None:
 
 
 def test_a_model_that_validates_well_ahead_is_left_alone(tmp_path: Path) -> None:
-    """A steep trend with a weekly cycle: the linear skip fits it, naive and seasonal naive
-    lag the trend, and any mix with them only adds their error."""
-    t = np.arange(300)
+    """A damped oscillation of period about 10 days (an AR(2) process): the linear skip fits
+    it; naive and seasonal naive lag it and damped-trend smoothing (a level, a trend and a
+    weekly profile) cannot follow it, so any mix with them only adds their error."""
+    rng = np.random.default_rng(0)
+    values = np.zeros(300)
+    values[:2] = 1.0, 1.5
+    for t in range(2, 300):
+        values[t] = 1.6 * values[t - 1] - 0.9 * values[t - 2] + rng.normal(0, 0.01)
     frame = pd.DataFrame({"date": pd.date_range("2020-01-01", periods=300, freq="D"),
-                          "value": 5.0 * t + 3 * np.sin(2 * np.pi * t / 7)})  # fmt: skip
+                          "value": 10.0 + values})  # fmt: skip
     data, model = tmp_path / "d.csv", tmp_path / "m.fcst"
     frame.to_csv(data, index=False)
     result = invoke(["train", str(data), "-o", str(model), "--horizon", "7", *FAST[:-1]])
@@ -148,8 +153,9 @@ def test_an_edited_blend_is_refused(tmp_path: Path) -> None:
 
 
 def test_no_blend_when_the_history_has_no_scale(tmp_path: Path) -> None:
-    """A constant series: MASE has no scale (0), so nothing can be chosen; no NaN is kept."""
-    frame = seasonal_frame(200)
+    """A constant series long enough to choose by validation: MASE has no scale (0), so
+    nothing can be chosen; no NaN is kept."""
+    frame = seasonal_frame(400)
     frame["value"] = 4.0
     data, model = tmp_path / "flat.csv", tmp_path / "flat.fcst"
     frame.to_csv(data, index=False)
@@ -191,3 +197,50 @@ def test_the_choices_mase_is_the_metrics_mase(targets: int, seed: int) -> None:
     expected = evaluate(forecasts, actuals, history, names, 3, 1)
     got = _mase(forecasts, actuals, mase_scale(history, 3))
     assert got == pytest.approx(expected.overall(expected.model)["mase"], rel=1e-12)
+
+
+def test_too_little_validation_mixes_damped_trend_smoothing_at_equal_weights(
+    tmp_path: Path,
+) -> None:
+    """120 daily rows and a 14-day horizon: validation holds one horizon, too little to
+    choose a blend by. The forecast is half the networks' and half damped-trend smoothing
+    of the window, which predict computes from the rows it is given."""
+    from forecaster import smoothing
+
+    frame = seasonal_frame(120)
+    data, model = tmp_path / "short.csv", tmp_path / "short.fcst"
+    frame.to_csv(data, index=False)
+    result = invoke(["train", str(data), "-o", str(model), "--horizon", "14", *FAST[:-1]])
+    assert result.exit_code == 0, result.stderr
+    said = " ".join(result.stderr.split())
+    assert "0.5 x the networks + 0.5 x damped-trend smoothing (equal weights: 1 horizon(s)" in said
+    blended = artifact.load(model)
+    assert blended.blend is not None and blended.blend.baseline == "damped_trend"
+    assert blended.blend.weight == 0.5 and blended.summary["blend"]["rule"] == "equal"
+    alone = tmp_path / "alone.fcst"
+    artifact.save(dataclasses.replace(blended, blend=None), alone)
+
+    def forecast(path: Path) -> np.ndarray:
+        result = invoke(["predict", "-m", str(path)])
+        assert result.exit_code == 0, result.stderr
+        return pd.read_csv(io.StringIO(result.stdout))["value"].to_numpy()
+
+    window = frame["value"].to_numpy()[-blended.model_config.lookback :]
+    assert blended.blend.smoothing is not None
+    damped = smoothing.forecast(window[None, :], 14, 7, blended.blend.smoothing[0])[0]
+    np.testing.assert_allclose(forecast(model), 0.5 * forecast(alone) + 0.5 * damped,
+                               rtol=1e-4, atol=1e-3)  # fmt: skip
+    assert "equal weights" in invoke(["info", str(model)]).stdout
+
+
+def test_a_constant_short_series_stays_constant_at_equal_weights(tmp_path: Path) -> None:
+    frame = seasonal_frame(120)
+    frame["value"] = 4.0
+    data, model = tmp_path / "flat.csv", tmp_path / "flat.fcst"
+    frame.to_csv(data, index=False)
+    result = invoke(["train", str(data), "-o", str(model), "--horizon", "14", *FAST])
+    assert result.exit_code == 0, result.stderr
+    predicted = invoke(["predict", "-m", str(model)])
+    assert predicted.exit_code == 0, predicted.stderr
+    values = pd.read_csv(io.StringIO(predicted.stdout))["value"].to_numpy()
+    np.testing.assert_allclose(values, 4.0, atol=1e-3)

@@ -1,0 +1,120 @@
+"""Damped-trend smoothing of a seasonally adjusted window (`smoothing`), the blend's
+statistical baseline: its moving average against numpy's convolution, the profile it
+recovers, exact forecasts of a line and of a repeated season, the parameters it fits on
+series whose best parameters are known, and the stored form of a blend that uses it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from forecaster import smoothing
+from forecaster.blend import Blend, baseline_forecast
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(2, 13), st.integers(0, 40), st.integers(0, 2**31 - 1))
+def test_the_moving_average_is_the_classical_decompositions(
+    season: int, extra: int, seed: int
+) -> None:
+    windows = np.random.default_rng(seed).normal(size=(3, 2 * season + 1 + extra))
+    if season % 2:
+        weights = np.ones(season) / season
+    else:
+        weights = np.r_[0.5, np.ones(season - 1), 0.5] / season
+    expected = np.stack([np.convolve(row, weights, mode="valid") for row in windows])
+    got = smoothing._centred_moving_average(windows, season)
+    np.testing.assert_allclose(got, expected, atol=1e-12)
+
+
+def test_the_profile_of_a_seasonal_series_with_a_trend_is_its_season() -> None:
+    rows = np.arange(120)
+    pattern = np.array([3.0, -1.0, 0.5, -2.5])  # sums to 0
+    values = 0.3 * rows + pattern[rows % 4] + np.random.default_rng(1).normal(0, 0.05, 120)
+    profile = smoothing.seasonal_profile(values[None, :], 4)[0]
+    # Index j belongs to the rows that fall j steps after the window's end, modulo 4.
+    np.testing.assert_allclose(profile, pattern[(120 + np.arange(4)) % 4], atol=0.05)
+
+
+def test_no_profile_without_seasonality_or_enough_seasons() -> None:
+    noise = np.random.default_rng(2).normal(size=(1, 240))
+    assert not smoothing.seasonal_profile(noise, 12).any()
+    seasonal = np.tile([5.0, 0.0, -5.0, 0.0], 2)[None, :]  # 2 seasons: too few
+    assert not smoothing.seasonal_profile(seasonal, 4).any()
+    assert smoothing.seasonal_profile(np.tile(seasonal, 2), 4).any()
+
+
+def test_a_line_is_continued_exactly_without_damping() -> None:
+    line = 2.0 + 0.5 * np.arange(40)
+    out = smoothing.forecast(line[None, :], 6, 1, (0.5, 0.3, 1.0))
+    np.testing.assert_allclose(out[0], 2.0 + 0.5 * np.arange(40, 46), atol=1e-9)
+
+
+def test_a_repeated_season_around_a_level_is_forecast_as_itself() -> None:
+    pattern = np.array([4.0, -2.0, 1.0, -3.0, 0.0])
+    values = 10.0 + np.tile(pattern, 8)
+    out = smoothing.forecast(values[None, :], 7, 5, (0.3, 0.1, 0.9))
+    np.testing.assert_allclose(out[0], 10.0 + pattern[np.arange(7) % 5], atol=1e-9)
+
+
+def test_the_fitted_parameters_follow_the_series() -> None:
+    rng = np.random.default_rng(3)
+    walk = np.cumsum(rng.normal(size=600))  # a random walk: the last value is best
+    alpha, _, _ = smoothing.fit([walk], 1)
+    assert alpha == smoothing.ALPHAS[-1]
+    noise = rng.normal(size=600)  # noise around a level: smooth hard
+    alpha, beta, _ = smoothing.fit([noise], 1)
+    assert alpha == smoothing.ALPHAS[0] and beta == smoothing.BETAS[0]
+
+
+def test_a_panels_fit_reads_at_most_the_sampled_series() -> None:
+    assert len(smoothing.sampled(10)) == 10
+    chosen = smoothing.sampled(1000)
+    assert len(chosen) == smoothing.FIT_SERIES and chosen[0] == 0 and chosen[-1] == 999
+
+
+def test_forecasts_are_equivariant_to_the_scale_the_blend_reads() -> None:
+    """The blend forecasts on scaled inputs and scales back: the same as on the raw rows."""
+    rng = np.random.default_rng(4)
+    raw = 50.0 + np.cumsum(rng.normal(size=(3, 48)), axis=1) + np.tile([3.0, 0, -3.0, 0], 12)
+    parameters = (0.4, 0.2, 0.95)
+    scaled = (raw - 50.0) / 7.0
+    on_scaled = smoothing.forecast(scaled, 8, 4, parameters) * 7.0 + 50.0
+    np.testing.assert_allclose(on_scaled, smoothing.forecast(raw, 8, 4, parameters), atol=1e-9)
+
+
+def test_the_blend_reads_each_targets_context_with_its_parameters() -> None:
+    rng = np.random.default_rng(5)
+    contexts = rng.normal(size=(4, 30, 3))  # 2 targets and a covariate
+    parameters = ((0.2, 0.1, 0.9), (0.9, 0.0, 0.8))
+    out = baseline_forecast("damped_trend", contexts, 24, 5, 2, 4, parameters)
+    for c in range(2):
+        expected = smoothing.forecast(contexts[:, :24, c], 5, 4, parameters[c])
+        np.testing.assert_array_equal(out[:, :, c], expected)
+    with pytest.raises(ValueError):
+        baseline_forecast("damped_trend", contexts, 24, 5, 2, 4, parameters[:1])
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"baseline": "damped_trend", "weight": 0.5},  # no parameters
+        {"baseline": "damped_trend", "weight": 0.5, "smoothing": []},
+        {"baseline": "damped_trend", "weight": 0.5, "smoothing": [[0.5, 0.1]]},
+        {"baseline": "damped_trend", "weight": 0.5, "smoothing": [[0.0, 0.1, 0.9]]},
+        {"baseline": "damped_trend", "weight": 0.5, "smoothing": [[0.5, 0.1, 1.5]]},
+        {"baseline": "damped_trend", "weight": 0.5, "smoothing": [[0.5, True, 0.9]]},
+        {"baseline": "naive", "weight": 0.5, "smoothing": [[0.5, 0.1, 0.9]]},
+    ],
+)
+def test_a_damped_blend_the_module_would_not_write_is_refused(value: object) -> None:
+    with pytest.raises(ValueError):
+        Blend.from_dict(value)
+
+
+def test_a_damped_blend_round_trips() -> None:
+    blend = Blend("damped_trend", 0.5, ((0.25, 0.1, 0.9), (1.0, 0.0, 0.8)))
+    assert Blend.from_dict(blend.to_dict()) == blend
+    assert "smoothing" not in Blend("naive", 0.25).to_dict()  # older files' form unchanged
