@@ -7,7 +7,14 @@ from torch import nn
 
 from forecaster.config import ModelConfig
 
-__all__ = ["Ensemble", "LSTMForecaster", "ModelConfig", "explicit_lstm", "window_level_spread"]
+__all__ = [
+    "Ensemble",
+    "LSTMForecaster",
+    "ModelConfig",
+    "explicit_lstm",
+    "window_level",
+    "window_level_spread",
+]
 
 
 def window_level_spread(context: torch.Tensor, norm: str) -> tuple[torch.Tensor, torch.Tensor]:
@@ -15,9 +22,13 @@ def window_level_spread(context: torch.Tensor, norm: str) -> tuple[torch.Tensor,
     if norm == "none":
         ones = context.new_ones(context.shape[0], 1, context.shape[2])
         return ones * 0.0, ones
-    level = context[:, -1:] if norm == "last" else context.mean(dim=1, keepdim=True)
     spread = context.std(dim=1, keepdim=True, correction=0) + 1e-3  # (B, 1, C)
-    return level, spread
+    return window_level(context, norm), spread
+
+
+def window_level(context: torch.Tensor, norm: str) -> torch.Tensor:
+    """What each window (B, L, C) is centred on, (B, 1, C) ("last" or "mean" ``norm``)."""
+    return context[:, -1:] if norm == "last" else context.mean(dim=1, keepdim=True)
 
 
 class LSTMForecaster(nn.Module):
@@ -85,14 +96,18 @@ class LSTMForecaster(nn.Module):
             nn.init.zeros_(self.cov_skip.weight)
 
     def normalise(
-        self, inputs: torch.Tensor
+        self, inputs: torch.Tensor, spread: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
         """The targets' context (B, L, C) centred and divided by each window's level and
-        spread (None, None with ``window_norm`` "none")."""
+        spread (None, None with ``window_norm`` "none"); ``spread``, when given, is the
+        windows' own, computed before (`train.window_spreads`)."""
         context = inputs[:, : self.config.lookback, : self.config.n_targets]
         if self.config.window_norm == "none":
             return context, None, None
-        level, spread = window_level_spread(context, self.config.window_norm)  # (B, 1, C)
+        if spread is None:
+            level, spread = window_level_spread(context, self.config.window_norm)  # (B, 1, C)
+        else:
+            level = window_level(context, self.config.window_norm)
         return (context - level) / spread, level, spread
 
     def lstm_steps(self, context: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
@@ -133,9 +148,10 @@ class LSTMForecaster(nn.Module):
             skip = effect if skip is None else skip + effect
         return lstm, skip
 
-    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        """Inputs (B, L, C), or with covariates (B, L + H, C + K), to forecasts (B, H, C)."""
-        context, level, spread = self.normalise(inputs)
+    def forward(self, inputs: torch.Tensor, spread: torch.Tensor | None = None) -> torch.Tensor:
+        """Inputs (B, L, C), or with covariates (B, L + H, C + K), to forecasts (B, H, C);
+        ``spread``: see `normalise`."""
+        context, level, spread = self.normalise(inputs, spread)
         lstm, skip = self.paths(context, inputs, spread)
         out = lstm if skip is None else lstm + skip
         if level is not None and spread is not None:

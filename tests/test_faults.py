@@ -417,9 +417,11 @@ def test_early_closed_pipes_are_not_errors(many_series_model: Path, tmp_path: Pa
 # Divergence
 
 
-def _nan_forward(self: LSTMForecaster, context: torch.Tensor) -> torch.Tensor:
+def _nan_forward(
+    self: LSTMForecaster, context: torch.Tensor, spread: torch.Tensor | None = None
+) -> torch.Tensor:
     # Still a function of the weights (so backward runs), but not a number.
-    return _real_forward(self, context) * float("nan")
+    return _real_forward(self, context, spread) * float("nan")
 
 
 _real_forward = LSTMForecaster.forward

@@ -523,3 +523,28 @@ def test_bf16_on_cpu_warns_and_trains_the_same_fp32_model(caplog: pytest.LogCapt
     fp32, _ = fit(panel, small_config(precision="fp32", device="cpu"))
     assert "--precision bf16 applies on GPU only; training in fp32 on cpu" in caplog.text
     pd.testing.assert_frame_equal(predict(bf16), predict(fp32))
+
+
+@pytest.mark.parametrize("max_windows", [None, 40])  # every window an epoch, or a sample
+def test_spreads_computed_once_train_the_same_weights_to_the_bit(
+    monkeypatch: pytest.MonkeyPatch, max_windows: int | None
+) -> None:
+    """`train.window_spreads` computes each window's spread once instead of in every step:
+    the same operation on the same rows, so the weights must not move by one bit."""
+    from forecaster import train
+
+    panel = panel_of(seasonal_frame())
+    config = small_config(max_windows_per_epoch=max_windows or 20_000)
+    monkeypatch.setattr(train, "SPREAD_CACHE_EPOCHS", 100)  # cached even for 40 a epoch
+    calls: list[int] = []
+    real = train.window_spreads
+    monkeypatch.setattr(train, "window_spreads", lambda *a: calls.append(1) or real(*a))
+    cached, _ = fit(panel, config)
+    assert calls  # the cache was used
+    monkeypatch.setattr(train, "SPREAD_CACHE_EPOCHS", 0)
+    calls.clear()
+    computed, _ = fit(panel, config)
+    assert not calls
+    assert set(cached.weights) == set(computed.weights)
+    for name, array in cached.weights.items():
+        np.testing.assert_array_equal(computed.weights[name], array)
