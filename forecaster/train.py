@@ -128,9 +128,7 @@ def train_model(
         n_train, per_epoch, bounds, stop = _plan(
             windows, batch_size, max_windows_per_epoch, patience, schedule, tuning, deadline, world
         )
-        # Cached where computing every window's spread costs at most two epochs' worth.
-        cache = n_train <= SPREAD_CACHE_EPOCHS * per_epoch
-        spreads = window_spreads(model, windows, batch_size, autocast) if cache else None
+        spreads = window_spreads(model, windows, batch_size, autocast, per_epoch)
         step = partial(_step, network, optimizer, loss_fn, autocast, windows, world, spreads)
         validate = partial(evaluate_loss, model, windows, windows.val_starts, loss_fn, autocast,
                            world)  # fmt: skip
@@ -239,16 +237,23 @@ SPREAD_CACHE_EPOCHS = 2
 
 @torch.no_grad()
 def window_spreads(
-    model: nn.Module, windows: WindowSet, batch_size: int, autocast: torch.autocast
+    model: nn.Module,
+    windows: WindowSet,
+    batch_size: int,
+    autocast: torch.autocast,
+    per_epoch: int,
 ) -> torch.Tensor | None:
     """Every training window's spread (N, 1, C), as `LSTMForecaster.normalise` computes it,
     once for the whole training: a window's spread never changes, and recomputing it for
     every batch of every epoch cost the bank's calls (2,640-row windows) 10.5 of 87 CPU-s
     (`Tensor.std` is about 40 times slower than `Tensor.mean`). Computed batch by batch
     with the same operation, so the values are those each step would have computed. None
-    for a model that does not normalise its windows."""
+    for a model that does not normalise its windows, and where the windows are more than
+    `SPREAD_CACHE_EPOCHS` epochs (of ``per_epoch`` windows) hold."""
     config = getattr(model, "config", None)
     if not isinstance(config, ModelConfig) or config.window_norm == "none":
+        return None
+    if len(windows.train_starts) > SPREAD_CACHE_EPOCHS * per_epoch:
         return None
     parts = []
     with autocast:

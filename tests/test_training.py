@@ -536,15 +536,21 @@ def test_spreads_computed_once_train_the_same_weights_to_the_bit(
     panel = panel_of(seasonal_frame())
     config = small_config(max_windows_per_epoch=max_windows or 20_000)
     monkeypatch.setattr(train, "SPREAD_CACHE_EPOCHS", 100)  # cached even for 40 a epoch
-    calls: list[int] = []
+    cached_spreads: list[bool] = []
     real = train.window_spreads
-    monkeypatch.setattr(train, "window_spreads", lambda *a: calls.append(1) or real(*a))
+
+    def spying(*args: Any) -> torch.Tensor | None:
+        spreads = real(*args)
+        cached_spreads.append(spreads is not None)
+        return spreads
+
+    monkeypatch.setattr(train, "window_spreads", spying)
     cached, _ = fit(panel, config)
-    assert calls  # the cache was used
+    assert cached_spreads == [True]  # the cache was used
     monkeypatch.setattr(train, "SPREAD_CACHE_EPOCHS", 0)
-    calls.clear()
+    cached_spreads.clear()
     computed, _ = fit(panel, config)
-    assert not calls
+    assert cached_spreads == [False]
     assert set(cached.weights) == set(computed.weights)
     for name, array in cached.weights.items():
         np.testing.assert_array_equal(computed.weights[name], array)
