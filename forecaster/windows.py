@@ -17,7 +17,7 @@ device, so memory grows with rows, never with rows x lookback.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -188,6 +188,10 @@ class WindowSet:
     # With covariates: the columns of ``series`` after the first ``n_targets`` are covariate
     # channels, and a model's input is the whole window (context and horizon rows).
     n_targets: int | None = None
+    # What `train.window_spreads` computed, for the next network trained on these windows.
+    spreads: dict[tuple[object, ...], torch.Tensor] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         self.series = self.series.contiguous()  # gather views it by strides; no copy if so
