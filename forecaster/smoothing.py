@@ -28,6 +28,9 @@ PHIS = np.array([0.8, 0.9, 0.95, 0.98])
 # Bounds on the fitting cost: the series of a panel sampled evenly, each its latest rows.
 FIT_SERIES = 64
 FIT_ROWS = 5000
+# Float64 values held at once by a fit or a forecast (128 MB): more series or windows are
+# taken in groups.
+CHUNK_ELEMENTS = 1 << 24
 # A profile is estimated only from windows with this many seasons, and kept only where the
 # autocorrelation at the season's lag is significant (90%, Bartlett's bound), as M4's
 # benchmarks decide whether to deseasonalise.
@@ -174,22 +177,35 @@ def fit(training: list[np.ndarray], season: int) -> Parameters:
         start[i] = longest - len(r)
         (level[i],), (trend[i],) = initial_state(seasonal, init_rows(season))
     alpha, beta, phi = (g.ravel() for g in np.meshgrid(ALPHAS, BETAS, PHIS, indexing="ij"))
-    grid, count = len(alpha), len(rows)
-    # Every series against every grid point at once: (series x grid, T).
-    errors, _, _ = _smooth(
-        np.repeat(padded, grid, axis=0),
-        (np.tile(alpha, count), np.tile(beta, count), np.tile(phi, count)),
-        np.repeat(start, grid),
-        (np.repeat(level, grid), np.repeat(trend, grid)),
-    )
-    best = int(np.argmin(errors.reshape(len(rows), grid).sum(axis=0)))
+    grid = len(alpha)
+    errors = np.zeros(grid)
+    # Series against every grid point at once, (series x grid, T), a group of series at a time.
+    group = max(1, CHUNK_ELEMENTS // (grid * longest))
+    for first in range(0, len(rows), group):
+        part = slice(first, first + group)
+        count = len(padded[part])
+        squared, _, _ = _smooth(
+            np.repeat(padded[part], grid, axis=0),
+            (np.tile(alpha, count), np.tile(beta, count), np.tile(phi, count)),
+            np.repeat(start[part], grid),
+            (np.repeat(level[part], grid), np.repeat(trend[part], grid)),
+        )
+        errors += squared.reshape(count, grid).sum(axis=0)
+    best = int(np.argmin(errors))
     return float(alpha[best]), float(beta[best]), float(phi[best])
 
 
 def forecast(windows: np.ndarray, horizon: int, season: int, parameters: Parameters) -> np.ndarray:
     """Each window's (N, L) forecast (N, H): damped-trend smoothing of its seasonally
-    adjusted rows, the profile added back."""
-    seasonal, profile = adjusted(np.asarray(windows, dtype=np.float64), season)
+    adjusted rows, the profile added back. Windows are taken a chunk at a time (each is
+    forecast alone), so that a large panel's FFTs and copies stay within `CHUNK_ELEMENTS`."""
+    windows = np.asarray(windows, dtype=np.float64)
+    chunk = max(1, CHUNK_ELEMENTS // (4 * max(1, windows.shape[1])))  # the FFT's 2-4 x L
+    if len(windows) > chunk:
+        parts = [forecast(windows[i : i + chunk], horizon, season, parameters)
+                 for i in range(0, len(windows), chunk)]  # fmt: skip
+        return np.concatenate(parts)
+    seasonal, profile = adjusted(windows, season)
     count = len(seasonal)
     alpha, beta, phi = (np.full(count, p) for p in parameters)
     state = initial_state(seasonal, init_rows(season))

@@ -118,3 +118,16 @@ def test_a_damped_blend_round_trips() -> None:
     blend = Blend("damped_trend", 0.5, ((0.25, 0.1, 0.9), (1.0, 0.0, 0.8)))
     assert Blend.from_dict(blend.to_dict()) == blend
     assert "smoothing" not in Blend("naive", 0.25).to_dict()  # older files' form unchanged
+
+
+def test_a_large_panel_is_forecast_and_fitted_in_chunks_with_the_same_result(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rng = np.random.default_rng(6)
+    windows = 20.0 + np.cumsum(rng.normal(size=(50, 96)), axis=1) + np.tile([4.0, 0, -4.0], 32)
+    series = [np.cumsum(rng.normal(size=int(n))) for n in rng.integers(40, 300, size=20)]
+    whole = smoothing.forecast(windows, 9, 3, (0.3, 0.1, 0.9))
+    fitted = smoothing.fit(series, 3)
+    monkeypatch.setattr(smoothing, "CHUNK_ELEMENTS", 2000)  # a few windows, or 1 series
+    np.testing.assert_array_equal(smoothing.forecast(windows, 9, 3, (0.3, 0.1, 0.9)), whole)
+    assert smoothing.fit(series, 3) == fitted
