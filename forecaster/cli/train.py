@@ -111,7 +111,10 @@ def train(
         if code is not None:
             raise typer.Exit(code=code)
         with loading():
+            from forecaster.memory import keep_freed_memory
             from forecaster.ranks import train_here
+
+        keep_freed_memory()
 
         if old is None:
             order = None if dayfirst is None else ("dmy" if dayfirst else "mdy")
