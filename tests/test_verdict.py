@@ -123,3 +123,15 @@ def test_without_covariates_the_baseline_that_wins_is_blended_in(tmp_path: Path)
     assert stored["blend"]["baseline"] in ("seasonal_naive", "damped_trend")
     assert stored["validation"]["mase"]["model"] <= stored["validation"]["mase"]["seasonal_naive"]
     assert stored["blend"]["network_mase"] > stored["validation"]["mase"]["seasonal_naive"]
+
+
+def test_an_exactly_repeating_history_says_why_mase_is_undefined(tmp_path: Path) -> None:
+    """Seasonal naive's in-sample error, MASE's scale, is 0 on a cycle repeated exactly: the
+    summary says so instead of "nan" three times."""
+    data, model = tmp_path / "d.csv", tmp_path / "m.fcst"
+    _frame(np.tile([3.0, 9.0, 4.0, 12.0, 1.0, 7.0, 15.0], 46)).to_csv(data, index=False)
+    trained = invoke(["train", str(data), "-o", str(model), "--horizon", "7", *LOUD])
+    assert trained.exit_code == 0, trained.stderr
+    said = " ".join(trained.stderr.split())
+    assert "validation MASE undefined (the validation histories repeat their season" in said
+    assert "nan" not in said

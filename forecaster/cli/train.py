@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -222,11 +223,19 @@ def _summary_line(
     validation = summary.get("validation")
     if validation:
         mase = validation["mase"]
-        text = lambda v: "-" if v is None else f"{v:.3g}"  # noqa: E731
-        parts.append(
-            f"validation MASE {text(mase['model'])} (naive {text(mase.get('naive'))}, "
-            f"seasonal naive {text(mase.get('seasonal_naive'))})"
-        )
+        text = lambda v: "-" if v is None or not math.isfinite(v) else f"{v:.3g}"  # noqa: E731
+        if all(text(v) == "-" for v in mase.values()):
+            # MASE divides by seasonal naive's in-sample error: 0 when the history repeats
+            # its season exactly (a "nan" here said nothing).
+            parts.append(
+                "validation MASE undefined (the validation histories repeat their season "
+                "exactly: seasonal naive's in-sample error, MASE's scale, is 0)"
+            )
+        else:
+            parts.append(
+                f"validation MASE {text(mase['model'])} (naive {text(mase.get('naive'))}, "
+                f"seasonal naive {text(mase.get('seasonal_naive'))})"
+            )
     if summary.get("blend"):
         from forecaster.blend import describe as blended
 
