@@ -82,6 +82,20 @@ def _seasonal_exact(tmp_path: Path) -> tuple[Path, Path]:
     return data, model
 
 
+def _without_blend(blended: artifact.Artifact, tmp_path: Path) -> Path:
+    """The same model file with its blend taken out: the networks' forecast alone."""
+    alone = tmp_path / "alone.fcst"
+    artifact.save(dataclasses.replace(blended, blend=None), alone)
+    return alone
+
+
+def _predicted(path: Path) -> np.ndarray:
+    """`predict`'s forecast values from the model file at ``path``."""
+    result = invoke(["predict", "-m", str(path)])
+    assert result.exit_code == 0, result.stderr
+    return pd.read_csv(io.StringIO(result.stdout))["value"].to_numpy()
+
+
 def test_a_validated_blend_is_what_predict_forecasts(tmp_path: Path) -> None:
     data, model = _seasonal_exact(tmp_path)
     blended = artifact.load(model)
@@ -89,18 +103,11 @@ def test_a_validated_blend_is_what_predict_forecasts(tmp_path: Path) -> None:
     summary = blended.summary["blend"]
     assert summary["mase"] <= summary["network_mase"] * 0.99
     assert blended.summary["validation"]["mase"]["model"] == pytest.approx(summary["mase"])
-    alone = tmp_path / "alone.fcst"
-    artifact.save(dataclasses.replace(blended, blend=None), alone)
-
-    def forecast(path: Path) -> np.ndarray:
-        result = invoke(["predict", "-m", str(path)])
-        assert result.exit_code == 0, result.stderr
-        return pd.read_csv(io.StringIO(result.stdout))["value"].to_numpy()
-
+    alone = _without_blend(blended, tmp_path)
     last_week = pd.read_csv(data)["value"].to_numpy()[-7:]  # seasonal naive's forecast
     w = blended.blend.weight
     np.testing.assert_allclose(
-        forecast(model), w * forecast(alone) + (1 - w) * last_week, rtol=1e-5, atol=1e-4
+        _predicted(model), w * _predicted(alone) + (1 - w) * last_week, rtol=1e-5, atol=1e-4
     )
     described = json.loads(invoke(["info", str(model), "--format", "json"]).stdout)
     assert described["training"]["blend"]["baseline"] == "seasonal_naive"
@@ -217,18 +224,11 @@ def test_too_little_validation_mixes_damped_trend_smoothing_at_equal_weights(
     blended = artifact.load(model)
     assert blended.blend is not None and blended.blend.baseline == "damped_trend"
     assert blended.blend.weight == 0.5 and blended.summary["blend"]["rule"] == "equal"
-    alone = tmp_path / "alone.fcst"
-    artifact.save(dataclasses.replace(blended, blend=None), alone)
-
-    def forecast(path: Path) -> np.ndarray:
-        result = invoke(["predict", "-m", str(path)])
-        assert result.exit_code == 0, result.stderr
-        return pd.read_csv(io.StringIO(result.stdout))["value"].to_numpy()
-
+    alone = _without_blend(blended, tmp_path)
     window = frame["value"].to_numpy()[-blended.model_config.lookback :]
     assert blended.blend.smoothing is not None
     damped = smoothing.forecast(window[None, :], 14, 7, blended.blend.smoothing[0])[0]
-    np.testing.assert_allclose(forecast(model), 0.5 * forecast(alone) + 0.5 * damped,
+    np.testing.assert_allclose(_predicted(model), 0.5 * _predicted(alone) + 0.5 * damped,
                                rtol=1e-4, atol=1e-3)  # fmt: skip
     assert "equal weights" in invoke(["info", str(model)]).stdout
 
