@@ -15,12 +15,13 @@ channel of every window is one sample, since the skip is shared by the targets.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 
+from forecaster import gram as gram_
 from forecaster.config import ModelConfig
 from forecaster.model import covariate_changes, window_level_spread
 from forecaster.windows import WindowSet
@@ -33,9 +34,15 @@ FALLBACK_RIDGE = 1e-3
 # to be used (see `covariate_parts`). On EPF each part lowers it by 13-22%; ETTh1's load
 # columns as past covariates lowered it by 0.15% and raised the test MSE by 4%.
 MIN_COVARIATE_GAIN = 0.01
-# Training windows the regression is fit on (a random subset when there are more): with a
-# few hundred coefficients per output, more windows change nothing but the time.
+# Training windows the regression is fit on (a random subset when there are more, unless
+# the lagged sums of `gram` serve them): with a few hundred coefficients per output, more
+# windows change nothing but the time.
 MAX_FIT_WINDOWS = 50_000
+# Above this many features the penalties are solved by one Cholesky factorisation each, not
+# one eigendecomposition for all: 4,609 features (a 5-minute sensor's 16 days) took 16 s to
+# decompose against 0.6 s to factor. Below it the eigendecomposition stays, and with it the
+# bits of every figure in benchmarks/README.md (ETTh1's largest regression has 2,881).
+MAX_EIGH_FEATURES = 3000
 # Samples x features per chunk of the normal equations (float64): about 8 MB.
 CHUNK_ELEMENTS = 1_000_000
 
@@ -108,9 +115,20 @@ def _moments(
     device = windows.series.device
     gram = torch.zeros(size, size, dtype=torch.float64, device=device)
     cross = torch.zeros(size, windows.horizon, dtype=torch.float64, device=device)
+    lagged = gram_.applies(origins, lookback)
     for x, y in _design(windows, origins, lookback, norm, config):
-        gram += x.T @ x
+        if lagged:  # the context block comes from lagged sums below; the rest from here
+            gram[lookback:] += x[:, lookback:].T @ x
+        else:
+            gram += x.T @ x
         cross += x.T @ y
+    if lagged:
+        targets = windows.n_targets or windows.series.shape[1]
+        first = int(origins[0])
+        gram[:lookback, :lookback] = gram_.centred_gram(
+            windows.series, targets, first, len(origins), lookback, norm
+        )
+        gram[:lookback, lookback:] = gram[lookback:, :lookback].T
     return _Moments(gram, cross)
 
 
@@ -231,7 +249,9 @@ def _regressions(
     fits = {}
     for rows in every:
         reach = max(rows, config.covariate_rows) if config is not None and extra else rows
-        origins = _subset(windows.train_origins(reach), seed)
+        origins = windows.train_origins(reach)
+        if not gram_.applies(origins, rows):  # lagged sums make every window free
+            origins = _subset(origins, seed)
         fitted = _moments(windows, origins, rows, norm, config)
         validation = (
             _moments(windows, val_origins, rows, norm, config) if len(val_origins) else None
@@ -270,14 +290,7 @@ def covariate_parts(config: ModelConfig) -> dict[int, int]:
 
 def _ridge(fitted: _Moments, validation: _Moments | None) -> tuple[torch.Tensor, float]:
     """Ridge coefficients for the penalty in `RIDGE_GRID` with the lowest validation error."""
-    # One eigendecomposition serves every penalty: (G + r I)^-1 = V (S + r)^-1 V^T.
-    eigenvalues, vectors = torch.linalg.eigh(fitted.gram)
-    rotated = vectors.T @ fitted.cross  # (F, H)
-    unit = float(torch.diagonal(fitted.gram).mean().clamp_min(1e-12))
-
-    def solve(ridge: float) -> torch.Tensor:
-        return vectors @ (rotated / (eigenvalues.clamp_min(0) + ridge * unit)[:, None])
-
+    solve = _solver(fitted)
     if validation is None:
         return solve(FALLBACK_RIDGE), FALLBACK_RIDGE
 
@@ -285,5 +298,33 @@ def _ridge(fitted: _Moments, validation: _Moments | None) -> tuple[torch.Tensor,
         # Validation squared error up to a constant (sum Y^2): enough to rank penalties.
         return float((coef * (validation.gram @ coef)).sum() - 2 * (coef * validation.cross).sum())
 
-    ridge = min(RIDGE_GRID, key=lambda r: error(solve(r)))
-    return solve(ridge), ridge
+    solutions = {ridge: solve(ridge) for ridge in RIDGE_GRID}
+    ridge = min(RIDGE_GRID, key=lambda r: error(solutions[r]))
+    return solutions[ridge], ridge
+
+
+def _solver(fitted: _Moments) -> Callable[[float], torch.Tensor]:
+    """ridge -> (G + ridge * mean(diag G) I)^-1 X^T Y, G = X^T X."""
+    unit = float(torch.diagonal(fitted.gram).mean().clamp_min(1e-12))
+    if len(fitted.gram) <= MAX_EIGH_FEATURES:
+        return _eigen(fitted, unit)
+    eye = torch.eye(len(fitted.gram), dtype=fitted.gram.dtype, device=fitted.gram.device)
+
+    def factored(ridge: float) -> torch.Tensor:
+        factor, info = torch.linalg.cholesky_ex(fitted.gram + ridge * unit * eye)
+        if int(info):  # not positive definite in floating point: the clamped spectrum
+            return _eigen(fitted, unit)(ridge)
+        return torch.cholesky_solve(fitted.cross, factor)
+
+    return factored
+
+
+def _eigen(fitted: _Moments, unit: float) -> Callable[[float], torch.Tensor]:
+    # One eigendecomposition serves every penalty: (G + r I)^-1 = V (S + r)^-1 V^T.
+    eigenvalues, vectors = torch.linalg.eigh(fitted.gram)
+    rotated = vectors.T @ fitted.cross  # (F, H)
+
+    def solve(ridge: float) -> torch.Tensor:
+        return vectors @ (rotated / (eigenvalues.clamp_min(0) + ridge * unit)[:, None])
+
+    return solve
