@@ -86,6 +86,7 @@ def render(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+    from matplotlib.ticker import MaxNLocator
 
     columns = 1 if len(charts) == 1 else 2 if len(charts) <= 4 else 3
     rows = math.ceil(len(charts) / columns)
@@ -123,7 +124,9 @@ def render(
         ax.set_title(chart.title, fontsize=10, loc="left")
         ax.set_ylabel(chart.ylabel, fontsize=9)
         ax.set_xlabel(xlabel, fontsize=9)
-        if not steps:
+        if steps:  # whole steps only: a tick at step 202.5 names a row that does not exist
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        else:
             locator = AutoDateLocator()
             ax.xaxis.set_major_locator(locator)
             ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))

@@ -156,3 +156,30 @@ def test_plot_is_drawn_in_the_data_time_zone(tmp_path: Path) -> None:
     result = invoke(["plot", "-m", str(model), str(data), "-o", str(out), "-q"])
     assert result.exit_code == 0, result.stderr
     assert_picture(out.read_bytes(), 1)
+
+
+def test_step_numbers_are_ticked_at_whole_steps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A series indexed by step numbers: no tick at step 202.5, which names no row."""
+    import matplotlib.figure
+    import pandas as pd
+
+    drawn: list[matplotlib.figure.Figure] = []
+    save = matplotlib.figure.Figure.savefig
+
+    def keep(figure: matplotlib.figure.Figure, *args: object, **kwargs: object) -> None:
+        drawn.append(figure)
+        save(figure, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", keep)
+    steps = np.arange(200)
+    data, model = tmp_path / "steps.csv", tmp_path / "m.fcst"
+    pd.DataFrame({"step": steps, "value": 10 + np.sin(2 * np.pi * steps / 12)}).to_csv(
+        data, index=False
+    )
+    assert invoke(["train", str(data), "-o", str(model), "--horizon", "5", *FAST]).exit_code == 0
+    result = invoke(["plot", "-m", str(model), str(data), "-o", str(tmp_path / "p.png"), "-q"])
+    assert result.exit_code == 0, result.stderr
+    ticks = drawn[-1].axes[0].get_xticks()
+    assert len(ticks) >= 3 and all(float(tick).is_integer() for tick in ticks), ticks
