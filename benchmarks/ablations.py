@@ -35,6 +35,8 @@ def tuning_for(specs: list[str]) -> Tuning:
                      without the plateau rule; before 2026-12-04: Tuning.final_decay_epochs)
     every-check      check every 2,000 windows in every epoch, also where epochs sample a
                      larger set (before 2026-12-04: Tuning.sampled_epoch_checks)
+    every-member     train every network even when the first never bettered its starting
+                     weights (before 2026-12-07: Tuning.unbeaten_first_decides)
     """
     tuning = TUNING
     for spec in specs:
@@ -86,6 +88,7 @@ TUNING_PATCHES: dict[str, Callable[[str], dict[str, Any]]] = {
     "per-tensor-adam": lambda value: {"flat_adam": False},
     "no-final-decay": lambda value: {"final_decay_epochs": 0},
     "every-check": lambda value: {"sampled_epoch_checks": False},
+    "every-member": lambda value: {"unbeaten_first_decides": False},
 }
 
 

@@ -215,6 +215,7 @@ def train_networks(
         f"{config.layers} x {config.hidden} LSTM"
     )
     trained: dict[int, tuple[LSTMForecaster, TrainResult]] = {}
+    keep_start = False  # the first network never bettered its starting weights: see below
     for phase, k in enumerate(share.whole + share.together):
         seed_everything(config.seed + k)  # each member draws its weights and batches from its own
         member = LSTMForecaster(prep.model_config)
@@ -234,7 +235,7 @@ def train_networks(
             result = train_model(
                 member,
                 prep.windows,
-                epochs=config.epochs,
+                epochs=0 if keep_start else config.epochs,
                 batch_size=config.batch_size,
                 lr=config.lr,
                 patience=config.patience,
@@ -251,6 +252,12 @@ def train_networks(
         finally:
             torch.set_num_threads(prep.threads)
         trained[k] = (member, result)
+        if phase == 0 and start is None and not world.parallel and _unbeaten(result, tuning):
+            keep_start = True
+            log.info(
+                "network 1 never bettered the fitted linear skip it started from in %d epoch(s): "
+                "the other networks keep theirs untrained", result.epochs_run,
+            )  # fmt: skip
     if world.parallel:  # the networks trained whole, from every rank to every rank
         mine = {k: (_cpu_state(trained[k][0]), trained[k][1]) for k in share.whole}
         for theirs in world.gather(mine):
@@ -261,6 +268,23 @@ def train_networks(
                     trained[k] = (member.to(prep.device), result)
     order = sorted(trained)
     return [trained[k][0] for k in order], [trained[k][1] for k in order]
+
+
+def _unbeaten(result: TrainResult, tuning: Tuning) -> bool:
+    """Whether a network's whole training, up to the end of its final decay, never bettered
+    on validation the starting weights every network shares: the fitted skip (and a head of
+    small random output). The others would then most likely keep theirs too, which is what
+    `Tuning.unbeaten_first_decides` has them do without the epochs. Without the decay (one
+    series of a few thousand windows: patience of one epoch's checks) it is no such
+    evidence: on the trading-day prices the later networks bettered their start."""
+    return (
+        tuning.unbeaten_first_decides
+        and tuning.check_at_start
+        and result.best_epoch == 0
+        and result.best_val_loss is not None
+        and result.decayed
+        and not result.stopped_by_time
+    )
 
 
 def train_share(panel: Panel, config: TrainConfig, world: World) -> None:

@@ -65,6 +65,7 @@ class TrainResult:
     seconds: float = 0.0
     stopped_early: bool = False
     stopped_by_time: bool = False  # the --max-time budget ran out first
+    decayed: bool = False  # patience ran out and the final decay ran (`Stopping.decay`)
 
 
 def seed_everything(seed: int) -> None:
@@ -170,7 +171,7 @@ def train_model(
     stop.restore(model)
     return TrainResult(history, len(history), stop.best_epoch, stop.best_val_loss,
                        stop.best_train_loss, time.perf_counter() - started, stop.stopped_early,
-                       stop.stopped_by_time)  # fmt: skip
+                       stop.stopped_by_time, stop.decay is not None)  # fmt: skip
 
 
 def _batches(bounds: list[int], batch_size: int) -> Iterator[tuple[int, int, int]]:

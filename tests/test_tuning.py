@@ -27,6 +27,7 @@ def test_the_defaults_are_the_measured_values_and_cannot_be_reassigned() -> None
     assert (TUNING.default_patience, TUNING.patience_max_checks) == (8, 10)
     assert (TUNING.sampled_epoch_checks, TUNING.final_decay_epochs) == (True, 6)
     assert (TUNING.plateau_epochs, TUNING.plateau_gain) == (3, 0.02)
+    assert TUNING.unbeaten_first_decides
     assert TUNING.skip_candidates == ((1, 2, 4, 8), (0.5, 1, 2, 4, 8), (0.25, 0.5, 1, 2, 4, 8))
     assert TUNING.skip_max_share == 1 / 3
     assert TUNING.flat_adam and TUNING.optimizer is None
@@ -47,6 +48,7 @@ def test_the_defaults_are_the_measured_values_and_cannot_be_reassigned() -> None
         ("per-tensor-adam", {"flat_adam": False}),
         ("no-final-decay", {"final_decay_epochs": 0}),
         ("every-check", {"sampled_epoch_checks": False}),
+        ("every-member", {"unbeaten_first_decides": False}),
     ],
 )
 def test_each_accuracy_patch_sets_its_field_and_only_it(spec: str, changes: dict[str, Any]) -> None:
@@ -115,3 +117,86 @@ def test_fit_passes_its_tuning_down_to_the_windows_and_the_loop(
     artifact, _ = pipeline.fit(panel, config, tuning=tuning)
     assert seen == {"max_val_windows": 7, "tuning": tuning}
     assert artifact.summary["val_windows"] == 7
+
+
+# Epochs of 3,000 of about 7,000 windows: sampled, so patience running out starts the final
+# decay (`stopping.Stopping`); at most 4 epochs keep it short. A rate too small to move
+# float32 weights stands in for data no network can better (the glucose monitor of
+# benchmarks/README.md: three networks, 9 epochs each, none bettered its start).
+UNBEATABLE = {"epochs": 4, "hidden": 4, "horizon": 7, "ensemble": 3, "lr": 1e-12,
+              "max_windows_per_epoch": 3000}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def unbeatable() -> tuple[Any, Any, TrainConfig]:
+    """The model with the rule and without it (every network trained), from the same data."""
+    from forecaster.data import build_panel, detect_schema
+
+    frame = seasonal_frame(7200, freq="h", period=24)
+    panel = build_panel(frame, detect_schema(frame))
+    config = TrainConfig(**UNBEATABLE).validate()  # type: ignore[arg-type]
+    kept, _ = pipeline.fit(panel, config)
+    every, _ = pipeline.fit(panel, config, tuning=Tuning(unbeaten_first_decides=False))
+    return kept, every, config
+
+
+def test_networks_keep_their_start_untrained_when_the_first_never_bettered_it(
+    unbeatable: tuple[Any, Any, TrainConfig],
+) -> None:
+    kept, every, _ = unbeatable
+    runs = [m["epochs_run"] for m in kept.summary["members"]]
+    assert runs[0] == 4 and runs[1:] == [0, 0], runs
+    assert [m["best_epoch"] for m in every.summary["members"]] == [0, 0, 0]  # none bettered it
+    # Each restored its starting weights: the same model, to the bit, in a third of the epochs.
+    for name, weights in every.weights.items():
+        np.testing.assert_array_equal(kept.weights[name], weights, err_msg=name)
+    assert [m["best_val_loss"] for m in kept.summary["members"]] == [
+        m["best_val_loss"] for m in every.summary["members"]
+    ]
+
+
+def test_without_the_final_decay_the_first_network_decides_nothing() -> None:
+    """A few epochs' patience on a series of few windows is no evidence (the trading-day
+    prices: the later networks bettered their start where the first had not)."""
+    from forecaster.data import build_panel, detect_schema
+
+    frame = seasonal_frame(300)
+    panel = build_panel(frame, detect_schema(frame))
+    config = TrainConfig(epochs=2, hidden=4, horizon=7, ensemble=3, lr=1e-12).validate()
+    artifact, _ = pipeline.fit(panel, config)
+    assert [m["epochs_run"] for m in artifact.summary["members"]] == [2, 2, 2]
+
+
+def test_every_network_trains_when_the_first_bettered_its_start() -> None:
+    from forecaster.data import build_panel, detect_schema
+
+    frame = seasonal_frame(300)
+    panel = build_panel(frame, detect_schema(frame))
+    config = TrainConfig(epochs=2, hidden=8, horizon=7, ensemble=3).validate()
+    artifact, _ = pipeline.fit(panel, config)
+    members = artifact.summary["members"]
+    assert members[0]["best_epoch"] > 0  # the first network bettered its start
+    assert all(m["epochs_run"] > 0 for m in members)
+
+
+def test_train_and_info_say_why_networks_kept_their_start(
+    tmp_path: Any, unbeatable: tuple[Any, Any, TrainConfig]
+) -> None:
+    from forecaster import artifact as artifact_io
+    from forecaster.cli.train import _summary_line
+    from tests.conftest import invoke
+
+    kept, every, config = unbeatable
+    line = _summary_line("m.fcst", kept.summary, config.epochs)
+    assert "epochs 4/0/0 of at most 4 each (network 1 never bettered the fitted linear skip: " \
+        "the rest keep it)" in line  # fmt: skip
+    model = tmp_path / "m.fcst"
+    artifact_io.save(kept, model)
+    shown = invoke(["info", str(model)]).stdout
+    kept_lines = [line for line in shown.splitlines() if "kept untrained" in line]
+    assert [line.split(":")[0].strip() for line in kept_lines] == [
+        "network 2 (seed 1)",
+        "network 3 (seed 2)",
+    ]
+    # Networks that trained say nothing of the kind.
+    assert "never bettered" not in _summary_line("m.fcst", every.summary, config.epochs)

@@ -9,6 +9,7 @@ import typer
 
 from forecaster.cli.core import Command, app, errors_to_exit_codes, setup_logging
 from forecaster.cli.options import OUTPUT, SummaryFormat
+from forecaster.cli.train import kept_start
 
 
 @app.command(cls=Command)
@@ -136,6 +137,7 @@ def _training_text(training: dict[str, Any]) -> list[str]:
     lines.append(
         f"  {'device / threads:':22}{training.get('device')} / {training.get('threads')}{ranks}"
     )
+    untrained = kept_start(training.get("members", [])) if training.get("members") else False
     for k, member in enumerate(training.get("members", [])):
         best = member.get("best_val_loss")
         label = f"network {k + 1} (seed {member.get('seed')}):"
@@ -144,6 +146,7 @@ def _training_text(training: dict[str, Any]) -> list[str]:
             + (f", validation loss {best:.4g}" if best is not None else "")
             + (", stopped early" if member.get("stopped_early") else "")
             + (", stopped at --max-time" if member.get("stopped_by_time") else "")
+            + (", kept untrained (network 1 never bettered its start)" if k and untrained else "")
             + _placement(member, processes)
         )
     validation = training.get("validation")

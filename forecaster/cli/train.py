@@ -212,6 +212,8 @@ def _summary_line(
     runs = [str(m["epochs_run"]) for m in members]
     if len(members) > 1:
         trained = f"{len(members)} networks, epochs {'/'.join(runs)} of at most {epochs} each"
+        if kept_start(members):
+            trained += " (network 1 never bettered the fitted linear skip: the rest keep it)"
     else:
         trained = f"{runs[0]} of at most {epochs} epochs"
     parts = [trained]
@@ -294,3 +296,12 @@ def _progress(quiet: bool) -> Iterator[Callable[[EpochReport], None] | None]:
             )
 
         yield on_epoch
+
+
+def kept_start(members: list[dict[str, Any]]) -> bool:
+    """Whether the networks after the first kept their starting weights untrained because
+    the first never bettered its own (`pipeline.train_networks`)."""
+    first, rest = members[0], members[1:]
+    return first.get("best_epoch") == 0 and all(
+        m.get("epochs_run") == 0 and not m.get("stopped_by_time") for m in rest
+    )
