@@ -39,8 +39,8 @@ figures: install
 	rm -f docs/sample.fcst docs/inspect.csv docs/backtest.json
 
 lint: install
-	$(BIN)/ruff check forecaster tests benchmarks
-	$(BIN)/ruff format --check forecaster tests benchmarks
+	$(BIN)/ruff check forecaster tests benchmarks sample_data
+	$(BIN)/ruff format --check forecaster tests benchmarks sample_data
 	$(BIN)/mypy forecaster
 
 # Benchmarks: run by hand, never in CI (see benchmarks/README.md).

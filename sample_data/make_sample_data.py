@@ -56,7 +56,9 @@ def read_member(archive: Path, suffix: str) -> bytes:
         with tarfile.open(archive) as tf:
             members = [m for m in tf.getmembers() if m.name.endswith(suffix)]
             if len(members) != 1:
-                raise SystemExit(f"{archive}: expected one member *{suffix}, found {[m.name for m in members]}")
+                raise SystemExit(
+                    f"{archive}: expected one member *{suffix}, found {[m.name for m in members]}"
+                )
             fh = tf.extractfile(members[0])
             assert fh is not None
             return fh.read()
@@ -67,8 +69,12 @@ def check_regular(dates: pd.Series, freq: str, label: str) -> None:
     """Fail loudly unless `dates` is sorted, unique and exactly one row per period."""
     dates = pd.DatetimeIndex(dates)
     expected = pd.date_range(dates.min(), dates.max(), freq=freq)
-    if not dates.is_monotonic_increasing or dates.has_duplicates or len(dates) != len(expected) \
-            or not (dates == expected).all():
+    if (
+        not dates.is_monotonic_increasing
+        or dates.has_duplicates
+        or len(dates) != len(expected)
+        or not (dates == expected).all()
+    ):
         raise SystemExit(f"{label}: dates are not a regular {freq} range")
 
 
@@ -108,17 +114,21 @@ def build_seattle_daily(vega_archive: Path) -> pd.DataFrame:
     raw["date"] = pd.to_datetime(raw["date"], format="%Y/%m/%d")
     raw = raw.sort_values("date", kind="stable").reset_index(drop=True)
     check_regular(raw["date"], "D", "seattle daily")
-    out = raw[["date"] + SEATTLE_COLUMNS].copy()
+    out = raw[["date", *SEATTLE_COLUMNS]].copy()
     out["date"] = out["date"].dt.strftime("%Y-%m-%d")
     return out
 
 
 def main(argv: list[str] | None = None) -> None:
     here = Path(__file__).resolve().parent
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--statsmodels", type=Path, required=True, help="statsmodels wheel or sdist")
     ap.add_argument("--plotnine", type=Path, required=True, help="plotnine wheel or sdist")
-    ap.add_argument("--vega-datasets", type=Path, required=True, help="vega-datasets wheel or sdist")
+    ap.add_argument(
+        "--vega-datasets", type=Path, required=True, help="vega-datasets wheel or sdist"
+    )
     ap.add_argument("--out", type=Path, default=here, help=f"output directory (default: {here})")
     args = ap.parse_args(argv)
 
