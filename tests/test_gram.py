@@ -60,6 +60,19 @@ def test_applies_only_to_one_run_of_origins_worth_it(monkeypatch: pytest.MonkeyP
     assert not gram.applies(run[:0], 12)
 
 
+def count_calls(monkeypatch: pytest.MonkeyPatch, module: object, name: str) -> list[int]:
+    """Count the calls of ``module.name`` from here on (a one-element list)."""
+    calls = [0]
+    original = getattr(module, name)
+
+    def counted(*args: object, **kwargs: object) -> object:
+        calls[0] += 1
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, counted)
+    return calls
+
+
 def fit(windows: WindowSet, norm: str) -> list[torch.Tensor]:
     weight, bias, _, fitted = linear.fit_skip(windows, norm, [[6, 12]])
     assert fitted.val_mse is not None
@@ -73,9 +86,12 @@ def test_the_skip_fitted_either_way_is_the_same(
 ) -> None:
     """One long series, every regression through the lagged sums (threshold 0) or the product."""
     windows = windows_of(noisy_panel([600], channels), lookback=12, horizon=4, val_fraction=0.2)
+    calls = count_calls(monkeypatch, gram, "centred_gram")
     product = fit(windows, norm)
+    assert calls == [0]  # below the threshold: the product
     monkeypatch.setattr(gram, "MIN_PRODUCTS", 0)
     lagged = fit(windows, norm)
+    assert calls[0] > 0  # the lagged sums were taken
     for a, b in zip(lagged, product, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
 
@@ -88,6 +104,7 @@ def test_a_model_with_covariates_trains_to_the_same_skip(
     data = tmp_path / "data.csv"
     noise_frame(n=500).to_csv(data, index=False)
     fits = []
+    calls = count_calls(monkeypatch, gram, "centred_gram")
     for threshold in (gram.MIN_PRODUCTS, 0):
         monkeypatch.setattr(gram, "MIN_PRODUCTS", threshold)
         model = tmp_path / f"model{threshold}.fcst"
@@ -97,6 +114,7 @@ def test_a_model_with_covariates_trains_to_the_same_skip(
         assert result.exit_code == 0, result.stderr
         fits.append(artifact_io.load(model).summary["linear_skip"])
     product, lagged = fits
+    assert calls[0] > 0  # the second training took the lagged sums
     assert lagged["lookbacks"] == product["lookbacks"] and lagged["ridges"] == product["ridges"]
     assert lagged["covariate_rows"] == product["covariate_rows"]
     for key in ("train_mse", "val_mse"):
@@ -109,7 +127,9 @@ def test_the_penalties_solved_by_factoring_equal_the_eigendecomposition(
     windows = windows_of(noisy_panel([400, 300], 2), lookback=24, horizon=6, val_fraction=0.2)
     eigen = fit(windows, "last")
     monkeypatch.setattr(linear, "MAX_EIGH_FEATURES", 0)
+    decompositions = count_calls(monkeypatch, linear, "_eigen")
     factored = fit(windows, "last")
+    assert decompositions == [0]  # every penalty was solved by factoring
     for a, b in zip(factored, eigen, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
 
