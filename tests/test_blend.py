@@ -206,13 +206,15 @@ def test_the_choices_mase_is_the_metrics_mase(targets: int, seed: int) -> None:
     assert got == pytest.approx(expected.overall(expected.model)["mase"], rel=1e-12)
 
 
-def test_too_little_validation_mixes_damped_trend_smoothing_at_equal_weights(
+def test_too_little_validation_mixes_the_networks_and_two_smoothings_at_equal_weights(
     tmp_path: Path,
 ) -> None:
     """120 daily rows and a 14-day horizon: validation holds one horizon, too little to
-    choose a blend by. The forecast is half the networks' and half damped-trend smoothing
-    of the window, which predict computes from the rows it is given."""
-    from forecaster import smoothing
+    choose a blend by. The forecast is a third the networks', a third damped-trend smoothing
+    of their window and a third Holt-Winters over the whole history (more rows than the
+    networks read), computed here from the raw rows and the stored parameters; the same from
+    the history the model stores as from the same rows given as DATA."""
+    from forecaster import holt_winters, smoothing
 
     frame = seasonal_frame(120)
     data, model = tmp_path / "short.csv", tmp_path / "short.fcst"
@@ -220,16 +222,27 @@ def test_too_little_validation_mixes_damped_trend_smoothing_at_equal_weights(
     result = invoke(["train", str(data), "-o", str(model), "--horizon", "14", *FAST[:-1]])
     assert result.exit_code == 0, result.stderr
     said = " ".join(result.stderr.split())
-    assert "0.5 x the networks + 0.5 x damped-trend smoothing (equal weights: 1 horizon(s)" in said
+    assert ("0.333 x the networks + 0.667 x the mean of damped-trend smoothing and "
+            "Holt-Winters (equal weights: 1 horizon(s)") in said  # fmt: skip
     blended = artifact.load(model)
-    assert blended.blend is not None and blended.blend.baseline == "damped_trend"
-    assert blended.blend.weight == 0.5 and blended.summary["blend"]["rule"] == "equal"
+    assert blended.blend is not None and blended.blend.baseline == "smoothings"
+    assert blended.blend.weight == pytest.approx(1 / 3)
+    assert blended.summary["blend"]["rule"] == "equal"
+    seasonal = blended.blend.holt_winters
+    assert seasonal is not None and seasonal.rows == 120 > blended.model_config.lookback
     alone = _without_blend(blended, tmp_path)
-    window = frame["value"].to_numpy()[-blended.model_config.lookback :]
+    values = frame["value"].to_numpy()
+    window = values[-blended.model_config.lookback :]
     assert blended.blend.smoothing is not None
     damped = smoothing.forecast(window[None, :], 14, 7, blended.blend.smoothing[0])[0]
-    np.testing.assert_allclose(_predicted(model), 0.5 * _predicted(alone) + 0.5 * damped,
+    over_history = holt_winters.forecast(values[None, :], 14, 7, seasonal.parameters[0])[0]
+    stored = _predicted(model)
+    np.testing.assert_allclose(stored, (_predicted(alone) + damped + over_history) / 3,
                                rtol=1e-4, atol=1e-3)  # fmt: skip
+    given = invoke(["predict", "-m", str(model), str(data)])
+    assert given.exit_code == 0, given.stderr
+    np.testing.assert_allclose(pd.read_csv(io.StringIO(given.stdout))["value"], stored,
+                               rtol=1e-6, atol=1e-5)  # fmt: skip
     assert "equal weights" in invoke(["info", str(model)]).stdout
 
 
