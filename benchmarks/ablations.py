@@ -37,6 +37,8 @@ def tuning_for(specs: list[str]) -> Tuning:
                      larger set (before 2026-12-04: Tuning.sampled_epoch_checks)
     every-member     train every network even when the first never bettered its starting
                      weights (before 2026-12-07: Tuning.unbeaten_first_decides)
+    every-decay      every network runs its final decay even when the first network's found
+                     nothing (before 2026-12-07: Tuning.fruitless_decay_first_decides)
     """
     tuning = TUNING
     for spec in specs:
@@ -89,6 +91,7 @@ TUNING_PATCHES: dict[str, Callable[[str], dict[str, Any]]] = {
     "no-final-decay": lambda value: {"final_decay_epochs": 0},
     "every-check": lambda value: {"sampled_epoch_checks": False},
     "every-member": lambda value: {"unbeaten_first_decides": False},
+    "every-decay": lambda value: {"fruitless_decay_first_decides": False},
 }
 
 

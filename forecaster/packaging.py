@@ -177,6 +177,7 @@ def run_summary(
                 "seconds": round(r.seconds, 3),
                 "processes": placed[k][0],
                 "threads": prep.threads * placed[k][1],
+                **({"decay_skipped": True} if r.decay_skipped else {}),
             }
             for k, r in enumerate(results)
         ],

@@ -216,6 +216,7 @@ def train_networks(
     )
     trained: dict[int, tuple[LSTMForecaster, TrainResult]] = {}
     keep_start = False  # the first network never bettered its starting weights: see below
+    decay = True  # False: the first network's final decay found nothing: see below
     for phase, k in enumerate(share.whole + share.together):
         seed_everything(config.seed + k)  # each member draws its weights and batches from its own
         member = LSTMForecaster(prep.model_config)
@@ -248,10 +249,17 @@ def train_networks(
                 deadline=_member_deadline(deadline, phase, share.phases),
                 world=world if k in share.together else None,
                 tuning=tuning,
+                final_decay=decay,
             )
         finally:
             torch.set_num_threads(prep.threads)
         trained[k] = (member, result)
+        if phase == 0 and start is None and not world.parallel and _fruitless_decay(result, tuning):
+            decay = False
+            log.info(
+                "network 1's final decay never bettered the weights it began from: the other "
+                "networks stop where theirs would begin"
+            )
         if phase == 0 and start is None and not world.parallel and _unbeaten(result, tuning):
             keep_start = True
             log.info(
@@ -283,6 +291,19 @@ def _unbeaten(result: TrainResult, tuning: Tuning) -> bool:
         and result.best_epoch == 0
         and result.best_val_loss is not None
         and result.decayed
+        and not result.stopped_by_time
+    )
+
+
+def _fruitless_decay(result: TrainResult, tuning: Tuning) -> bool:
+    """Whether a network's final decay ran and never bettered on validation the best weights
+    it began from; the others' decays would then most likely find nothing either, and be
+    restored away (`Tuning.fruitless_decay_first_decides`)."""
+    return (
+        tuning.fruitless_decay_first_decides
+        and result.decayed
+        and result.best_val_loss is not None
+        and result.best_epoch <= result.decay_began
         and not result.stopped_by_time
     )
 

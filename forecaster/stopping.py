@@ -75,6 +75,10 @@ class Stopping:
     first_best: float = math.inf  # the best score at the end of the first epoch
     decay: tuple[int, int] | None = None  # (epoch it began after, its epochs) once begun
     patient: bool = True
+    # False: where the final decay would start, stop instead (the plateau rule still
+    # shortens patience): `Tuning.fruitless_decay_first_decides`.
+    decays: bool = True
+    skipped_decay: bool = False  # patience ran out where the decay would have begun
     stopped_early: bool = False  # patience ran out (and the final decay, if any, ended)
     stopped_by_time: bool = False
 
@@ -151,7 +155,9 @@ class Stopping:
             self.first_best = self.best
         if self.stopped_by_time:
             return False
-        if not self.patient and self.final_decay and self.decay is None:
+        if not self.patient and self.final_decay and not self.decays and self.decay is None:
+            self.skipped_decay = True
+        if not self.patient and self.final_decay and self.decays and self.decay is None:
             self.decay = (epoch, min(self.tuning.final_decay_epochs, epochs - epoch))
             self.patient = True
         if self.decay is not None and epoch - self.decay[0] >= self.decay[1]:

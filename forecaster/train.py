@@ -66,6 +66,8 @@ class TrainResult:
     stopped_early: bool = False
     stopped_by_time: bool = False  # the --max-time budget ran out first
     decayed: bool = False  # patience ran out and the final decay ran (`Stopping.decay`)
+    decay_began: int = 0  # the epoch the final decay began after (0: none ran)
+    decay_skipped: bool = False  # ``final_decay`` False, and patience ran out where it began
 
 
 def seed_everything(seed: int) -> None:
@@ -110,12 +112,14 @@ def train_model(
     deadline: float | None = None,
     world: World | None = None,
     tuning: Tuning = TUNING,
+    final_decay: bool = True,
 ) -> TrainResult:
     """Train ``model`` in place on ``windows`` and leave it holding the best weights.
 
     ``deadline`` (`time.perf_counter`): stop after the batch that ends past it, check once
     more (`Stopping`). ``on_epoch``: called at every check. ``world``: data parallel with the
     other ranks (`distributed`); losses, decisions and the best weights agree on every rank.
+    ``final_decay``: False stops where patience would start the final decay.
     """
     device = windows.series.device
     model.to(device)
@@ -129,6 +133,7 @@ def train_model(
         n_train, per_epoch, bounds, stop = _plan(
             windows, batch_size, max_windows_per_epoch, patience, schedule, tuning, deadline, world
         )
+        stop.decays = final_decay
         spreads = window_spreads(model, windows, batch_size, autocast, per_epoch)
         step = partial(_step, network, optimizer, loss_fn, autocast, windows, world, spreads)
         validate = partial(evaluate_loss, model, windows, windows.val_starts, loss_fn, autocast,
@@ -171,7 +176,9 @@ def train_model(
     stop.restore(model)
     return TrainResult(history, len(history), stop.best_epoch, stop.best_val_loss,
                        stop.best_train_loss, time.perf_counter() - started, stop.stopped_early,
-                       stop.stopped_by_time, stop.decay is not None)  # fmt: skip
+                       stop.stopped_by_time, stop.decay is not None,
+                       stop.decay[0] if stop.decay is not None else 0,
+                       stop.skipped_decay)  # fmt: skip
 
 
 def _batches(bounds: list[int], batch_size: int) -> Iterator[tuple[int, int, int]]:

@@ -66,6 +66,10 @@ class Tuning:
     # decay: after a few epochs' patience on the trading-day prices (no decay there) the
     # first network had found nothing, the later two had (MASE ratio 1.005 against 0.962).
     unbeaten_first_decides: bool = True
+    # Where the first network's final decay ran and never bettered the best weights it
+    # began from, the others stop where their decay would begin (one process only): on the
+    # employment panel no network's decay found anything.
+    fruitless_decay_first_decides: bool = True
     plateau_epochs: int = 3
     plateau_gain: float = 0.02
     # Sets of window lengths the linear skip may average, as multiples of the LSTM's lookback

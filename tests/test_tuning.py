@@ -27,7 +27,7 @@ def test_the_defaults_are_the_measured_values_and_cannot_be_reassigned() -> None
     assert (TUNING.default_patience, TUNING.patience_max_checks) == (8, 10)
     assert (TUNING.sampled_epoch_checks, TUNING.final_decay_epochs) == (True, 6)
     assert (TUNING.plateau_epochs, TUNING.plateau_gain) == (3, 0.02)
-    assert TUNING.unbeaten_first_decides
+    assert TUNING.unbeaten_first_decides and TUNING.fruitless_decay_first_decides
     assert TUNING.skip_candidates == ((1, 2, 4, 8), (0.5, 1, 2, 4, 8), (0.25, 0.5, 1, 2, 4, 8))
     assert TUNING.skip_max_share == 1 / 3
     assert TUNING.flat_adam and TUNING.optimizer is None
@@ -49,6 +49,7 @@ def test_the_defaults_are_the_measured_values_and_cannot_be_reassigned() -> None
         ("no-final-decay", {"final_decay_epochs": 0}),
         ("every-check", {"sampled_epoch_checks": False}),
         ("every-member", {"unbeaten_first_decides": False}),
+        ("every-decay", {"fruitless_decay_first_decides": False}),
     ],
 )
 def test_each_accuracy_patch_sets_its_field_and_only_it(spec: str, changes: dict[str, Any]) -> None:
@@ -136,7 +137,8 @@ def unbeatable() -> tuple[Any, Any, TrainConfig]:
     panel = build_panel(frame, detect_schema(frame))
     config = TrainConfig(**UNBEATABLE).validate()  # type: ignore[arg-type]
     kept, _ = pipeline.fit(panel, config)
-    every, _ = pipeline.fit(panel, config, tuning=Tuning(unbeaten_first_decides=False))
+    neither = Tuning(unbeaten_first_decides=False, fruitless_decay_first_decides=False)
+    every, _ = pipeline.fit(panel, config, tuning=neither)
     return kept, every, config
 
 
@@ -200,3 +202,67 @@ def test_train_and_info_say_why_networks_kept_their_start(
     ]
     # Networks that trained say nothing of the kind.
     assert "never bettered" not in _summary_line("m.fcst", every.summary, config.epochs)
+
+
+def test_a_fruitless_first_decay_stops_the_others_where_theirs_would_begin(
+    unbeatable: tuple[Any, Any, TrainConfig],
+) -> None:
+    """Without the rule above, the first network's decay finds nothing (the rate cannot
+    move the weights), so the others skip theirs: the same model to the bit as when every
+    network decays, in fewer epochs."""
+    from forecaster.data import build_panel, detect_schema
+
+    _, every, config = unbeatable
+    frame = seasonal_frame(7200, freq="h", period=24)
+    panel = build_panel(frame, detect_schema(frame))
+    shorter, _ = pipeline.fit(panel, config, tuning=Tuning(unbeaten_first_decides=False))
+    longer = [m["epochs_run"] for m in every.summary["members"]]
+    runs = [m["epochs_run"] for m in shorter.summary["members"]]
+    assert runs[0] == longer[0], (runs, longer)
+    assert all(r < n for r, n in zip(runs[1:], longer[1:], strict=True)), (runs, longer)
+    for name, weights in every.weights.items():
+        np.testing.assert_array_equal(shorter.weights[name], weights, err_msg=name)
+
+
+def test_a_stopping_that_may_not_decay_stops_where_the_decay_would_begin() -> None:
+    from forecaster.stopping import Stopping
+
+    def run(decays: bool) -> Stopping:
+        stop = Stopping.plan(0, 3000, 7000, 2, "cosine")
+        stop.decays = decays
+        model = torch.nn.Linear(1, 1)
+        stop.start(1.0, model)
+        for epoch in range(1, 30):
+            stop.check(model, epoch, epoch * 3000, 1.0, 1.0)  # never better
+            if not stop.end_epoch(epoch, 30):
+                return stop
+        raise AssertionError("never stopped")
+
+    decaying, stopping = run(True), run(False)
+    assert decaying.decay is not None and stopping.decay is None
+    assert stopping.stopped_early and decaying.stopped_early
+    assert decaying.decay[0] == 3 and decaying.decay[1] == TUNING.final_decay_epochs
+
+
+def test_train_and_info_say_which_networks_skipped_their_decay(tmp_path: Any) -> None:
+    from forecaster import artifact as artifact_io
+    from forecaster.cli.train import _summary_line
+    from forecaster.data import build_panel, detect_schema
+    from tests.conftest import invoke
+
+    frame = seasonal_frame(7200, freq="h", period=24)
+    panel = build_panel(frame, detect_schema(frame))
+    config = TrainConfig(**UNBEATABLE).validate()  # type: ignore[arg-type]
+    model, _ = pipeline.fit(panel, config, tuning=Tuning(unbeaten_first_decides=False))
+    members = model.summary["members"]
+    assert "decay_skipped" not in members[0] and all(m["decay_skipped"] for m in members[1:])
+    line = _summary_line("m.fcst", model.summary, config.epochs)
+    assert "(network 1's final decay found nothing: the rest skip theirs)" in line
+    path = tmp_path / "m.fcst"
+    artifact_io.save(model, path)
+    shown = invoke(["info", str(path)]).stdout
+    skipped = [line for line in shown.splitlines() if "final decay skipped" in line]
+    assert [line.split(":")[0].strip() for line in skipped] == [
+        "network 2 (seed 1)",
+        "network 3 (seed 2)",
+    ]

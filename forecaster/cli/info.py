@@ -11,6 +11,9 @@ from forecaster.cli.core import Command, app, errors_to_exit_codes, setup_loggin
 from forecaster.cli.options import OUTPUT, SummaryFormat
 from forecaster.cli.train import kept_start
 
+# A network that stopped where its final decay would have begun (`pipeline.train_networks`).
+SKIPPED_DECAY = ", final decay skipped (network 1's gained nothing)"
+
 
 @app.command(cls=Command)
 def info(
@@ -147,6 +150,7 @@ def _training_text(training: dict[str, Any]) -> list[str]:
             + (", stopped early" if member.get("stopped_early") else "")
             + (", stopped at --max-time" if member.get("stopped_by_time") else "")
             + (", kept untrained (network 1 never bettered its start)" if k and untrained else "")
+            + (SKIPPED_DECAY if member.get("decay_skipped") else "")
             + _placement(member, processes)
         )
     validation = training.get("validation")

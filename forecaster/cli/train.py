@@ -214,6 +214,8 @@ def _summary_line(
         trained = f"{len(members)} networks, epochs {'/'.join(runs)} of at most {epochs} each"
         if kept_start(members):
             trained += " (network 1 never bettered the fitted linear skip: the rest keep it)"
+        elif any(m.get("decay_skipped") for m in members):
+            trained += " (network 1's final decay found nothing: the rest skip theirs)"
     else:
         trained = f"{runs[0]} of at most {epochs} epochs"
     parts = [trained]
