@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
@@ -124,7 +125,8 @@ def first_difference(a: Any, b: Any, where: str = "") -> str:
             if found:
                 return found
         return ""
-    return "" if a == b else f"{where}: {a!r} before, {b!r} after"
+    both_nan = isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b)
+    return "" if a == b or both_nan else f"{where}: {a!r} before, {b!r} after"
 
 
 def compare_case(name: str, commands: list[list[str]], before: Path, after: Path) -> bool:

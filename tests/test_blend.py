@@ -230,6 +230,10 @@ def test_too_little_validation_mixes_the_networks_and_two_smoothings_at_equal_we
     assert blended.summary["blend"]["rule"] == "equal"
     seasonal = blended.blend.holt_winters
     assert seasonal is not None and seasonal.rows == 120 > blended.model_config.lookback
+    # The gates are traced on what the networks read, not on the longer history (NaN-padded).
+    gates = blended.summary["gates"]
+    assert all(np.isfinite(layer["forget"]) for layer in gates["layers"]), gates
+    assert 0.0 <= gates["lstm_share"] <= 1.0, gates
     alone = _without_blend(blended, tmp_path)
     values = frame["value"].to_numpy()
     window = values[-blended.model_config.lookback :]
