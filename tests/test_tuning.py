@@ -184,22 +184,14 @@ def test_every_network_trains_when_the_first_bettered_its_start() -> None:
 def test_train_and_info_say_why_networks_kept_their_start(
     tmp_path: Any, unbeatable: tuple[Any, Any, TrainConfig]
 ) -> None:
-    from forecaster import artifact as artifact_io
     from forecaster.cli.train import _summary_line
-    from tests.conftest import invoke
 
     kept, every, config = unbeatable
     line = _summary_line("m.fcst", kept.summary, config.epochs)
     assert "epochs 4/0/0 of at most 4 each (network 1 never bettered the fitted linear skip: " \
         "the rest keep it)" in line  # fmt: skip
-    model = tmp_path / "m.fcst"
-    artifact_io.save(kept, model)
-    shown = invoke(["info", str(model)]).stdout
-    kept_lines = [line for line in shown.splitlines() if "kept untrained" in line]
-    assert [line.split(":")[0].strip() for line in kept_lines] == [
-        "network 2 (seed 1)",
-        "network 3 (seed 2)",
-    ]
+    later = ["network 2 (seed 1)", "network 3 (seed 2)"]
+    assert _networks_said(kept, tmp_path, "kept untrained") == later
     # Networks that trained say nothing of the kind.
     assert "never bettered" not in _summary_line("m.fcst", every.summary, config.epochs)
 
@@ -245,10 +237,8 @@ def test_a_stopping_that_may_not_decay_stops_where_the_decay_would_begin() -> No
 
 
 def test_train_and_info_say_which_networks_skipped_their_decay(tmp_path: Any) -> None:
-    from forecaster import artifact as artifact_io
     from forecaster.cli.train import _summary_line
     from forecaster.data import build_panel, detect_schema
-    from tests.conftest import invoke
 
     frame = seasonal_frame(7200, freq="h", period=24)
     panel = build_panel(frame, detect_schema(frame))
@@ -258,11 +248,16 @@ def test_train_and_info_say_which_networks_skipped_their_decay(tmp_path: Any) ->
     assert "decay_skipped" not in members[0] and all(m["decay_skipped"] for m in members[1:])
     line = _summary_line("m.fcst", model.summary, config.epochs)
     assert "(network 1's final decay found nothing: the rest skip theirs)" in line
-    path = tmp_path / "m.fcst"
+    later = ["network 2 (seed 1)", "network 3 (seed 2)"]
+    assert _networks_said(model, tmp_path, "final decay skipped") == later
+
+
+def _networks_said(model: Any, tmp_path: Any, words: str) -> list[str]:
+    """The networks `forecaster info` says ``words`` of, for ``model`` saved to a file."""
+    from forecaster import artifact as artifact_io
+    from tests.conftest import invoke
+
+    path = tmp_path / "said.fcst"
     artifact_io.save(model, path)
     shown = invoke(["info", str(path)]).stdout
-    skipped = [line for line in shown.splitlines() if "final decay skipped" in line]
-    assert [line.split(":")[0].strip() for line in skipped] == [
-        "network 2 (seed 1)",
-        "network 3 (seed 2)",
-    ]
+    return [line.split(":")[0].strip() for line in shown.splitlines() if words in line]
