@@ -155,11 +155,12 @@ class Stopping:
             self.first_best = self.best
         if self.stopped_by_time:
             return False
-        if not self.patient and self.final_decay and not self.decays and self.decay is None:
-            self.skipped_decay = True
-        if not self.patient and self.final_decay and self.decays and self.decay is None:
-            self.decay = (epoch, min(self.tuning.final_decay_epochs, epochs - epoch))
-            self.patient = True
+        if not self.patient and self.final_decay and self.decay is None:
+            if self.decays:
+                self.decay = (epoch, min(self.tuning.final_decay_epochs, epochs - epoch))
+                self.patient = True
+            else:
+                self.skipped_decay = True
         if self.decay is not None and epoch - self.decay[0] >= self.decay[1]:
             self.patient = False
         self.stopped_early = not self.patient
