@@ -7,24 +7,22 @@ winners' combinations). After training, the forecasts of the validation windows 
 with each baseline (naive, seasonal naive, damped-trend smoothing: `smoothing`) at the
 weights `WEIGHTS`; the mix with the lowest validation MASE is kept when it beats the
 networks alone by `MIN_GAIN` or more, else nothing changes. Where validation is too short
-to choose by (`MIN_EVIDENCE`), the networks, damped-trend smoothing and Holt-Winters over
-the history (`holt_winters`) are mixed at equal weights instead.
+to choose by (`MIN_EVIDENCE`), the networks and damped-trend smoothing are mixed at equal
+weights instead.
 
 Measured on the real-world suite (benchmarks/README.md, "Blend with a baseline" and
 "Damped-trend smoothing"): naive and seasonal naive took the monthly electricity series
 from 1.173 to 1.031 and the monthly wine sales from 1.262 to 1.021 (MASE ratio to the
 better naive on the test origins); damped-trend smoothing then took four short series'
-geometric mean from 0.993 to 0.899 (the wine sales, though, from 1.021 to 1.060), and
-Holt-Winters in the equal-weight mix to 0.862 (wine 1.027); ETTh1, M4 Hourly and the suite's
-large cases chose no blend. Models that read covariates are left alone: on
+geometric mean from 0.993 to 0.899 (the wine sales, though, from 1.021 to 1.060); ETTh1, M4 Hourly
+and the suite's large cases chose no blend. Models that read covariates are left alone: on
 EPF's prices the blend validated 4.6% better and tested 6% worse (MAE 5.684 to 6.028), a
 rule drawn from that one case.
 
 The blend is applied where every forecast is made (`inputs.run_model` and
 `run_ensemble`), on the scaled inputs: the baselines are read from the context rows the
-networks read (Holt-Winters from the rows before them too: `inputs.model_inputs`), so
-predict, evaluate, the validation scores and the intervals' calibration all see the same
-blended forecast. The members' spread shrinks with the networks' weight.
+networks read, so predict, evaluate, the validation scores and the intervals' calibration
+all see the same blended forecast. The members' spread shrinks with the networks' weight.
 """
 
 from __future__ import annotations
@@ -36,20 +34,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from forecaster import holt_winters
 from forecaster.smoothing import FIT_ROWS, Parameters, sampled
 from forecaster.smoothing import fit as fit_parameters
 from forecaster.smoothing import forecast as damped
-from forecaster.windows import history_windows, network_part
 
 if TYPE_CHECKING:
     from forecaster.artifact import Artifact
     from forecaster.data import Panel
     from forecaster.windows import Split
 
-# "damped_trend": damped-trend smoothing of the seasonally adjusted window (`smoothing`);
-# "smoothings": the mean of it and Holt-Winters over the history (`holt_winters`).
-BASELINES = ("naive", "seasonal_naive", "damped_trend", "smoothings")
+# "damped_trend": damped-trend smoothing of the seasonally adjusted window (`smoothing`).
+BASELINES = ("naive", "seasonal_naive", "damped_trend")
 # The networks' weight in a blend (1, the networks alone, is the default it must beat).
 WEIGHTS = (0.0, 0.25, 0.5, 0.75)
 # How much lower the blend's validation MASE must be than the networks' alone.
@@ -57,105 +52,62 @@ MIN_GAIN = 0.01
 # Validation too short to choose a blend by: fewer than this many horizons of validation
 # rows, summed over the series (one horizon is one window's luck, and the stride-1 windows
 # inside a few horizons are far from independent; "several validation origins" means at
-# least 3 that do not overlap). The networks, damped-trend smoothing and Holt-Winters are
-# then mixed at equal weights, as forecast combinations are weighted when weights cannot be
-# estimated (M4: equal-weight combinations of simple methods were hard to beat on short
-# series); the two smoothings see the season differently (a profile from the window, a state
-# smoothed over the history), so their errors differ as the networks' do.
+# least 3 that do not overlap). The networks and damped-trend smoothing are then mixed at
+# equal weights, as forecast combinations are weighted when weights cannot be estimated
+# (M4: equal-weight combinations of simple methods were hard to beat on short series).
 MIN_EVIDENCE = 3.0
-EQUAL_WEIGHT = 1.0 / 3.0
-
-
-@dataclass(frozen=True)
-class HoltWinters:
-    """Holt-Winters' part of a "smoothings" blend: its ``parameters`` (alpha, beta, phi,
-    gamma) per target and the ``rows`` of history it reads (`fit_holt_winters`)."""
-
-    parameters: tuple[holt_winters.Parameters, ...]
-    rows: int
+EQUAL_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)
 class Blend:
     """``weight`` x the networks' forecast + (1 - ``weight``) x ``baseline``'s; for
-    "damped_trend" and "smoothings", the damped-trend ``smoothing`` parameters (alpha, beta,
-    phi) per target, and for "smoothings" its ``holt_winters`` too."""
+    "damped_trend", its ``smoothing`` parameters (alpha, beta, phi) per target."""
 
     baseline: str
     weight: float
     smoothing: tuple[Parameters, ...] | None = None
-    holt_winters: HoltWinters | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"baseline": self.baseline, "weight": self.weight}
         if self.smoothing is not None:
             out["smoothing"] = [list(p) for p in self.smoothing]
-        if self.holt_winters is not None:
-            out["holt_winters"] = [list(p) for p in self.holt_winters.parameters]
-            out["rows"] = self.holt_winters.rows
         return out
 
     @classmethod
     def from_dict(cls, value: Any) -> Blend:
         """The stored form back; ValueError when it is not one this module writes."""
-        baseline = value.get("baseline") if isinstance(value, dict) else None
-        keys = {"baseline", "weight"} | {
-            "damped_trend": {"smoothing"},
-            "smoothings": {"smoothing", "holt_winters", "rows"},
-        }.get(str(baseline), set())
+        smoothed = isinstance(value, dict) and value.get("baseline") == "damped_trend"
+        keys = {"baseline", "weight"} | ({"smoothing"} if smoothed else set())
         if not isinstance(value, dict) or set(value) != keys:
-            raise ValueError(
-                "an object of baseline and weight (and smoothing for damped_trend; smoothing, "
-                "holt_winters and rows for smoothings)"
-            )
-        weight = value["weight"]
+            raise ValueError("an object of baseline and weight (and smoothing for damped_trend)")
+        baseline, weight = value["baseline"], value["weight"]
         if baseline not in BASELINES:
             raise ValueError(f"baseline: one of {', '.join(BASELINES)}")
         if isinstance(weight, bool) or not isinstance(weight, int | float):
             raise ValueError("weight: a number")
         if not 0.0 <= float(weight) < 1.0:
             raise ValueError("weight: from 0 to below 1")
-        if baseline in ("naive", "seasonal_naive"):
-            return cls(baseline, float(weight))
-        smoothing = tuple((a, b, p) for a, b, p in _smoothing(value["smoothing"], 3))
-        if baseline == "damped_trend":
-            return cls(baseline, float(weight), smoothing)
-        rows = value["rows"]
-        if isinstance(rows, bool) or not isinstance(rows, int) or rows < 1:
-            raise ValueError("rows: a whole number of rows, at least 1")
-        seasonal = _smoothing(value["holt_winters"], 4)
-        if len(seasonal) != len(smoothing):
-            raise ValueError("holt_winters: one [alpha, beta, phi, gamma] per target")
-        parameters = tuple((a, b, p, g) for a, b, p, g in seasonal)
-        return cls(baseline, float(weight), smoothing, HoltWinters(parameters, rows))
+        return cls(baseline, float(weight), _smoothing(value["smoothing"]) if smoothed else None)
 
 
-def _smoothing(value: Any, count: int) -> tuple[tuple[float, ...], ...]:
+def _smoothing(value: Any) -> tuple[Parameters, ...]:
     """Stored smoothing parameters back: a list per target of alpha in (0, 1], beta in
-    [0, 1] and phi in (0, 1], and gamma in [0, 1] when ``count`` is 4."""
-    names = "alpha, beta, phi" + (", gamma" if count == 4 else "")
-    message = f"{'holt_winters' if count == 4 else 'smoothing'}: a list of [{names}] per target"
+    [0, 1] and phi in (0, 1]."""
+    message = "smoothing: a list of [alpha, beta, phi] per target"
     if not isinstance(value, list) or not value:
         raise ValueError(message)
     out = []
     for row in value:
-        if not isinstance(row, list) or len(row) != count:
+        if not isinstance(row, list) or len(row) != 3:
             raise ValueError(message)
         if any(isinstance(x, bool) or not isinstance(x, int | float) for x in row):
             raise ValueError(message)
-        alpha, beta, phi, *gamma = (float(x) for x in row)
+        alpha, beta, phi = (float(x) for x in row)
         if not (0.0 < alpha <= 1.0 and 0.0 <= beta <= 1.0 and 0.0 < phi <= 1.0):
             raise ValueError(message + " (alpha and phi in (0, 1], beta in [0, 1])")
-        if gamma and not 0.0 <= gamma[0] <= 1.0:
-            raise ValueError(message + " (gamma in [0, 1])")
-        out.append((alpha, beta, phi, *gamma))
+        out.append((alpha, beta, phi))
     return tuple(out)
-
-
-def history_rows(blend: Blend | None) -> int | None:
-    """Rows of history a forecast's inputs hold when ``blend`` reads more than the networks'
-    context (`windows.history_windows`): Holt-Winters'; None otherwise."""
-    return None if blend is None or blend.holt_winters is None else blend.holt_winters.rows
 
 
 def baseline_forecast(
@@ -166,25 +118,11 @@ def baseline_forecast(
     targets: int,
     season: int,
     smoothing: tuple[Parameters, ...] | None = None,
-    seasonal: HoltWinters | None = None,
 ) -> np.ndarray:
     """The baseline's forecast (N, H, C) from scaled model inputs (N, L[+H], C[+K]): the last
     context row, or the last season of context rows repeated (naive when the context is
     shorter than a season), as `metrics.naive` and `metrics.seasonal_naive` forecast; or
-    damped-trend smoothing of the context rows with ``smoothing``'s parameters; or for
-    "smoothings" its mean with Holt-Winters (``seasonal``) over every row of the history
-    windows it is then given (N, R, C; NaN before a series' start)."""
-    if baseline == "smoothings":
-        if seasonal is None or len(seasonal.parameters) != targets:
-            raise ValueError("smoothings needs Holt-Winters parameters for every target")
-        history = contexts[:, :, :targets]
-        window = network_part(history, lookback)
-        damped_part = baseline_forecast("damped_trend", window, lookback, horizon, targets,
-                                        season, smoothing)  # fmt: skip
-        columns = [holt_winters.forecast(history[:, :, c], horizon, season, p)
-                   for c, p in enumerate(seasonal.parameters)]  # fmt: skip
-        mean: np.ndarray = 0.5 * (damped_part + np.stack(columns, axis=2))
-        return mean
+    damped-trend smoothing of the context rows with ``smoothing``'s parameters."""
     own = contexts[:, :lookback, :targets]
     if baseline == "damped_trend":
         if smoothing is None or len(smoothing) != targets:
@@ -208,8 +146,7 @@ def apply(
     config = artifact.model_config
     season = season_length(artifact.freq, artifact.schema.session)
     base = baseline_forecast(blend.baseline, contexts, config.lookback, forecast.shape[1],
-                             config.n_targets, season, blend.smoothing,
-                             blend.holt_winters)  # fmt: skip
+                             config.n_targets, season, blend.smoothing)  # fmt: skip
     mixed = blend.weight * forecast + (1.0 - blend.weight) * base
     return mixed.astype(forecast.dtype, copy=False)
 
@@ -274,15 +211,13 @@ def _equal_weights(
     windows: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
     evidence: float,
 ) -> tuple[Blend, dict[str, Any]]:
-    """The networks, damped-trend smoothing and Holt-Winters at equal weights, chosen
-    without validation (too little of it to choose by), with the validation MASE of the mix
-    and of the networks where there is any."""
+    """The networks and damped-trend smoothing at equal weights, chosen without validation
+    (too little of it to choose by), with the validation MASE of both where there is any."""
     from forecaster.inputs import run_model
     from forecaster.metrics import mase_scale
 
     smoothing = fit_smoothing(artifact, panel, split, season)
-    seasonal = fit_holt_winters(artifact, panel, split, season)
-    chosen = Blend("smoothings", EQUAL_WEIGHT, smoothing, seasonal)
+    chosen = Blend("damped_trend", EQUAL_WEIGHT, smoothing)
     summary: dict[str, Any] = {**chosen.to_dict(), "rule": "equal",
                                "validation_horizons": round(evidence, 2)}  # fmt: skip
     if windows is not None:
@@ -290,8 +225,7 @@ def _equal_weights(
         horizon = artifact.model_config.horizon
         unblended = dataclasses.replace(artifact, blend=None)
         scaled = run_model(unblended, contexts).astype(np.float64)
-        history = history_windows(panel, artifact.scaler, seasonal.rows, series, origins)
-        mixed = apply(chosen, scaled, history, artifact)
+        mixed = apply(chosen, scaled, contexts, artifact)
         actuals = panel.actuals(series, origins, horizon)
         scale = mase_scale(panel.histories(series, origins), season)
         summary["mase"] = _mase(artifact.scaler.inverse(mixed, series), actuals, scale)
@@ -306,37 +240,11 @@ def fit_smoothing(
     """Damped-trend parameters per target, fitted on every series' training rows as the
     networks see them (scaled), so that a panel's series weigh alike."""
     targets = artifact.model_config.n_targets
-    scaled = _training_rows(artifact, panel, split)
-    return tuple(fit_parameters([rows[:, c] for rows in scaled], season) for c in range(targets))
-
-
-def _training_rows(artifact: Artifact, panel: Panel, split: Split) -> list[np.ndarray]:
-    """The training rows (at most `FIT_ROWS`, the latest) of the series a smoothing is
-    fitted on, scaled as the networks see them, so that a panel's series weigh alike."""
-    targets = artifact.model_config.n_targets
     scaled = []
     for i in sampled(panel.n_series):
         rows = panel.series(int(i))[: int(split.n_train[i]), :targets][-FIT_ROWS:]
         scaled.append(artifact.scaler.transform(rows, int(i)))
-    return scaled
-
-
-def fit_holt_winters(artifact: Artifact, panel: Panel, split: Split, season: int) -> HoltWinters:
-    """Holt-Winters' parameters per target, fitted on the training rows, and the rows of
-    history its forecasts read: as many as its fit reads (`smoothing.FIT_ROWS`), no more
-    than the longest series has nor than the model file stores before each context
-    (`artifact.tensors.EARLIER_VALUES` over the series), so that `predict` without DATA
-    reads what `predict` with the same DATA reads; never fewer than the networks' context."""
-    from forecaster.artifact.tensors import EARLIER_VALUES
-
-    scaled = _training_rows(artifact, panel, split)
-    targets = artifact.model_config.n_targets
-    parameters = tuple(holt_winters.fit([rows[:, c] for rows in scaled], season)
-                       for c in range(targets))  # fmt: skip
-    lookback = artifact.model_config.lookback
-    stored = lookback + EARLIER_VALUES // max(1, panel.n_series)
-    rows = max(lookback, min(FIT_ROWS, int(panel.lengths.max()), stored))
-    return HoltWinters(parameters, rows)
+    return tuple(fit_parameters([rows[:, c] for rows in scaled], season) for c in range(targets))
 
 
 def _mase(forecasts: np.ndarray, actuals: np.ndarray, scale: np.ndarray) -> float | None:
@@ -359,12 +267,11 @@ def describe(blend: dict[str, Any] | None) -> str | None:
     """`train`'s and `info`'s words for a blend (None: the networks alone)."""
     if not blend:
         return None
-    baseline = {
-        "damped_trend": "damped-trend smoothing",
-        "smoothings": "the mean of damped-trend smoothing and Holt-Winters",
-    }.get(str(blend["baseline"]), str(blend["baseline"]).replace("_", " "))
+    baseline = {"damped_trend": "damped-trend smoothing"}.get(
+        str(blend["baseline"]), str(blend["baseline"]).replace("_", " ")
+    )
     weight = float(blend["weight"])
-    mixed = f"{weight:.3g} x the networks + {1 - weight:.3g} x {baseline}"
+    mixed = f"{weight:g} x the networks + {1 - weight:g} x {baseline}"
     if blend.get("rule") == "equal":
         horizons = blend.get("validation_horizons", 0)
         why = f"equal weights: {horizons:g} horizon(s) of validation rows, too few to choose by"

@@ -31,7 +31,6 @@ from forecaster.inputs import (
     required_rows,
     run_ensemble,
     run_model,
-    stored_inputs,
     window_scaler,
 )
 from forecaster.uncertainty import (
@@ -42,7 +41,7 @@ from forecaster.uncertainty import (
     require_intervals,
     uncertainty_columns,
 )
-from forecaster.windows import assemble_inputs
+from forecaster.windows import assemble_inputs, scale_contexts
 
 __all__ = [
     "Backtest",
@@ -89,7 +88,7 @@ def predict(
     if panel is None:
         ids, ends = artifact.ids, pd.DatetimeIndex(artifact.series_end)
         scaler = artifact.scaler
-        contexts = stored_inputs(artifact)
+        contexts = scale_contexts(artifact.context, scaler.mean, scaler.std)
         if artifact.covariate_scaler is not None:
             assert artifact.context_covariates is not None
             ahead = horizon_covariates(artifact, list(ids), ends, future, future_source)

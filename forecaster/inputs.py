@@ -20,14 +20,7 @@ from forecaster.data import Panel, grid_timestamps
 from forecaster.data.covariates import check_future, with_calendar
 from forecaster.errors import DataError, UsageError
 from forecaster.frequency import season_length
-from forecaster.windows import (
-    Scaler,
-    context_windows,
-    history_windows,
-    network_part,
-    row_statistics,
-    scale_contexts,
-)
+from forecaster.windows import Scaler, context_windows, row_statistics
 
 log = logging.getLogger("forecaster")
 
@@ -41,15 +34,10 @@ def model_inputs(
     window_scaler: Scaler | None = None,
     future: np.ndarray | None = None,
 ) -> np.ndarray:
-    """What the model reads for the windows of ``series[k]`` ending before row
+    """What the network reads for the windows of ``series[k]`` ending before row
     ``ends[k]``: scaled contexts (N, L, C), and with covariates the whole window of
-    covariates too (N, L + H, C + K; rows past a series' end from ``future``); with a
-    Holt-Winters blend, its longer history (N, R, C; `windows.history_windows`), of which
-    the networks read the last L rows (`network_inputs`)."""
+    covariates too (N, L + H, C + K; rows past a series' end from ``future``)."""
     config = artifact.model_config
-    rows = blend.history_rows(artifact.blend)
-    if rows is not None:
-        return history_windows(panel, scaler, rows, series, ends, window_scaler=window_scaler)
     with_covariates = artifact.covariate_scaler is not None
     return context_windows(
         panel, scaler, config.lookback, series, ends, window_scaler=window_scaler,
@@ -92,55 +80,18 @@ def horizon_covariates(
     return flat.reshape(count, horizon, -1)
 
 
-def stored_inputs(artifact: Artifact) -> np.ndarray:
-    """What the model reads to forecast from the history it stores (`model_inputs`' form,
-    without covariates): the stored contexts, scaled; with a Holt-Winters blend, the rows
-    stored before them too, NaN where a series had none."""
-    scaler, lookback = artifact.scaler, artifact.model_config.lookback
-    rows = blend.history_rows(artifact.blend)
-    if rows is None:
-        return scale_contexts(artifact.context, scaler.mean, scaler.std)
-    raw = np.where(_padding(artifact.context_real, lookback)[:, :, None], np.nan, artifact.context)
-    if artifact.earlier is not None and artifact.earlier_real is not None:
-        width = artifact.earlier.shape[1]
-        earlier = np.where(_padding(artifact.earlier_real, width)[:, :, None], np.nan,
-                           artifact.earlier)  # fmt: skip
-        raw = np.concatenate([earlier, raw], axis=1)
-    if raw.shape[1] < rows:
-        raw = np.pad(raw, ((0, 0), (rows - raw.shape[1], 0), (0, 0)), constant_values=np.nan)
-    return scale_contexts(raw[:, raw.shape[1] - rows :], scaler.mean, scaler.std)
-
-
-def _padding(real: np.ndarray, width: int) -> np.ndarray:
-    """(S, width) True at the leading rows that are padding, not history."""
-    padded: np.ndarray = np.arange(width)[None, :] < (width - np.asarray(real))[:, None]
-    return padded
-
-
-def network_inputs(artifact: Artifact, inputs: np.ndarray) -> np.ndarray:
-    """The part of `model_inputs`' inputs the networks read: all of it, or with a
-    Holt-Winters blend the last lookback rows of its history, padded as contexts are."""
-    if blend.history_rows(artifact.blend) is None:
-        return inputs
-    return network_part(inputs, artifact.model_config.lookback)
-
-
 def run_model(artifact: Artifact, contexts: np.ndarray) -> np.ndarray:
-    """Scaled inputs (`model_inputs`) to scaled forecasts (N, H, C), blended with a
-    baseline when the model holds a blend (`blend`)."""
-    forecast = inference.run(
-        artifact.weights, artifact.model_config, network_inputs(artifact, contexts)
-    )
+    """Scaled contexts (N, L, C) to scaled forecasts (N, H, C), blended with a baseline
+    when the model holds a blend (`blend`)."""
+    forecast = inference.run(artifact.weights, artifact.model_config, contexts)
     return blend.apply(artifact.blend, forecast, contexts, artifact)
 
 
 def run_ensemble(artifact: Artifact, contexts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Scaled inputs (`model_inputs`) to the scaled forecast (float32, as `run_model`) and
-    the spread of the members' forecasts (float64), (N, H, C) each; with a blend, the
-    blended forecast and the spread times the networks' weight."""
-    members = inference.run_members(
-        artifact.weights, artifact.model_config, network_inputs(artifact, contexts)
-    )
+    """Scaled contexts (N, L, C) to the scaled forecast (float32, as `run_model`) and the
+    spread of the members' forecasts (float64), (N, H, C) each; with a blend, the blended
+    forecast and the spread times the networks' weight."""
+    members = inference.run_members(artifact.weights, artifact.model_config, contexts)
     forecast = members.mean(axis=0, dtype=np.float32)
     spread = members.std(axis=0, dtype=np.float64)
     if artifact.blend is None:
@@ -215,26 +166,21 @@ def check_context(
 ) -> None:
     """Warn when a window has fewer rows than the model reads, with how far that can move it.
 
-    The networks pad the missing older rows with the first one. How much that matters is
+    The model pads the missing older rows with the first one. How much that matters is
     measured, not guessed: the same windows padded with the mean of their rows instead,
-    and the largest change of the forecast (the networks' share of it, in a blend), in
-    standard deviations of the series.
+    and the largest change of the forecast, in standard deviations of the series.
     """
     lookback = artifact.model_config.lookback
     short = origins < lookback
     if not short.any():
         return
-    networks = network_inputs(artifact, contexts[short])
-    alternative = networks.copy()
+    alternative = contexts[short].copy()
     channels = artifact.model_config.n_targets
     for j, k in enumerate(np.flatnonzero(short)):
         real = int(origins[k])
-        padding = networks[j, lookback - real : lookback, :channels].mean(axis=0)
+        padding = contexts[k, lookback - real : lookback, :channels].mean(axis=0)
         alternative[j, : lookback - real, :channels] = padding
-    weight = 1.0 if artifact.blend is None else artifact.blend.weight
-    config = artifact.model_config
-    moved = weight * np.abs(inference.run(artifact.weights, config, alternative)
-                            - inference.run(artifact.weights, config, networks))  # fmt: skip
+    moved = np.abs(run_model(artifact, alternative) - run_model(artifact, contexts[short]))
     worst = float(moved.max()) if moved.size else 0.0  # scaled units: standard deviations
     ids = [panel.ids[s] for s in series[short]]
     fewest = int(origins[short].min())

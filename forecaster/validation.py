@@ -17,7 +17,7 @@ from forecaster.artifact import Artifact
 from forecaster.data import Panel
 from forecaster.drivers import covariates_do_not_pay, hold_covariates
 from forecaster.frequency import season_length, step_numbers
-from forecaster.inputs import model_inputs, network_inputs, run_model
+from forecaster.inputs import model_inputs, run_model
 from forecaster.intervals import CALIBRATION_WINDOWS, calibration_origins
 from forecaster.metrics import evaluate as score_forecasts
 from forecaster.model import Ensemble
@@ -111,7 +111,7 @@ def gate_summary(
     windows = validation_windows(artifact, panel, split, GATE_SUMMARY_WINDOWS)
     if windows is None:
         return None
-    contexts = network_inputs(artifact, windows[2])  # what the networks read of them
+    contexts = windows[2]
     first = panel.index(0)
     step = (first[1] - first[0]).total_seconds() if len(first) > 1 else 0.0
     ensemble.eval()

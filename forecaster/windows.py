@@ -341,41 +341,6 @@ def context_windows(
     return with_covariates(panel, contexts, covariates, series, ends, horizon, future)
 
 
-def history_windows(
-    panel: Panel,
-    scaler: Scaler,
-    rows: int,
-    series: np.ndarray,
-    ends: np.ndarray,
-    window_scaler: Scaler | None = None,
-) -> np.ndarray:
-    """Scaled windows (N, rows, C) of the ``rows`` rows before ``ends[k]`` of ``series[k]``,
-    NaN before a series' start: what a Holt-Winters blend reads (`holt_winters`). The
-    networks' part of it, the last lookback rows with the NaN filled, is `context_windows`'
-    to the bit (`network_part`)."""
-    series, ends = np.asarray(series, dtype=np.int64), np.asarray(ends, dtype=np.int64)
-    position = ends[:, None] + (np.arange(rows, dtype=np.int64) - rows)[None, :]
-    raw = panel.values[panel.offsets[series][:, None] + np.maximum(position, 0)]
-    raw = np.where((position >= 0)[:, :, None], raw, np.nan)
-    if window_scaler is not None:
-        mean, std = window_scaler.mean, window_scaler.std
-    else:
-        mean, std = scaler.mean[series], scaler.std[series]
-    return scale_contexts(raw, mean, std)
-
-
-def network_part(windows: np.ndarray, lookback: int) -> np.ndarray:
-    """The last ``lookback`` rows of ``history_windows``' windows (N, R, C), rows before a
-    series' start filled with its first row, as `context_windows` pads them."""
-    tail = windows[:, windows.shape[1] - lookback :]
-    missing = np.isnan(tail)
-    if not missing.any():
-        return np.ascontiguousarray(tail)
-    first = np.where(missing.all(axis=1), 0, missing.argmin(axis=1))  # (N, C) first real row
-    filler = np.take_along_axis(tail, first[:, None, :], axis=1)
-    return np.where(missing, filler, tail)
-
-
 def with_covariates(
     panel: Panel,
     contexts: np.ndarray,

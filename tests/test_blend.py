@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from forecaster import artifact
 from forecaster.blend import Blend, apply, baseline_forecast
 from forecaster.metrics import naive, seasonal_naive
-from tests.conftest import FAST, invoke, long_frame, seasonal_frame
+from tests.conftest import FAST, invoke, seasonal_frame
 
 
 @settings(max_examples=60, deadline=None)
@@ -206,15 +206,13 @@ def test_the_choices_mase_is_the_metrics_mase(targets: int, seed: int) -> None:
     assert got == pytest.approx(expected.overall(expected.model)["mase"], rel=1e-12)
 
 
-def test_too_little_validation_mixes_the_networks_and_two_smoothings_at_equal_weights(
+def test_too_little_validation_mixes_damped_trend_smoothing_at_equal_weights(
     tmp_path: Path,
 ) -> None:
     """120 daily rows and a 14-day horizon: validation holds one horizon, too little to
-    choose a blend by. The forecast is a third the networks', a third damped-trend smoothing
-    of their window and a third Holt-Winters over the whole history (more rows than the
-    networks read), computed here from the raw rows and the stored parameters; the same from
-    the history the model stores as from the same rows given as DATA."""
-    from forecaster import holt_winters, smoothing
+    choose a blend by. The forecast is half the networks' and half damped-trend smoothing
+    of the window, which predict computes from the rows it is given."""
+    from forecaster import smoothing
 
     frame = seasonal_frame(120)
     data, model = tmp_path / "short.csv", tmp_path / "short.fcst"
@@ -222,31 +220,16 @@ def test_too_little_validation_mixes_the_networks_and_two_smoothings_at_equal_we
     result = invoke(["train", str(data), "-o", str(model), "--horizon", "14", *FAST[:-1]])
     assert result.exit_code == 0, result.stderr
     said = " ".join(result.stderr.split())
-    assert ("0.333 x the networks + 0.667 x the mean of damped-trend smoothing and "
-            "Holt-Winters (equal weights: 1 horizon(s)") in said  # fmt: skip
+    assert "0.5 x the networks + 0.5 x damped-trend smoothing (equal weights: 1 horizon(s)" in said
     blended = artifact.load(model)
-    assert blended.blend is not None and blended.blend.baseline == "smoothings"
-    assert blended.blend.weight == pytest.approx(1 / 3)
-    assert blended.summary["blend"]["rule"] == "equal"
-    seasonal = blended.blend.holt_winters
-    assert seasonal is not None and seasonal.rows == 120 > blended.model_config.lookback
-    # The gates are traced on what the networks read, not on the longer history (NaN-padded).
-    gates = blended.summary["gates"]
-    assert all(np.isfinite(layer["forget"]) for layer in gates["layers"]), gates
-    assert 0.0 <= gates["lstm_share"] <= 1.0, gates
+    assert blended.blend is not None and blended.blend.baseline == "damped_trend"
+    assert blended.blend.weight == 0.5 and blended.summary["blend"]["rule"] == "equal"
     alone = _without_blend(blended, tmp_path)
-    values = frame["value"].to_numpy()
-    window = values[-blended.model_config.lookback :]
+    window = frame["value"].to_numpy()[-blended.model_config.lookback :]
     assert blended.blend.smoothing is not None
     damped = smoothing.forecast(window[None, :], 14, 7, blended.blend.smoothing[0])[0]
-    over_history = holt_winters.forecast(values[None, :], 14, 7, seasonal.parameters[0])[0]
-    stored = _predicted(model)
-    np.testing.assert_allclose(stored, (_predicted(alone) + damped + over_history) / 3,
+    np.testing.assert_allclose(_predicted(model), 0.5 * _predicted(alone) + 0.5 * damped,
                                rtol=1e-4, atol=1e-3)  # fmt: skip
-    given = invoke(["predict", "-m", str(model), str(data)])
-    assert given.exit_code == 0, given.stderr
-    np.testing.assert_allclose(pd.read_csv(io.StringIO(given.stdout))["value"], stored,
-                               rtol=1e-6, atol=1e-5)  # fmt: skip
     assert "equal weights" in invoke(["info", str(model)]).stdout
 
 
@@ -261,47 +244,3 @@ def test_a_constant_short_series_stays_constant_at_equal_weights(tmp_path: Path)
     assert predicted.exit_code == 0, predicted.stderr
     values = pd.read_csv(io.StringIO(predicted.stdout))["value"].to_numpy()
     np.testing.assert_allclose(values, 4.0, atol=1e-3)
-
-
-def test_a_short_panel_forecasts_the_same_from_its_stored_history_as_from_data(
-    tmp_path: Path,
-) -> None:
-    """Series of different lengths, each with one horizon of validation rows (the
-    equal-weight mix): Holt-Winters reads each series' own rows (the shorter one's stored
-    history is padded, never read as data), with DATA or without."""
-    data, model = tmp_path / "panel.csv", tmp_path / "panel.fcst"
-    long_frame((120, 75)).to_csv(data, index=False)
-    result = invoke(["train", str(data), "-o", str(model), "--horizon", "14", *FAST])
-    assert result.exit_code == 0, result.stderr
-    blended = artifact.load(model)
-    assert blended.blend is not None and blended.blend.baseline == "smoothings"
-    stored, given = (
-        invoke(["predict", "-m", str(model)]),
-        invoke(["predict", "-m", str(model), str(data)]),
-    )
-    assert stored.exit_code == 0 and given.exit_code == 0, stored.stderr + given.stderr
-    a, b = (pd.read_csv(io.StringIO(r.stdout)) for r in (stored, given))
-    assert list(a["unique_id"]) == list(b["unique_id"])
-    np.testing.assert_allclose(a["y"], b["y"], rtol=1e-6, atol=1e-5)
-
-
-def test_a_file_with_the_earlier_mix_forecasts_as_it_did(tmp_path: Path) -> None:
-    """A model file from before Holt-Winters joined holds 0.5 x the networks + 0.5 x
-    damped-trend smoothing of their window: it loads and forecasts that."""
-    from forecaster import smoothing
-    from forecaster.blend import Blend
-
-    frame = seasonal_frame(120)
-    data, model = tmp_path / "short.csv", tmp_path / "short.fcst"
-    frame.to_csv(data, index=False)
-    assert invoke(["train", str(data), "-o", str(model), "--horizon", "14", *FAST]).exit_code == 0
-    trained = artifact.load(model)
-    assert trained.blend is not None and trained.blend.smoothing is not None
-    earlier = tmp_path / "earlier.fcst"
-    old_form = Blend("damped_trend", 0.5, trained.blend.smoothing)
-    artifact.save(dataclasses.replace(trained, blend=old_form), earlier)
-    alone = _without_blend(trained, tmp_path)
-    window = frame["value"].to_numpy()[-trained.model_config.lookback :]
-    damped = smoothing.forecast(window[None, :], 14, 7, trained.blend.smoothing[0])[0]
-    np.testing.assert_allclose(_predicted(earlier), 0.5 * _predicted(alone) + 0.5 * damped,
-                               rtol=1e-4, atol=1e-3)  # fmt: skip
