@@ -206,12 +206,11 @@ def test_the_choices_mase_is_the_metrics_mase(targets: int, seed: int) -> None:
     assert got == pytest.approx(expected.overall(expected.model)["mase"], rel=1e-12)
 
 
-def test_too_little_validation_mixes_damped_trend_smoothing_at_equal_weights(
-    tmp_path: Path,
-) -> None:
+def test_too_little_validation_mixes_three_forecasts_at_equal_weights(tmp_path: Path) -> None:
     """120 daily rows and a 14-day horizon: validation holds one horizon, too little to
-    choose a blend by. The forecast is half the networks' and half damped-trend smoothing
-    of the window, which predict computes from the rows it is given."""
+    choose a blend by. The forecast is a third each of the networks', damped-trend smoothing
+    of the window and seasonal naive with drift (the last week, moved by the window's
+    trend), which predict computes from the rows it is given."""
     from forecaster import smoothing
 
     frame = seasonal_frame(120)
@@ -220,15 +219,21 @@ def test_too_little_validation_mixes_damped_trend_smoothing_at_equal_weights(
     result = invoke(["train", str(data), "-o", str(model), "--horizon", "14", *FAST[:-1]])
     assert result.exit_code == 0, result.stderr
     said = " ".join(result.stderr.split())
-    assert "0.5 x the networks + 0.5 x damped-trend smoothing (equal weights: 1 horizon(s)" in said
+    assert ("0.333 x the networks + 0.667 x the mean of damped-trend smoothing and seasonal "
+            "naive with drift (equal weights: 1 horizon(s)") in said  # fmt: skip
     blended = artifact.load(model)
-    assert blended.blend is not None and blended.blend.baseline == "damped_trend"
-    assert blended.blend.weight == 0.5 and blended.summary["blend"]["rule"] == "equal"
+    assert blended.blend is not None
+    assert blended.blend.baseline == "damped_trend_seasonal_drift"
+    assert blended.blend.weight == pytest.approx(1 / 3)
+    assert blended.summary["blend"]["rule"] == "equal"
     alone = _without_blend(blended, tmp_path)
-    window = frame["value"].to_numpy()[-blended.model_config.lookback :]
+    lookback = blended.model_config.lookback
+    window = frame["value"].to_numpy()[-lookback:]
     assert blended.blend.smoothing is not None
     damped = smoothing.forecast(window[None, :], 14, 7, blended.blend.smoothing[0])[0]
-    np.testing.assert_allclose(_predicted(model), 0.5 * _predicted(alone) + 0.5 * damped,
+    weekly_trend = (window[-7:].mean() - window[:7].mean()) / (lookback - 7)
+    drifted = np.tile(window[-7:], 2) + weekly_trend * 7 * np.repeat([1, 2], 7)
+    np.testing.assert_allclose(_predicted(model), (_predicted(alone) + damped + drifted) / 3,
                                rtol=1e-4, atol=1e-3)  # fmt: skip
     assert "equal weights" in invoke(["info", str(model)]).stdout
 
@@ -244,3 +249,66 @@ def test_a_constant_short_series_stays_constant_at_equal_weights(tmp_path: Path)
     assert predicted.exit_code == 0, predicted.stderr
     values = pd.read_csv(io.StringIO(predicted.stdout))["value"].to_numpy()
     np.testing.assert_allclose(values, 4.0, atol=1e-3)
+
+
+def test_a_file_with_the_earlier_mix_forecasts_as_it_did(tmp_path: Path) -> None:
+    """A model file from before seasonal naive with drift joined the mix holds 0.5 x the
+    networks + 0.5 x damped-trend smoothing of their window: it loads and forecasts that."""
+    from forecaster import smoothing
+
+    frame = seasonal_frame(120)
+    data, model = tmp_path / "short.csv", tmp_path / "short.fcst"
+    frame.to_csv(data, index=False)
+    assert invoke(["train", str(data), "-o", str(model), "--horizon", "14", *FAST]).exit_code == 0
+    trained = artifact.load(model)
+    assert trained.blend is not None and trained.blend.smoothing is not None
+    earlier = tmp_path / "earlier.fcst"
+    old_form = Blend("damped_trend", 0.5, trained.blend.smoothing)
+    artifact.save(dataclasses.replace(trained, blend=old_form), earlier)
+    alone = _without_blend(trained, tmp_path)
+    window = frame["value"].to_numpy()[-trained.model_config.lookback :]
+    damped = smoothing.forecast(window[None, :], 14, 7, trained.blend.smoothing[0])[0]
+    np.testing.assert_allclose(_predicted(earlier), 0.5 * _predicted(alone) + 0.5 * damped,
+                               rtol=1e-4, atol=1e-3)  # fmt: skip
+
+
+def test_seasonal_naive_with_drift_continues_a_trending_season_exactly() -> None:
+    """A season on a straight line is forecast exactly; so is a line without a season
+    (naive with drift), and a flat season is seasonal naive."""
+    from forecaster.blend import seasonal_drift
+
+    pattern = np.array([3.0, -1.0, 0.5, -2.5])
+    rows = np.arange(24 + 10)
+    series = 0.7 * rows + pattern[rows % 4]
+    out = seasonal_drift(series[None, :24, None], 10, 4)[0, :, 0]
+    np.testing.assert_allclose(out, series[24:], atol=1e-9)
+    line = 5.0 - 0.25 * rows
+    np.testing.assert_allclose(seasonal_drift(line[None, :24, None], 10, 1)[0, :, 0], line[24:],
+                               atol=1e-9)  # fmt: skip
+    flat = np.tile(pattern, 6)
+    np.testing.assert_allclose(seasonal_drift(flat[None, :, None], 10, 4)[0, :, 0],
+                               np.tile(pattern, 3)[:10], atol=1e-12)  # fmt: skip
+    # A season longer than half the window: the last season repeated without drift.
+    np.testing.assert_allclose(seasonal_drift(series[None, :6, None], 6, 4)[0, :, 0],
+                               np.tile(series[2:6], 2)[:6], atol=1e-12)  # fmt: skip
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(2, 40), st.integers(1, 30), st.integers(1, 12), st.integers(0, 2**31 - 1))
+def test_the_equal_weight_baseline_is_the_mean_of_its_two_members(
+    lookback: int, horizon: int, season: int, seed: int
+) -> None:
+    from forecaster.blend import seasonal_drift
+
+    rng = np.random.default_rng(seed)
+    contexts = rng.normal(size=(3, lookback, 2))
+    parameters = ((0.3, 0.1, 0.9), (0.8, 0.0, 0.8))
+    mixed = baseline_forecast("damped_trend_seasonal_drift", contexts, lookback, horizon, 2,
+                              season, parameters)  # fmt: skip
+    damped = baseline_forecast("damped_trend", contexts, lookback, horizon, 2, season, parameters)
+    np.testing.assert_allclose(mixed, 0.5 * (damped + seasonal_drift(contexts, horizon, season)),
+                               atol=1e-12)  # fmt: skip
+    stored = Blend("damped_trend_seasonal_drift", 1 / 3, parameters)
+    assert Blend.from_dict(stored.to_dict()) == stored
+    with pytest.raises(ValueError):
+        Blend.from_dict({"baseline": "damped_trend_seasonal_drift", "weight": 1 / 3})
