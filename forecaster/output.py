@@ -64,9 +64,16 @@ def to_json(value: Any, decimals: int | None = None, indent: int | None = 2) -> 
     return json.dumps(clean(value, decimals), indent=indent, default=str, allow_nan=False)
 
 
-def format_times(values: pd.Series) -> pd.Series:
-    """ISO 8601 with the offset for zoned timestamps; else YYYY-MM-DD when every one is at
-    midnight, YYYY-MM-DD HH:MM:SS otherwise."""
+def format_times(values: pd.Series, layout: str | None = None) -> pd.Series:
+    """As the input spelled its timestamps (``layout``: `data.layouts`) where that reads
+    back as the same instants; else ISO 8601 with the offset for zoned timestamps, and
+    YYYY-MM-DD when every one is at midnight, YYYY-MM-DD HH:MM:SS otherwise."""
+    if layout is not None:
+        from forecaster.data.layouts import format_layout
+
+        spelled = format_layout(values, layout)
+        if spelled is not None:
+            return spelled
     if getattr(values.dt, "tz", None) is not None:
         text = values.dt.strftime("%Y-%m-%dT%H:%M:%S%z")
         return text.str.replace(r"([+-]\d\d)(\d\d)$", r"\1:\2", regex=True)
@@ -74,13 +81,16 @@ def format_times(values: pd.Series) -> pd.Series:
     return values.dt.strftime("%Y-%m-%d" if midnight else "%Y-%m-%d %H:%M:%S")
 
 
-def frame_to_text(frame: pd.DataFrame, fmt: str, decimals: int | None = None) -> str:
-    """``fmt`` is csv, json (an array of records) or jsonl (one record a line)."""
+def frame_to_text(
+    frame: pd.DataFrame, fmt: str, decimals: int | None = None, layout: str | None = None
+) -> str:
+    """``fmt`` is csv, json (an array of records) or jsonl (one record a line); timestamps
+    spelled in ``layout`` (the model's `Schema.time_layout`) where it holds."""
     out = {}
     for column in frame.columns:
         values = frame[column]
         if pd.api.types.is_datetime64_any_dtype(values):
-            out[column] = format_times(values)
+            out[column] = format_times(values, layout)
         elif pd.api.types.is_float_dtype(values):
             out[column] = pd.Series(round_values(values.to_numpy(), decimals), index=frame.index)
         else:

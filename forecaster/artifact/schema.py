@@ -14,6 +14,7 @@ from forecaster.artifact import fields
 from forecaster.artifact.part import Part, Reading
 from forecaster.data import Schema
 from forecaster.data.forms import known_form
+from forecaster.data.layouts import known_layout
 from forecaster.data.times import DATE_ORDERS, zone_object
 from forecaster.errors import UsageError
 
@@ -24,7 +25,7 @@ _COLUMN_KEYS = ("time", "targets", "id", "date_order", "zone", "utc_grid")
 # Written since covariates, time forms (years, quarters, ...) and sessions exist; older
 # files lack them (and have none).
 _ROLE_KEYS = ("past", "future", "static", "categories", "calendar")
-_LATER_KEYS = (*_ROLE_KEYS, "time_form", "session")
+_LATER_KEYS = (*_ROLE_KEYS, "time_form", "session", "time_layout")
 
 
 class SchemaPart(Part):
@@ -48,6 +49,8 @@ class SchemaPart(Part):
                 "calendar": schema.calendar,
                 # Written only for data with a session: other models' files stay as they were.
                 **({} if schema.session is None else {"session": schema.session.to_dict()}),
+                # Likewise only where the input spelled its timestamps its own way.
+                **({} if schema.time_layout is None else {"time_layout": schema.time_layout}),
             }
         }
 
@@ -71,6 +74,10 @@ class SchemaPart(Part):
         if not known_form(time_form, freq):
             raise fields.bad("schema.time_form", time_form, "null, or a form forecaster "
                              f"writes that fits freq {freq!r}")  # fmt: skip
+        layout = file.pending["schema"].get("time_layout")
+        if layout is not None and (time_form is not None or not known_layout(layout)):
+            raise fields.bad("schema.time_layout", layout, "absent, or a timestamp layout "
+                             "forecaster writes (for a column without a time form)")  # fmt: skip
 
     def read_roles(self, file: Reading) -> None:
         """The covariate roles and the session: then the whole `Schema`."""
@@ -83,6 +90,7 @@ class SchemaPart(Part):
             zone=file.pending["zone"],
             utc_grid=values["utc_grid"],
             time_form=values.get("time_form"),
+            time_layout=values.get("time_layout"),
             **_covariate_roles(values),
             session=_session(values.get("session"), file.found["freq"]),
         )

@@ -152,7 +152,8 @@ def evaluate(
         )
         report = evaluation.report
         if out.steps is not None:
-            _write_steps(reports.steps(evaluation), forecasts, out.steps, decimals)
+            _write_steps(reports.steps(evaluation), forecasts, out.steps, decimals,
+                         artifact.schema.time_layout)  # fmt: skip
         if plot is not None:
             from forecaster.output import write_bytes
 
@@ -218,7 +219,9 @@ def _outputs(
     return _Outputs(target, fmt, parquet_report, steps_file, picture, image_kind)
 
 
-def _write_steps(steps: Any, name: str | None, steps_file: Any, decimals: int | None) -> None:
+def _write_steps(
+    steps: Any, name: str | None, steps_file: Any, decimals: int | None, layout: str | None
+) -> None:
     """--forecasts FILE: Parquet, JSON or JSON lines by the file's extension, else CSV."""
     from forecaster import files
     from forecaster.data.parquet import SUFFIXES as PARQUET_SUFFIXES
@@ -230,7 +233,7 @@ def _write_steps(steps: Any, name: str | None, steps_file: Any, decimals: int | 
         files.write(steps_file, write_parquet(steps))
     else:
         kind = {".json": "json", ".jsonl": "jsonl"}.get(suffix, "csv")
-        write_text(frame_to_text(steps, kind, decimals), steps_file)
+        write_text(frame_to_text(steps, kind, decimals, layout), steps_file)
 
 
 def _print_tables(

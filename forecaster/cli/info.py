@@ -38,6 +38,8 @@ def info(
             "model": str(model),
             "schema": {"time": schema.time, "targets": schema.targets, "id": schema.id},
             "time_form": schema.time_form,
+            # How the input spelled ISO timestamps, where forecasts keep it (data.layouts).
+            **({"time_layout": schema.time_layout} if schema.time_layout else {}),
             "time_zone": schema.zone,
             "date_order": schema.date_order,
             "freq": artifact.freq,

@@ -111,7 +111,7 @@ def inspect_gates(
             from forecaster.data.forms import format_form
 
             table["time"] = format_form(pd.DatetimeIndex(table["time"]), form)
-        write_text(frame_to_text(table, fmt.value, decimals), target)
+        write_text(frame_to_text(table, fmt.value, decimals, artifact.schema.time_layout), target)
         sys.stdout.flush()
 
 

@@ -106,4 +106,4 @@ def predict(
             assert target is not None
             files.write(target, write_parquet(frame))
             return
-        write_text(frame_to_text(frame, fmt.value, decimals), target)
+        write_text(frame_to_text(frame, fmt.value, decimals, artifact.schema.time_layout), target)

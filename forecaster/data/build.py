@@ -21,6 +21,7 @@ from forecaster.data.covariates import check_static, split_future, with_calendar
 from forecaster.data.forms import STEPS, YEARS, step_freq, steps_hint
 from forecaster.data.frequency import check_frequency, infer_with_hint, validate_freq
 from forecaster.data.grid import Layout, fill_covariates, fill_targets, place
+from forecaster.data.layouts import detect_layout
 from forecaster.data.panel import Panel, Schema, fixed_step_ns, grid_timestamps
 from forecaster.data.rows import Rows, columns_of, in_order, on_the_clock, one_per_stamp
 from forecaster.data.sessions import Session
@@ -82,7 +83,8 @@ def build_panel(
     layout, regular, regular_user, future_user = _on_grid(
         rows, placed, freq, session, schema, fill, keep_future, notes
     )
-    schema = _as_read(schema, parsed, zone, utc_grid, session, like_model)
+    spelling = detect_layout(frame[schema.time]) if parsed.form is None else None
+    schema = _as_read(schema, parsed, zone, utc_grid, session, like_model, spelling)
     if not like_model:
         schema = _with_calendar_names(schema, parsed.form, freq, calendar, holidays)
     covariates, future = _covariates(layout, regular_user, future_user, schema)
@@ -258,13 +260,15 @@ def _as_read(
     utc_grid: bool | None,
     session: Session | None,
     like_model: bool,
+    spelling: str | None,
 ) -> Schema:
-    """The schema with how this data was read: date order, time form, zone, the grid's
-    clock and session (a model's time form stays the model's)."""
+    """The schema with how this data was read: date order, time form and spelling, zone,
+    the grid's clock and session (a model's time form and spelling stay the model's)."""
     return dataclasses.replace(
         schema,
         date_order=parsed.date_order or schema.date_order,
         time_form=parsed.form if not like_model else schema.time_form,
+        time_layout=spelling if not like_model else schema.time_layout,
         zone=zone,
         utc_grid=bool(utc_grid) if zone is not None else False,
         session=session,

@@ -24,7 +24,9 @@ class Schema:
     regular grid is in UTC (sub-daily data whose offset changes with daylight saving) or in
     the zone's wall-clock time. ``time_form`` is how the input wrote times that are not
     timestamps (integer years, step numbers, ``1956Q1``, ``Jan 1980``: `forms`), so that
-    forecasts are written the same way; None for timestamps.
+    forecasts are written the same way; None for timestamps. ``time_layout`` is how it
+    spelled ISO timestamps where that differs from forecaster's own spelling (``1980-01``,
+    ``...Z``, ``2022-01-21 00:15``: `layouts`); None otherwise.
 
     Covariates: ``past`` columns are observed up to the forecast origin, ``future`` ones are
     known for the horizon too, ``static`` ones are constant within a series (text ones are
@@ -42,6 +44,7 @@ class Schema:
     zone: str | None = None
     utc_grid: bool = False
     time_form: str | None = None
+    time_layout: str | None = None
     past: list[str] = field(default_factory=list)
     future: list[str] = field(default_factory=list)
     static: list[str] = field(default_factory=list)

@@ -1,0 +1,148 @@
+"""How an input spelled its ISO timestamps, so that forecasts are spelled the same way.
+
+A forecast is joined back onto the user's data by its time column, often as text (``join``,
+a spreadsheet lookup, a merge on strings). ``2022-01-21 00:00`` read and written back as
+``2022-01-21 00:00:00``, ``...Z`` as ``...+00:00`` or ``1980-01`` as ``1980-01-01`` name the
+same instants and still match nothing. Years, quarters and month names keep their spelling
+through `forms`; this is the same promise for ISO 8601 timestamps.
+
+A *layout* is a strftime pattern of the date and time parts (``%Y-%m``, ``%Y-%m-%d
+%H:%M``, ``%Y-%m-%dT%H:%M:%S.%f``; ``%3f`` for milliseconds) followed, for timestamps
+with offsets, by one of `OFFSETS`: ``Z``, ``%:z`` (``+01:00``) or ``%z`` (``+0100``). It
+is decided on the first values of the column, kept only when all of those share it, and
+stored in the model only where the default spelling (`output.format_times`) would differ.
+A forecast is written in it only when the text reads back as the same instants: a layout
+never drops a part of a timestamp the forecast needs (a month layout cannot spell a day
+that is not the first).
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+# Date, then optional time and fraction, then an optional offset; every separator kept.
+_ISO = re.compile(
+    r"^(?P<year>\d{4})(?P<dsep>[-/])(?P<month>\d{2})(?:(?P=dsep)(?P<day>\d{2}))?"
+    r"(?:(?P<tsep>[ T])(?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})"
+    r"(?:\.(?P<fraction>\d{1,9}))?)?)?"
+    r"(?P<offset>Z|[+-]\d{2}:\d{2}|[+-]\d{4})?$"
+)
+OFFSETS = ("Z", "%:z", "%z")
+# What `output.format_times` writes without a layout: dates alone where every forecast is
+# at midnight, else date and seconds; with offsets, a T and +HH:MM.
+DEFAULT_NAIVE = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S")
+DEFAULT_AWARE = "%Y-%m-%dT%H:%M:%S%:z"
+SAMPLE = 50
+
+
+def detect_layout(column: pd.Series) -> str | None:
+    """The layout every one of the column's first `SAMPLE` values is written in, when it
+    differs from the default spelling; None otherwise (the default then spells them)."""
+    if not (pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)):
+        return None  # datetimes (Parquet) and numbers have no spelling of their own
+    sample = column.dropna().head(SAMPLE).astype(str).str.strip()
+    layouts = {_layout(value) for value in sample}
+    if len(layouts) != 1:
+        return None
+    layout = layouts.pop()
+    if layout is None or layout == DEFAULT_AWARE:
+        return None
+    if layout == DEFAULT_NAIVE[1]:
+        # The default writes dates alone where every time is midnight: the layout is
+        # needed only for a column that wrote midnights out in full.
+        return layout if sample.str.endswith(" 00:00:00").all() else None
+    return None if layout == DEFAULT_NAIVE[0] else layout
+
+
+def _layout(value: str) -> str | None:
+    match = _ISO.match(value)
+    if match is None:
+        return None
+    sep = match["dsep"]
+    layout = f"%Y{sep}%m" + (f"{sep}%d" if match["day"] else "")
+    if match["hour"] is not None:
+        layout += f"{match['tsep']}%H:%M"
+        if match["second"] is not None:
+            layout += ":%S"
+            if match["fraction"] is not None:
+                digits = len(match["fraction"])
+                if digits not in (3, 6):
+                    return None
+                layout += ".%f" if digits == 6 else ".%3f"  # micro- or milliseconds
+    offset = match["offset"]
+    if offset is not None:
+        layout += "Z" if offset == "Z" else "%:z" if ":" in offset else "%z"
+    return layout
+
+
+def known_layout(layout: object) -> bool:
+    """Whether a stored layout is one `detect_layout` writes (a model file's check)."""
+    if not isinstance(layout, str):
+        return False
+    probe = pd.Timestamp("2001-02-01 04:05:06.000007", tz="UTC")
+    probes = pd.Series([probe if _has_offset(layout) else probe.tz_localize(None)])
+    written = format_layout(probes.dt.floor(_finest(layout)), layout)
+    return written is not None and _layout(str(written.iloc[0])) == layout
+
+
+def _finest(layout: str) -> str:
+    """The finest unit a layout spells, as a pandas frequency (to round a probe to it)."""
+    for token, unit in (
+        ("%f", "us"),
+        ("%3f", "ms"),
+        ("%S", "s"),
+        ("%M", "min"),
+        ("%H", "h"),
+        ("%d", "D"),
+    ):
+        if token in layout:
+            return unit
+    return "D"
+
+
+def _has_offset(layout: str) -> bool:
+    return layout.endswith(OFFSETS)
+
+
+def format_layout(values: pd.Series, layout: str) -> pd.Series | None:
+    """``values`` (datetimes, with a zone where the layout has an offset) spelled in
+    ``layout``; None when the text would not read back as the same instants."""
+    aware = getattr(values.dt, "tz", None) is not None
+    if aware != _has_offset(layout):
+        return None
+    offset = next((o for o in OFFSETS if layout.endswith(o)), "")
+    pattern = layout.removesuffix(offset).replace("%3f", "%f")
+    text = values.dt.strftime(pattern) if len(values) else values.astype(str)
+    if "%3f" in layout:  # strftime writes microseconds: keep the milliseconds
+        text = text.str.replace(r"(\.\d{3})\d{3}", r"\1", regex=True)
+    if offset == "Z":
+        if not _utc_only(values):
+            return None
+        text = text + "Z"
+    elif offset:
+        zones = values.dt.strftime("%z")
+        if offset == "%:z":
+            zones = zones.str.replace(r"([+-]\d\d)(\d\d)$", r"\1:\2", regex=True)
+        text = text + zones
+    try:
+        back = pd.to_datetime(text, format="ISO8601", utc=aware)
+    except (ValueError, TypeError):
+        return None
+    same = _instants(back) == _instants(values)
+    return text if bool(np.all(same)) else None
+
+
+def _instants(values: pd.Series) -> np.ndarray:
+    """Naive datetime64 values: UTC instants for zoned ones, wall times otherwise."""
+    if getattr(values.dt, "tz", None) is not None:
+        values = values.dt.tz_convert("UTC").dt.tz_localize(None)
+    return np.asarray(values.to_numpy(dtype="datetime64[ns]"))
+
+
+def _utc_only(values: pd.Series) -> bool:
+    """Every value's offset from UTC is zero (a ``Z`` means exactly that)."""
+    offsets = values.dt.strftime("%z")
+    return bool((offsets == "+0000").all())

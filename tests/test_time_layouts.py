@@ -1,0 +1,235 @@
+"""ISO timestamps are written back as the input spelled them (`data.layouts`).
+
+``1980-01``, ``2022-01-21 00:15``, ``...Z``, ``+0100``, a daily column written with
+``00:00:00`` and milliseconds come back in the forecast with the same spelling, so that it
+joins onto the user's data as text; spellings forecaster writes anyway store nothing in the
+model file (files stay as they were), and a spelling that cannot hold a forecast's time is
+never used for it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from forecaster import artifact as artifact_io
+from forecaster.artifact.safe import read_parts
+from forecaster.data.layouts import detect_layout, format_layout, known_layout
+from forecaster.output import format_times
+from tests.conftest import FAST, invoke
+from tests.test_model_tamper import put, tamper
+
+HORIZON = ["--horizon", "3"]
+
+
+def values(n: int) -> np.ndarray:
+    t = np.arange(n)
+    rng = np.random.default_rng(0)
+    return np.round(50 + 10 * np.sin(2 * np.pi * t / 7) + 0.1 * t + rng.standard_normal(n), 3)
+
+
+@dataclass
+class Spelling:
+    id: str
+    times: list[str]  # the time column as the user wrote it
+    expected: list[str]  # the first three forecast times, spelled the same way
+    layout: str | None  # what the model stores (None: forecaster's own spelling)
+
+
+def spelled(index: pd.DatetimeIndex, pattern: str) -> list[str]:
+    return [str(t) for t in index.strftime(pattern)]
+
+
+MONTHS = pd.date_range("1990-01-01", periods=60, freq="MS")
+QUARTER_HOURS = pd.date_range("2022-01-01", periods=200, freq="15min")
+HOURS_UTC = pd.date_range("2021-01-01", periods=100, freq="h", tz="UTC")
+DAYS = pd.date_range("2020-01-01", periods=80, freq="D")
+SECONDS = pd.date_range("2021-01-01", periods=100, freq="s")
+
+SPELLINGS = [
+    Spelling("year-month", spelled(MONTHS, "%Y-%m"), ["1995-01", "1995-02", "1995-03"], "%Y-%m"),
+    Spelling(
+        "minutes without seconds",
+        spelled(QUARTER_HOURS, "%Y-%m-%d %H:%M"),
+        ["2022-01-03 02:00", "2022-01-03 02:15", "2022-01-03 02:30"],
+        "%Y-%m-%d %H:%M",
+    ),
+    Spelling(
+        "Z",
+        spelled(HOURS_UTC, "%Y-%m-%dT%H:%M:%SZ"),
+        ["2021-01-05T04:00:00Z", "2021-01-05T05:00:00Z", "2021-01-05T06:00:00Z"],
+        "%Y-%m-%dT%H:%M:%SZ",
+    ),
+    Spelling(
+        "offset without a colon",
+        spelled(HOURS_UTC.tz_convert("+01:00"), "%Y-%m-%dT%H:%M:%S%z"),
+        ["2021-01-05T05:00:00+0100", "2021-01-05T06:00:00+0100", "2021-01-05T07:00:00+0100"],
+        "%Y-%m-%dT%H:%M:%S%z",
+    ),
+    Spelling(
+        "T without an offset",
+        spelled(HOURS_UTC.tz_localize(None), "%Y-%m-%dT%H:%M"),
+        ["2021-01-05T04:00", "2021-01-05T05:00", "2021-01-05T06:00"],
+        "%Y-%m-%dT%H:%M",
+    ),
+    Spelling(
+        "midnights written out",
+        spelled(DAYS, "%Y-%m-%d %H:%M:%S"),
+        ["2020-03-21 00:00:00", "2020-03-22 00:00:00", "2020-03-23 00:00:00"],
+        "%Y-%m-%d %H:%M:%S",
+    ),
+    Spelling(
+        "milliseconds",
+        [t[:-3] for t in spelled(SECONDS, "%Y-%m-%d %H:%M:%S.%f")],
+        ["2021-01-01 00:01:40.000", "2021-01-01 00:01:41.000", "2021-01-01 00:01:42.000"],
+        "%Y-%m-%d %H:%M:%S.%3f",
+    ),
+    Spelling(
+        "slashes",
+        spelled(DAYS, "%Y/%m/%d"),
+        ["2020/03/21", "2020/03/22", "2020/03/23"],
+        "%Y/%m/%d",
+    ),
+    # forecaster's own spellings: nothing stored
+    Spelling("dates", spelled(DAYS, "%Y-%m-%d"), ["2020-03-21", "2020-03-22", "2020-03-23"], None),
+    Spelling(
+        "seconds",
+        spelled(QUARTER_HOURS, "%Y-%m-%d %H:%M:%S"),
+        ["2022-01-03 02:00:00", "2022-01-03 02:15:00", "2022-01-03 02:30:00"],
+        None,
+    ),
+    Spelling(
+        "offset with a colon",
+        [t.isoformat() for t in HOURS_UTC.tz_convert("-05:00")],
+        ["2021-01-04T23:00:00-05:00", "2021-01-05T00:00:00-05:00", "2021-01-05T01:00:00-05:00"],
+        None,
+    ),
+]
+
+
+def first_times(text: str, column: str = "when") -> list[str]:
+    return pd.read_csv(io.StringIO(text), dtype=str)[column].head(3).tolist()
+
+
+@pytest.mark.parametrize("case", SPELLINGS, ids=[s.id for s in SPELLINGS])
+def test_the_forecast_spells_its_times_as_the_input_did(case: Spelling, tmp_path: Path) -> None:
+    data = tmp_path / "data.csv"
+    pd.DataFrame({"when": case.times, "y": values(len(case.times))}).to_csv(data, index=False)
+    model = tmp_path / "m.fcst"
+    trained = invoke(["train", str(data), "-o", str(model), *HORIZON, *FAST])
+    assert trained.exit_code == 0, trained.stderr
+    assert artifact_io.load(model).schema.time_layout == case.layout
+    described = json.loads(invoke(["info", str(model), "--format", "json"]).stdout)
+    assert described.get("time_layout") == case.layout
+    for args in ([], [str(data)]):  # from the stored history, and from DATA
+        predicted = invoke(["predict", "-m", str(model), *args])
+        assert predicted.exit_code == 0, predicted.stderr
+        assert first_times(predicted.stdout) == case.expected
+    as_json = invoke(["predict", "-m", str(model), "--format", "json"])
+    assert [row["when"] for row in json.loads(as_json.stdout)[:3]] == case.expected
+    steps = tmp_path / "steps.csv"
+    evaluated = invoke(["evaluate", "-m", str(model), str(data), "--forecasts", str(steps)])
+    assert evaluated.exit_code == 0, evaluated.stderr
+    written = pd.read_csv(steps, dtype=str)
+    time_columns = [c for c in written.columns if c == "when"]
+    assert time_columns and written["when"].isin(case.times).all()
+
+
+def test_forecasters_own_spelling_leaves_the_model_file_as_it_was(tmp_path: Path) -> None:
+    """No ``time_layout`` key where the default spells the input: files written before
+    layouts existed and after are the same."""
+    data = tmp_path / "data.csv"
+    pd.DataFrame({"when": spelled(DAYS, "%Y-%m-%d"), "y": values(len(DAYS))}).to_csv(
+        data, index=False
+    )
+    model = tmp_path / "m.fcst"
+    assert invoke(["train", str(data), "-o", str(model), *HORIZON, *FAST]).exit_code == 0
+    meta, _ = read_parts(model)
+    assert "schema" in meta and "time_layout" not in meta["schema"]
+
+
+def test_an_edited_layout_is_refused(tmp_path: Path) -> None:
+    data = tmp_path / "data.csv"
+    pd.DataFrame({"when": spelled(MONTHS, "%Y-%m"), "y": values(len(MONTHS))}).to_csv(
+        data, index=False
+    )
+    model = tmp_path / "m.fcst"
+    assert invoke(["train", str(data), "-o", str(model), *HORIZON, *FAST]).exit_code == 0
+    for bad in ("%Q", 3, "%Y-%m-%d %H:%M:%S%"):
+        edited = tmp_path / "edited.fcst"
+        edited.write_bytes(tamper(model.read_bytes(), "new", meta=put("schema.time_layout", bad)))
+        refused = invoke(["predict", "-m", str(edited)])
+        assert refused.exit_code != 0
+        assert "schema.time_layout" in refused.stderr
+
+
+def test_a_layout_that_cannot_hold_the_time_is_not_used() -> None:
+    """A month's spelling for a mid-month time, a Z for a time an hour east of UTC: the
+    default spelling instead, which names the instant."""
+    mid_month = pd.Series(pd.to_datetime(["1990-01-15", "1990-02-15"]))
+    assert format_layout(mid_month, "%Y-%m") is None
+    assert format_times(mid_month, "%Y-%m").tolist() == ["1990-01-15", "1990-02-15"]
+    east = pd.Series(pd.date_range("2021-01-01", periods=2, freq="h", tz="+01:00"))
+    assert format_layout(east, "%Y-%m-%dT%H:%M:%SZ") is None
+    assert format_times(east, "%Y-%m-%dT%H:%M:%SZ").tolist() == [
+        "2021-01-01T00:00:00+01:00",
+        "2021-01-01T01:00:00+01:00",
+    ]
+    sub_millisecond = pd.Series(pd.date_range("2021-01-01", periods=2, freq="250us"))
+    assert format_layout(sub_millisecond, "%Y-%m-%d %H:%M:%S.%3f") is None
+
+
+def test_mixed_spellings_keep_the_default() -> None:
+    assert detect_layout(pd.Series(["2021-01-01", "2021-01-01 01:00"])) is None
+    assert detect_layout(pd.Series(pd.date_range("2021-01-01", periods=3))) is None  # datetimes
+
+
+_LAYOUTS = [
+    "%Y-%m",
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S.%3f",
+    "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y-%m-%dT%H:%M:%SZ",
+    "%Y-%m-%dT%H:%M%z",
+    "%Y-%m-%dT%H:%M:%S%:z",
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from(_LAYOUTS),
+    st.sampled_from(["MS", "D", "h", "15min", "s", "10ms", "7us"]),
+    st.integers(1, 30),
+    st.integers(1700, 2150),
+    st.sampled_from(["UTC", "+01:00", "-05:30", "Europe/Berlin"]),
+)
+def test_a_spelled_time_reads_back_as_the_same_instant(
+    layout: str, freq: str, count: int, year: int, zone: str
+) -> None:
+    """Whatever the grid, a layout either spells every time exactly (read back, the same
+    instants; detected again, the same layout) or is not used."""
+    aware = layout.endswith(("Z", "%z", "%:z"))
+    grid = pd.date_range(f"{year}-03-01", periods=count, freq=freq, tz=zone if aware else None)
+    times = pd.Series(grid)
+    text = format_layout(times, layout)
+    assert known_layout(layout)
+    if text is None:
+        return
+    back = pd.to_datetime(text, format="ISO8601", utc=aware)
+    expected = times.dt.tz_convert("UTC") if aware else times
+    assert (back == expected).all()
+    found = detect_layout(text)
+    assert found == layout or found is None  # None: the default spells it the same
+    if found is None:
+        assert format_times(times).tolist() == text.tolist()
