@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from forecaster.smoothing import FIT_ROWS, Parameters, sampled
+from forecaster.smoothing import FIT_ROWS, Parameters, sampled, seasonal_rows
 from forecaster.smoothing import fit as fit_parameters
 from forecaster.smoothing import forecast as damped
 
@@ -70,16 +70,21 @@ EQUAL_WEIGHT = 1.0 / 3.0
 class Blend:
     """``weight`` x the networks' forecast + (1 - ``weight``) x ``baseline``'s; for the
     baselines with damped-trend smoothing (`SMOOTHED`), its ``smoothing`` parameters
-    (alpha, beta, phi) per target."""
+    (alpha, beta, phi) per target, and per target whether the training rows showed the
+    season (``seasonal``: every window is then adjusted by its profile; None, in files
+    written before, or False: each window tests its own, `smoothing.seasonal_profile`)."""
 
     baseline: str
     weight: float
     smoothing: tuple[Parameters, ...] | None = None
+    seasonal: tuple[bool, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"baseline": self.baseline, "weight": self.weight}
         if self.smoothing is not None:
             out["smoothing"] = [list(p) for p in self.smoothing]
+        if self.seasonal is not None and any(self.seasonal):  # none: as files before it
+            out["seasonal"] = list(self.seasonal)
         return out
 
     @classmethod
@@ -87,10 +92,12 @@ class Blend:
         """The stored form back; ValueError when it is not one this module writes."""
         smoothed = isinstance(value, dict) and value.get("baseline") in SMOOTHED
         keys = {"baseline", "weight"} | ({"smoothing"} if smoothed else set())
+        if smoothed and "seasonal" in value:
+            keys.add("seasonal")
         if not isinstance(value, dict) or set(value) != keys:
             raise ValueError(
-                "an object of baseline and weight (and smoothing for damped_trend and "
-                "damped_trend_seasonal_drift)"
+                "an object of baseline and weight (and smoothing, and optionally seasonal, "
+                "for damped_trend and damped_trend_seasonal_drift)"
             )
         baseline, weight = value["baseline"], value["weight"]
         if baseline not in BASELINES:
@@ -99,7 +106,18 @@ class Blend:
             raise ValueError("weight: a number")
         if not 0.0 <= float(weight) < 1.0:
             raise ValueError("weight: from 0 to below 1")
-        return cls(baseline, float(weight), _smoothing(value["smoothing"]) if smoothed else None)
+        if not smoothed:
+            return cls(baseline, float(weight))
+        smoothing = _smoothing(value["smoothing"])
+        seasonal = value.get("seasonal")
+        if seasonal is not None and (
+            not isinstance(seasonal, list)
+            or len(seasonal) != len(smoothing)
+            or not all(isinstance(x, bool) for x in seasonal)
+        ):
+            raise ValueError("seasonal: a list of true or false per target")
+        return cls(baseline, float(weight), smoothing,
+                   tuple(seasonal) if seasonal is not None else None)  # fmt: skip
 
 
 def _smoothing(value: Any) -> tuple[Parameters, ...]:
@@ -129,15 +147,17 @@ def baseline_forecast(
     targets: int,
     season: int,
     smoothing: tuple[Parameters, ...] | None = None,
+    seasonal: tuple[bool, ...] | None = None,
 ) -> np.ndarray:
     """The baseline's forecast (N, H, C) from scaled model inputs (N, L[+H], C[+K]): the last
     context row, or the last season of context rows repeated (naive when the context is
     shorter than a season), as `metrics.naive` and `metrics.seasonal_naive` forecast; or
-    damped-trend smoothing of the context rows with ``smoothing``'s parameters; or the mean
-    of it and seasonal naive with drift (`seasonal_drift`)."""
+    damped-trend smoothing of the context rows with ``smoothing``'s parameters (and the
+    season ``seasonal`` says the training rows showed); or the mean of it and seasonal naive
+    with drift (`seasonal_drift`)."""
     if baseline == "damped_trend_seasonal_drift":
         damped_part = baseline_forecast("damped_trend", contexts, lookback, horizon, targets,
-                                        season, smoothing)  # fmt: skip
+                                        season, smoothing, seasonal)  # fmt: skip
         drifted = seasonal_drift(contexts[:, :lookback, :targets], horizon, season)
         mean: np.ndarray = 0.5 * (damped_part + drifted)
         return mean
@@ -145,7 +165,9 @@ def baseline_forecast(
     if baseline == "damped_trend":
         if smoothing is None or len(smoothing) != targets:
             raise ValueError("damped_trend needs smoothing parameters for every target")
-        columns = [damped(own[:, :, c], horizon, season, smoothing[c]) for c in range(targets)]
+        known = seasonal if seasonal is not None else (False,) * targets
+        columns = [damped(own[:, :, c], horizon, season, smoothing[c], known[c])
+                   for c in range(targets)]  # fmt: skip
         return np.stack(columns, axis=2)
     if baseline == "seasonal_naive" and 1 < season <= lookback:
         steps = lookback - season + np.arange(horizon) % season
@@ -183,7 +205,7 @@ def apply(
     config = artifact.model_config
     season = season_length(artifact.freq, artifact.schema.session)
     base = baseline_forecast(blend.baseline, contexts, config.lookback, forecast.shape[1],
-                             config.n_targets, season, blend.smoothing)  # fmt: skip
+                             config.n_targets, season, blend.smoothing, blend.seasonal)  # fmt: skip
     mixed = blend.weight * forecast + (1.0 - blend.weight) * base
     return mixed.astype(forecast.dtype, copy=False)
 
@@ -218,9 +240,9 @@ def choose(artifact: Artifact, panel: Panel, split: Split) -> tuple[Blend | None
     alone = _mase(network, actuals, scale)
     if alone is None:  # no scale (a constant history): no choice
         return None, {}
-    smoothing = fit_smoothing(artifact, panel, split, season)
+    smoothing, seasonal = fit_smoothing(artifact, panel, split, season)
     smoothed = baseline_forecast("damped_trend", contexts, artifact.model_config.lookback,
-                                 horizon, len(smoothing), season, smoothing)  # fmt: skip
+                                 horizon, len(smoothing), season, smoothing, seasonal)  # fmt: skip
     baselines = {"naive": naive(history, horizon),
                  "seasonal_naive": seasonal_naive(history, horizon, season),
                  "damped_trend": artifact.scaler.inverse(smoothed, series)}  # fmt: skip
@@ -235,7 +257,8 @@ def choose(artifact: Artifact, panel: Panel, split: Split) -> tuple[Blend | None
     best = min(tried, key=lambda key: tried[key])
     if tried[best] > alone * (1.0 - MIN_GAIN):
         return None, {}
-    chosen = Blend(best[0], best[1], smoothing if best[0] == "damped_trend" else None)
+    chosen = (Blend(best[0], best[1], smoothing, seasonal) if best[0] == "damped_trend"
+              else Blend(best[0], best[1]))  # fmt: skip
     return chosen, {**chosen.to_dict(), "mase": tried[best], "network_mase": alone,
                     "windows": len(series)}  # fmt: skip
 
@@ -254,8 +277,8 @@ def _equal_weights(
     from forecaster.inputs import run_model
     from forecaster.metrics import mase_scale
 
-    smoothing = fit_smoothing(artifact, panel, split, season)
-    chosen = Blend("damped_trend_seasonal_drift", EQUAL_WEIGHT, smoothing)
+    smoothing, seasonal = fit_smoothing(artifact, panel, split, season)
+    chosen = Blend("damped_trend_seasonal_drift", EQUAL_WEIGHT, smoothing, seasonal)
     summary: dict[str, Any] = {**chosen.to_dict(), "rule": "equal",
                                "validation_horizons": round(evidence, 2)}  # fmt: skip
     if windows is not None:
@@ -274,15 +297,18 @@ def _equal_weights(
 
 def fit_smoothing(
     artifact: Artifact, panel: Panel, split: Split, season: int
-) -> tuple[Parameters, ...]:
+) -> tuple[tuple[Parameters, ...], tuple[bool, ...]]:
     """Damped-trend parameters per target, fitted on every series' training rows as the
-    networks see them (scaled), so that a panel's series weigh alike."""
+    networks see them (scaled), so that a panel's series weigh alike; and per target
+    whether those rows show the season (`smoothing.seasonal_rows`)."""
     targets = artifact.model_config.n_targets
     scaled = []
     for i in sampled(panel.n_series):
         rows = panel.series(int(i))[: int(split.n_train[i]), :targets][-FIT_ROWS:]
         scaled.append(artifact.scaler.transform(rows, int(i)))
-    return tuple(fit_parameters([rows[:, c] for rows in scaled], season) for c in range(targets))
+    columns = [[rows[:, c] for rows in scaled] for c in range(targets)]
+    parameters = tuple(fit_parameters(column, season) for column in columns)
+    return parameters, tuple(seasonal_rows(column, season) for column in columns)
 
 
 def _mase(forecasts: np.ndarray, actuals: np.ndarray, scale: np.ndarray) -> float | None:

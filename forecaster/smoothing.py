@@ -13,7 +13,11 @@ It reads only the rows a forecast's window holds, as naive and seasonal naive do
 blend: train, predict, evaluate and calibration see the same forecast. The three smoothing
 parameters are fitted once, on the training rows, by the one-step squared error over a
 grid (pooled over the series of a panel, each z-scored); the seasonal profile is estimated
-from each window itself.
+from each window itself. Whether there is a season to estimate is decided once too, on the
+training rows (`seasonal_rows`): a window of 4 quarters x 4 years rarely shows its season
+significantly (the wool production's did at 2 of 5 origins, its training rows at once), and
+a window left unadjusted forecasts a seasonal series with its season smoothed away. Models
+trained before that decision was stored test each window alone, as they always did.
 """
 
 from __future__ import annotations
@@ -47,15 +51,16 @@ def init_rows(season: int) -> int:
     return max(INIT_MIN_ROWS, 2 * season)
 
 
-def seasonal_profile(windows: np.ndarray, season: int) -> np.ndarray:
+def seasonal_profile(windows: np.ndarray, season: int, known: bool = False) -> np.ndarray:
     """Additive seasonal indices (N, season) of each window (N, L), zeros where it holds too
-    few seasons or no significant seasonality; index j belongs to rows whose distance from
-    the window's end is congruent to ``season - j`` (the next row takes index 0)."""
+    few seasons or, unless the season is ``known`` (`seasonal_rows`), no significant
+    seasonality of its own; index j belongs to rows whose distance from the window's end is
+    congruent to ``season - j`` (the next row takes index 0)."""
     count, length = windows.shape
     profile = np.zeros((count, max(season, 1)))
     if season <= 1 or length < MIN_SEASONS * season:
         return profile
-    significant = _seasonal(windows, season)
+    significant = np.ones(count, dtype=bool) if known else _seasonal(windows, season)
     if not significant.any():
         return profile
     chosen = windows[significant]
@@ -100,9 +105,11 @@ def _centred_moving_average(windows: np.ndarray, season: int) -> np.ndarray:
     return (inner + 0.5 * ends) / season
 
 
-def adjusted(windows: np.ndarray, season: int) -> tuple[np.ndarray, np.ndarray]:
+def adjusted(
+    windows: np.ndarray, season: int, known: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """Windows (N, L) less their seasonal profile, and the profile (N, season)."""
-    profile = seasonal_profile(windows, season)
+    profile = seasonal_profile(windows, season, known)
     if season <= 1:
         return windows, profile
     phase = (np.arange(windows.shape[1]) - windows.shape[1]) % season
@@ -150,6 +157,19 @@ def _smooth(
     return error_sum, level, trend
 
 
+def seasonal_rows(training: list[np.ndarray], season: int) -> bool:
+    """Whether the series' training rows (each a series' rows of one target) show the
+    season: at least half of those with `MIN_SEASONS` seasons pass the autocorrelation test
+    (`sampled` series of a panel, each its latest `FIT_ROWS`)."""
+    if season <= 1:
+        return False
+    rows = [np.asarray(training[i], dtype=np.float64)[-FIT_ROWS:] for i in sampled(len(training))]
+    tested = [
+        bool(_seasonal(r[None, :], season)[0]) for r in rows if len(r) >= MIN_SEASONS * season
+    ]
+    return bool(tested) and 2 * sum(tested) >= len(tested)
+
+
 def sampled(count: int) -> np.ndarray:
     """Which of ``count`` series the parameters are fitted on: all, or `FIT_SERIES`
     evenly spread."""
@@ -195,17 +215,20 @@ def fit(training: list[np.ndarray], season: int) -> Parameters:
     return float(alpha[best]), float(beta[best]), float(phi[best])
 
 
-def forecast(windows: np.ndarray, horizon: int, season: int, parameters: Parameters) -> np.ndarray:
+def forecast(
+    windows: np.ndarray, horizon: int, season: int, parameters: Parameters, known: bool = False
+) -> np.ndarray:
     """Each window's (N, L) forecast (N, H): damped-trend smoothing of its seasonally
-    adjusted rows, the profile added back. Windows are taken a chunk at a time (each is
-    forecast alone), so that a large panel's FFTs and copies stay within `CHUNK_ELEMENTS`."""
+    adjusted rows (every window's, where the training rows showed the season: ``known``),
+    the profile added back. Windows are taken a chunk at a time (each is forecast alone), so
+    that a large panel's FFTs and copies stay within `CHUNK_ELEMENTS`."""
     windows = np.asarray(windows, dtype=np.float64)
     chunk = max(1, CHUNK_ELEMENTS // (4 * max(1, windows.shape[1])))  # the FFT's 2-4 x L
     if len(windows) > chunk:
-        parts = [forecast(windows[i : i + chunk], horizon, season, parameters)
+        parts = [forecast(windows[i : i + chunk], horizon, season, parameters, known)
                  for i in range(0, len(windows), chunk)]  # fmt: skip
         return np.concatenate(parts)
-    seasonal, profile = adjusted(windows, season)
+    seasonal, profile = adjusted(windows, season, known)
     count = len(seasonal)
     alpha, beta, phi = (np.full(count, p) for p in parameters)
     state = initial_state(seasonal, init_rows(season))

@@ -238,6 +238,44 @@ def test_too_little_validation_mixes_three_forecasts_at_equal_weights(tmp_path: 
     assert "equal weights" in invoke(["info", str(model)]).stdout
 
 
+def test_the_equal_weight_smoothing_adjusts_by_the_season_the_training_rows_show(
+    tmp_path: Path,
+) -> None:
+    """80 quarters whose season the last 16 rows alone do not show significantly: the
+    smoothing in the mix still takes it out (the training rows decided), where it used to
+    smooth the window unadjusted; a file from before that decision forecasts as it did."""
+    from forecaster import smoothing
+    from tests.test_smoothing import short_quarterly
+
+    series = short_quarterly()
+    frame = pd.DataFrame({"quarter": pd.date_range("1990-01-01", periods=80, freq="QS"),
+                          "value": series})  # fmt: skip
+    data, model = tmp_path / "wool.csv", tmp_path / "wool.fcst"
+    frame.to_csv(data, index=False)
+    args = ["--horizon", "8", "--lookback", "16", *FAST]
+    assert invoke(["train", str(data), "-o", str(model), *args]).exit_code == 0
+    trained = artifact.load(model)
+    assert trained.blend is not None and trained.blend.smoothing is not None
+    assert trained.blend.baseline == "damped_trend_seasonal_drift"
+    assert trained.blend.seasonal == (True,)
+    window = series[-16:]
+    assert not smoothing._seasonal(window[None, :], 4)[0]  # the window alone: no season
+    alone = _predicted(_without_blend(trained, tmp_path))
+    params = trained.blend.smoothing[0]
+    known = smoothing.forecast(window[None, :], 8, 4, params, known=True)[0]
+    yearly_trend = (window[-4:].mean() - window[:4].mean()) / 12
+    drifted = np.tile(window[-4:], 2) + yearly_trend * 4 * np.repeat([1, 2], 4)
+    np.testing.assert_allclose(_predicted(model), (alone + known + drifted) / 3,
+                               rtol=1e-4, atol=1e-3)  # fmt: skip
+    earlier = tmp_path / "earlier.fcst"
+    before = dataclasses.replace(trained.blend, seasonal=None)
+    artifact.save(dataclasses.replace(trained, blend=before), earlier)
+    unadjusted = smoothing.forecast(window[None, :], 8, 4, params)[0]
+    np.testing.assert_allclose(_predicted(earlier), (alone + unadjusted + drifted) / 3,
+                               rtol=1e-4, atol=1e-3)  # fmt: skip
+    assert not np.allclose(known, unadjusted, atol=1e-2)
+
+
 def test_a_constant_short_series_stays_constant_at_equal_weights(tmp_path: Path) -> None:
     frame = seasonal_frame(120)
     frame["value"] = 4.0

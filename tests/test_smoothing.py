@@ -107,8 +107,15 @@ def test_the_blend_reads_each_targets_context_with_its_parameters() -> None:
         {"baseline": "damped_trend", "weight": 0.5, "smoothing": [[0.5, 0.1, 1.5]]},
         {"baseline": "damped_trend", "weight": 0.5, "smoothing": [[0.5, True, 0.9]]},
         {"baseline": "naive", "weight": 0.5, "smoothing": [[0.5, 0.1, 0.9]]},
+        {"baseline": "damped_trend", "weight": 0.5, "smoothing": [[0.5, 0.1, 0.9]],
+         "seasonal": [1]},
+        {"baseline": "damped_trend", "weight": 0.5, "smoothing": [[0.5, 0.1, 0.9]],
+         "seasonal": [True, False]},
+        {"baseline": "damped_trend", "weight": 0.5, "smoothing": [[0.5, 0.1, 0.9]],
+         "seasonal": True},
+        {"baseline": "naive", "weight": 0.5, "seasonal": [True]},
     ],
-)
+)  # fmt: skip
 def test_a_damped_blend_the_module_would_not_write_is_refused(value: object) -> None:
     with pytest.raises(ValueError):
         Blend.from_dict(value)
@@ -118,6 +125,57 @@ def test_a_damped_blend_round_trips() -> None:
     blend = Blend("damped_trend", 0.5, ((0.25, 0.1, 0.9), (1.0, 0.0, 0.8)))
     assert Blend.from_dict(blend.to_dict()) == blend
     assert "smoothing" not in Blend("naive", 0.25).to_dict()  # older files' form unchanged
+    known = Blend("damped_trend", 0.5, ((0.25, 0.1, 0.9), (1.0, 0.0, 0.8)), (True, False))
+    assert Blend.from_dict(known.to_dict()) == known
+    # No season known anywhere is written as files before the decision was stored.
+    unknown = Blend("damped_trend", 0.5, ((0.25, 0.1, 0.9),), (False,))
+    assert "seasonal" not in unknown.to_dict()
+    assert Blend.from_dict(unknown.to_dict()).seasonal is None
+
+
+def short_quarterly(seed: int = 0) -> np.ndarray:
+    """80 quarters: a trend, a season of amplitude 3 and noise of 2. The whole series shows
+    the season; its last 16 rows alone do not (checked where used)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(80)
+    return 100 + 0.2 * t + 3.0 * np.tile([1.0, -0.5, 0.8, -1.3], 20) + rng.normal(0, 2.0, 80)
+
+
+def test_a_season_the_training_rows_show_is_taken_out_of_windows_too_short_to_show_it() -> None:
+    series = short_quarterly()
+    window = series[-16:][None, :]
+    assert not smoothing._seasonal(window, 4)[0]  # the window's own test misses it
+    assert smoothing.seasonal_rows([series[:64]], 4)
+    assert not smoothing.seasonal_profile(window, 4).any()
+    known = smoothing.seasonal_profile(window, 4, known=True)
+    assert known.any()
+    # The profile a window gets when the season is known is the one the classical
+    # decomposition gives it (as for a window that shows the season itself).
+    trend = smoothing._centred_moving_average(window, 4)
+    detrended = window[:, 2:-2] - trend
+    phase = (np.arange(2, 14) - 16) % 4
+    indices = np.array([detrended[0, phase == j].mean() for j in range(4)])
+    np.testing.assert_allclose(known[0], indices - indices.mean(), atol=1e-12)
+    params = (0.5, 0.1, 0.9)
+    unadjusted = smoothing.forecast(window, 8, 4, params)
+    adjusted = smoothing.forecast(window, 8, 4, params, known=True)
+    np.testing.assert_allclose(adjusted - known[0, np.arange(8) % 4],
+                               smoothing.forecast(window - known[0, np.arange(16) % 4], 8, 4,
+                                                  params),
+                               atol=1e-9)  # fmt: skip
+    assert not np.allclose(unadjusted, adjusted)
+
+
+def test_no_season_is_known_from_noise_a_line_or_too_few_rows() -> None:
+    rng = np.random.default_rng(1)
+    assert not smoothing.seasonal_rows([rng.normal(size=200)], 4)
+    assert not smoothing.seasonal_rows([np.arange(200.0)], 1)  # no season to know
+    assert not smoothing.seasonal_rows([short_quarterly()[:11]], 4)  # under 3 seasons
+    # A panel: at least half of the series with enough rows decide.
+    seasonal = [short_quarterly(seed) for seed in range(3)]
+    noise = [rng.normal(size=80) for _ in range(4)]
+    assert smoothing.seasonal_rows(seasonal + noise[:3], 4)
+    assert not smoothing.seasonal_rows(seasonal + noise, 4)
 
 
 def test_a_large_panel_is_forecast_and_fitted_in_chunks_with_the_same_result(
