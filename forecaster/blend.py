@@ -16,7 +16,9 @@ from 1.173 to 1.031 and the monthly wine sales from 1.262 to 1.021 (MASE ratio t
 better naive on the test origins); damped-trend smoothing then took four short series'
 geometric mean from 0.993 to 0.899 (the wine sales, though, from 1.021 to 1.060); seasonal
 naive with drift as a third member kept that (0.899) and took 23 short M4 Hourly series
-from 1.145 to 0.925 and the CO2 sample's error down by a sixth; ETTh1, M4 Hourly and the
+from 1.145 to 0.925 and the CO2 sample's error down by a sixth; deciding the smoothing's
+season on the training rows (`smoothing.seasonal_rows`) took the wool from 1.025 to 0.991
+and 25 short monthly employment series from 0.627 to 0.494. ETTh1, M4 Hourly and the
 suite's large cases chose no blend. Models that read covariates are left alone: on
 EPF's prices the blend validated 4.6% better and tested 6% worse (MAE 5.684 to 6.028), a
 rule drawn from that one case.
