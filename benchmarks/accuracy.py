@@ -9,7 +9,7 @@ Run by hand (not in CI), from the repository root:
     python benchmarks/accuracy.py --patch check-every=8000 --variant coarse   # not a config key
 
 It drives the same library code as `forecaster train` (data.build_panel, pipeline.fit,
-forecast.run_ensemble). Only the horizon and the data split come from the protocol; every other
+inputs.run_ensemble). Only the horizon and the data split come from the protocol; every other
 setting is the default a user gets, unless `--set` overrides it for an ablation.
 
 ETTh1 (univariate, target OT; DLinear/PatchTST protocol): rows [0, 8640) train,
@@ -64,12 +64,14 @@ from benchmarks.common import git_commit  # noqa: E402
 from forecaster.artifact import Artifact, checksum  # noqa: E402
 from forecaster.artifact import load as load_model  # noqa: E402
 from forecaster.artifact import save as save_model  # noqa: E402
+from forecaster.calibration import calibrate  # noqa: E402
 from forecaster.config import TrainConfig  # noqa: E402
 from forecaster.data import Panel, Schema, build_panel, detect_schema, read_table  # noqa: E402
-from forecaster.forecast import error_scales, run_ensemble  # noqa: E402
+from forecaster.inputs import run_ensemble  # noqa: E402
 from forecaster.metrics import mase_scale, seasonal_naive  # noqa: E402
-from forecaster.pipeline import calibrate, fit  # noqa: E402
+from forecaster.pipeline import fit  # noqa: E402
 from forecaster.tuning import TUNING, Tuning  # noqa: E402
+from forecaster.uncertainty import error_scales  # noqa: E402
 from forecaster.windows import context_windows, split_series  # noqa: E402
 
 ETT_TRAIN, ETT_VAL, ETT_TEST = 8640, 11520, 14400

@@ -10,7 +10,6 @@ import numpy as np
 
 from forecaster.artifact import Artifact
 from forecaster.data import Panel
-from forecaster.forecast import model_bounds
 from forecaster.metrics import (
     baseline_bounds,
     interval_scores,
@@ -18,6 +17,7 @@ from forecaster.metrics import (
     score,
     scoring_probabilities,
 )
+from forecaster.uncertainty import model_bounds
 
 M4_SMAPE_NAIVE2, M4_MASE_NAIVE2 = 18.383, 2.395
 LEVELS = [80.0, 95.0]

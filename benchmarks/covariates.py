@@ -47,9 +47,9 @@ OUT = RESULTS / "covariates.jsonl"  # one JSON line per run
 
 
 def epf_run(variant: str, seed: int, extra: dict[str, Any]) -> dict[str, Any]:
+    from forecaster.backtest import backtest
     from forecaster.config import TrainConfig
     from forecaster.data import drop_last, load_panel
-    from forecaster.forecast import backtest
     from forecaster.pipeline import fit
 
     future = ["Exogenous1", "Exogenous2"] if variant in ("cov", "held") else []
@@ -114,7 +114,7 @@ def etth1_run(horizon: int, seed: int, past: list[str]) -> dict[str, float]:
     """The accuracy protocol (benchmarks/accuracy.py), with ``past`` covariates."""
     from forecaster.config import TrainConfig
     from forecaster.data import Panel, load_panel
-    from forecaster.forecast import model_inputs, run_model
+    from forecaster.inputs import model_inputs, run_model
     from forecaster.pipeline import fit
 
     panel = load_panel(DATA / "ETTh1.csv", targets=["OT"], past=past)

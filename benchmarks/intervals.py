@@ -53,9 +53,8 @@ from benchmarks.accuracy import (  # noqa: E402
 )
 from forecaster import inference  # noqa: E402
 from forecaster.artifact import Artifact  # noqa: E402
+from forecaster.calibration import calibrate  # noqa: E402
 from forecaster.data import Panel  # noqa: E402
-from forecaster.forecast import error_scales, model_bounds, recent_difficulty  # noqa: E402
-from forecaster.frequency import season_length  # noqa: E402
 from forecaster.intervals import (  # noqa: E402
     DIFFICULTY_WINDOWS,
     RECENT_PRIOR,
@@ -70,7 +69,8 @@ from forecaster.metrics import (  # noqa: E402
     mase_scale,
     scoring_probabilities,
 )
-from forecaster.pipeline import calibrate  # noqa: E402
+from forecaster.seasons import season_length  # noqa: E402
+from forecaster.uncertainty import error_scales, model_bounds, recent_difficulty  # noqa: E402
 from forecaster.windows import Split, context_windows, split_series  # noqa: E402
 
 
@@ -294,7 +294,7 @@ def run(case: Case) -> dict[str, dict[str, float]]:
         artifact, test["point"], test["spread"],
         error_scales(artifact, panel, case.test_series, case.test_origins), probabilities,
     )  # fmt: skip
-    results["forecaster (pipeline.calibrate)"] = score(
+    results["forecaster (calibration.calibrate)"] = score(
         bounds, test["point"], test["actual"], test["mase"][:, 0]
     )
     return results

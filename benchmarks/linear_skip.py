@@ -30,9 +30,9 @@ from benchmarks.accuracy import ETT_TEST, ETT_TRAIN, ETT_VAL, load_etth1, trunca
 from benchmarks.common import print_table  # noqa: E402
 from forecaster import pipeline  # noqa: E402
 from forecaster.config import ModelConfig, TrainConfig  # noqa: E402
-from forecaster.frequency import default_lookback  # noqa: E402
 from forecaster.linear import fit_skip  # noqa: E402
 from forecaster.model import LSTMForecaster  # noqa: E402
+from forecaster.seasons import default_lookback  # noqa: E402
 from forecaster.windows import context_windows, fit_scaler, make_windows, split_series  # noqa: E402
 
 

@@ -56,9 +56,9 @@ from benchmarks.common import print_table as table  # noqa: E402
 from forecaster.artifact import load as load_artifact  # noqa: E402
 from forecaster.config import TrainConfig  # noqa: E402
 from forecaster.data import Panel, Schema, build_panel  # noqa: E402
-from forecaster.frequency import season_length  # noqa: E402
 from forecaster.model import LSTMForecaster, ModelConfig  # noqa: E402
-from forecaster.pipeline import resolve_segment  # noqa: E402
+from forecaster.seasons import season_length  # noqa: E402
+from forecaster.sizing import resolve_segment  # noqa: E402
 from forecaster.train import (  # noqa: E402
     CLIP_NORM,
     evaluate_loss,

@@ -202,7 +202,7 @@ def main() -> None:
     )
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "time.jsonl")
     args = parser.parse_args()
-    from forecaster.frequency import season_length
+    from forecaster.seasons import season_length
 
     rows = []
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -202,7 +202,7 @@ def apply(
     """``forecast`` (N, H, C), scaled, blended with the baseline (unchanged without a blend)."""
     if blend is None:
         return forecast
-    from forecaster.frequency import season_length
+    from forecaster.seasons import season_length
 
     config = artifact.model_config
     season = season_length(artifact.freq, artifact.schema.session)
@@ -216,9 +216,9 @@ def choose(artifact: Artifact, panel: Panel, split: Split) -> tuple[Blend | None
     """The blend of the lowest validation MASE when it beats the networks alone by
     `MIN_GAIN`, with its scores for the summary; (None, {}) otherwise, and without
     validation windows."""
-    from forecaster.frequency import season_length
     from forecaster.inputs import run_model
     from forecaster.metrics import mase_scale, naive, seasonal_naive
+    from forecaster.seasons import season_length
     from forecaster.validation import MAX_REPORT_WINDOWS, validation_windows
 
     if artifact.model_config.n_covariates:

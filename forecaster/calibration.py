@@ -12,7 +12,6 @@ import numpy as np
 
 from forecaster.artifact import Artifact
 from forecaster.data import Panel
-from forecaster.frequency import season_length
 from forecaster.inputs import model_inputs, run_ensemble
 from forecaster.intervals import (
     DIFFICULTY_PRIOR,
@@ -25,6 +24,7 @@ from forecaster.intervals import (
     recency_weights,
 )
 from forecaster.pooled import SOURCE_VALIDATION, needs_pooling, pool_intervals, training_origins
+from forecaster.seasons import season_length
 from forecaster.uncertainty import recent_difficulty
 from forecaster.windows import Split
 

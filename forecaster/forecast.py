@@ -2,8 +2,7 @@
 
 All series go through the network in one batched pass, in NumPy (`inference`):
 prediction never imports torch. What the network reads is built by `inputs`, the bounds by
-`uncertainty`, the table by `frames`; backtests live in `backtest`. The names other
-modules imported from here before those modules existed are re-exported.
+`uncertainty`, the table by `frames`; backtests live in `backtest`.
 """
 
 from __future__ import annotations
@@ -13,16 +12,9 @@ import pandas as pd
 
 from forecaster import nonnegative
 from forecaster.artifact import Artifact
-from forecaster.backtest import Backtest, backtest, backtest_origins
 from forecaster.data import Panel
 from forecaster.errors import DataError
-from forecaster.frames import (
-    backtest_frame,
-    forecast_frame,
-    output_times,
-    read_written,
-    written_times,
-)
+from forecaster.frames import forecast_frame
 from forecaster.inputs import (
     check_context,
     check_horizon,
@@ -30,42 +22,12 @@ from forecaster.inputs import (
     model_inputs,
     required_rows,
     run_ensemble,
-    run_model,
     window_scaler,
 )
-from forecaster.uncertainty import (
-    Uncertainty,
-    error_scales,
-    model_bounds,
-    recent_difficulty,
-    require_intervals,
-    uncertainty_columns,
-)
+from forecaster.uncertainty import Uncertainty, error_scales, require_intervals, uncertainty_columns
 from forecaster.windows import assemble_inputs, scale_contexts
 
-__all__ = [
-    "Backtest",
-    "Uncertainty",
-    "backtest",
-    "backtest_frame",
-    "backtest_origins",
-    "check_horizon",
-    "error_scales",
-    "forecast_frame",
-    "horizon_covariates",
-    "model_bounds",
-    "model_inputs",
-    "output_times",
-    "predict",
-    "read_written",
-    "recent_difficulty",
-    "require_intervals",
-    "required_rows",
-    "run_ensemble",
-    "run_model",
-    "window_scaler",
-    "written_times",
-]
+__all__ = ["predict"]
 
 
 def predict(

@@ -28,8 +28,8 @@ import pandas as pd
 import torch
 
 from forecaster.errors import DataError, UsageError
-from forecaster.frequency import step_numbers
 from forecaster.model import Ensemble, LSTMForecaster, explicit_lstm
+from forecaster.seasons import step_numbers
 
 if TYPE_CHECKING:
     from forecaster.artifact import Artifact
@@ -205,7 +205,7 @@ def inspect_window(
                 f"the model reads covariates over the {config.horizon} steps after the "
                 "window: give DATA and an --origin with that many rows after it"
             )
-        from forecaster.forecast import model_inputs
+        from forecaster.inputs import model_inputs
 
         scaled = model_inputs(artifact, panel, scaler, np.array([s]), np.array([row + 1]),
                               window_scaler=scaler)[0]  # fmt: skip
@@ -238,7 +238,7 @@ def _stored_window(
     """Without DATA: the scaler, the scaled window and its times, from the context the
     model file stores (the end of the history only)."""
     from forecaster.data.panel import grid_before
-    from forecaster.forecast import output_times
+    from forecaster.frames import output_times
 
     lookback, form = artifact.model_config.lookback, artifact.schema.time_form
     position = artifact.series_position(series_id)
@@ -268,7 +268,8 @@ def _data_window(
 ) -> tuple[int, int, Scaler, np.ndarray, pd.DatetimeIndex]:
     """From DATA: the series, the window's last row, its scaler, the scaled window and its
     times (``origin``, default the end of the series)."""
-    from forecaster.forecast import output_times, window_scaler
+    from forecaster.frames import output_times
+    from forecaster.inputs import window_scaler
 
     lookback, form = artifact.model_config.lookback, artifact.schema.time_form
     if series_id not in panel.ids:

@@ -19,7 +19,7 @@ from forecaster.artifact import Artifact
 from forecaster.data import Panel, grid_timestamps
 from forecaster.data.covariates import check_future, with_calendar
 from forecaster.errors import DataError, UsageError
-from forecaster.frequency import season_length
+from forecaster.seasons import season_length
 from forecaster.windows import Scaler, context_windows, row_statistics
 
 log = logging.getLogger("forecaster")

@@ -3,8 +3,7 @@
 `prepare` sizes the windows (`sizing`), splits, scales and cuts them (`windows`) and fits
 the linear skip; `train_networks` trains the ensemble's networks on them; `fit` runs both
 and hands the networks to `packaging`, which scores (`validation`) and calibrates
-(`calibration`) them into an `Artifact`. The names other modules and scripts reach as
-``pipeline.X`` from before that split are re-exported.
+(`calibration`) them into an `Artifact`.
 """
 
 from __future__ import annotations
@@ -19,21 +18,14 @@ import numpy as np
 import torch
 
 from forecaster.artifact import Artifact
-from forecaster.calibration import calibrate
 from forecaster.config import ModelConfig, TrainConfig
 from forecaster.data import Panel
 from forecaster.distributed import World, one_machine_cpu, share_networks
-from forecaster.frequency import season_length
 from forecaster.linear import fit_skip
 from forecaster.model import LSTMForecaster
 from forecaster.packaging import package
-from forecaster.sizing import (
-    COVARIATE_CYCLES,
-    MAX_LSTM_STEPS,
-    covariate_rows,
-    resolve_segment,
-    resolve_sizes,
-)
+from forecaster.seasons import season_length
+from forecaster.sizing import covariate_rows, resolve_segment, resolve_sizes
 from forecaster.train import (
     EpochReport,
     TrainResult,
@@ -43,12 +35,6 @@ from forecaster.train import (
     train_model,
 )
 from forecaster.tuning import TUNING, Tuning
-from forecaster.validation import (
-    GATE_SUMMARY_WINDOWS,
-    MAX_REPORT_WINDOWS,
-    gate_summary,
-    validation_scores,
-)
 from forecaster.windows import (
     CovariateScaler,
     Scaler,
@@ -60,26 +46,7 @@ from forecaster.windows import (
     split_series,
 )
 
-__all__ = [
-    "COVARIATE_CYCLES",
-    "GATE_SUMMARY_WINDOWS",
-    "MAX_LSTM_STEPS",
-    "MAX_REPORT_WINDOWS",
-    "Prepared",
-    "World",
-    "calibrate",
-    "covariate_rows",
-    "fit",
-    "gate_summary",
-    "package",
-    "prepare",
-    "resolve_segment",
-    "resolve_sizes",
-    "skip_candidates",
-    "train_networks",
-    "train_share",
-    "validation_scores",
-]
+__all__ = ["Prepared", "fit", "prepare", "skip_candidates", "train_networks", "train_share"]
 
 log = logging.getLogger("forecaster")
 

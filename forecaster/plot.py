@@ -20,9 +20,9 @@ from forecaster.errors import UsageError
 
 if TYPE_CHECKING:
     from forecaster.artifact import Artifact
+    from forecaster.backtest import Backtest
     from forecaster.data import Panel as DataPanel
     from forecaster.data import Schema
-    from forecaster.forecast import Backtest
     from forecaster.gates import Inspection
 
 log = logging.getLogger("forecaster")
@@ -232,9 +232,10 @@ def forecast_figure(
 ) -> bytes:
     """The forecast of each chosen series after the last ``history`` steps of its history,
     with interval bands when the model has them."""
-    from forecaster.forecast import Uncertainty, output_times, read_written
     from forecaster.forecast import predict as run_predict
-    from forecaster.frequency import season_length
+    from forecaster.frames import output_times, read_written
+    from forecaster.seasons import season_length
+    from forecaster.uncertainty import Uncertainty
 
     ids = artifact.ids if panel is None else panel.ids
     picks, note = chosen(ids, wanted, "the model" if panel is None else "DATA")
@@ -293,7 +294,7 @@ def backtest_figure(
 ) -> bytes:
     """Each chosen series over its evaluated windows: actuals, the model's forecasts (with
     bands when scored) and seasonal naive's, titled with both MASEs."""
-    from forecaster.forecast import output_times
+    from forecaster.frames import output_times
     from forecaster.metrics import mase_scale, score
 
     evaluated = sorted(set(result.series.tolist()))

@@ -16,19 +16,14 @@ import pandas as pd
 
 from forecaster import metrics
 from forecaster.artifact import Artifact
+from forecaster.backtest import Backtest, backtest
 from forecaster.continuation import require_enough, stored_scale_bounds, with_stored_history
 from forecaster.data import Panel
-from forecaster.forecast import (
-    Backtest,
-    Uncertainty,
-    backtest,
-    check_horizon,
-    require_intervals,
-    required_rows,
-)
-from forecaster.frequency import season_length
+from forecaster.inputs import check_horizon, required_rows
 from forecaster.metrics import DEFAULT_LEVELS, level_name, scoring_probabilities
 from forecaster.metrics import evaluate as score_backtest
+from forecaster.seasons import season_length
+from forecaster.uncertainty import Uncertainty, require_intervals
 
 
 @dataclass
@@ -147,7 +142,7 @@ def _add_covariates_held(
 def steps(evaluation: Evaluation) -> pd.DataFrame:
     """Every evaluated step: the actual, the model's forecast, naive and seasonal naive,
     and the model's interval bounds (widest lower first, then the upper ones)."""
-    from forecaster.forecast import backtest_frame
+    from forecaster.frames import backtest_frame
     from forecaster.metrics import naive, seasonal_naive
 
     history, horizon, result = evaluation.history, evaluation.scores.horizon, evaluation.result

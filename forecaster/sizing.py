@@ -13,7 +13,7 @@ import math
 from forecaster.config import TrainConfig
 from forecaster.data import Panel, Schema
 from forecaster.errors import DataError, UsageError
-from forecaster.frequency import default_horizon, default_lookback, season_length, weekly_cycle
+from forecaster.seasons import default_horizon, default_lookback, season_length, weekly_cycle
 from forecaster.windows import resolve_lookback
 
 log = logging.getLogger("forecaster")

@@ -16,7 +16,6 @@ import numpy as np
 from forecaster.artifact import Artifact
 from forecaster.data import Panel
 from forecaster.errors import ModelFileError
-from forecaster.frequency import season_length
 from forecaster.inputs import (
     model_inputs,
     required_rows,
@@ -33,6 +32,7 @@ from forecaster.intervals import (
     unresolved,
 )
 from forecaster.metrics import hold_forecast, level_name, level_probabilities
+from forecaster.seasons import season_length
 
 log = logging.getLogger("forecaster")
 

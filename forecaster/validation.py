@@ -16,11 +16,11 @@ from forecaster import verdict
 from forecaster.artifact import Artifact
 from forecaster.data import Panel
 from forecaster.drivers import covariates_do_not_pay, hold_covariates
-from forecaster.frequency import season_length, step_numbers
 from forecaster.inputs import model_inputs, run_model
 from forecaster.intervals import CALIBRATION_WINDOWS, calibration_origins
 from forecaster.metrics import evaluate as score_forecasts
 from forecaster.model import Ensemble
+from forecaster.seasons import season_length, step_numbers
 from forecaster.windows import Split
 
 log = logging.getLogger("forecaster")

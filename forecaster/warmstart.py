@@ -190,9 +190,11 @@ def update(
     """NEW: OLD's networks trained further on ``joined``, packaged as `train` packages a fit,
     with its lineage and OLD's validation scores on the same newest rows beside its own."""
     from forecaster import pipeline
+    from forecaster.distributed import World
     from forecaster.model import Ensemble
-    from forecaster.packaging import finish_package
+    from forecaster.packaging import finish_package, package
     from forecaster.train import select_device, set_threads
+    from forecaster.validation import validation_scores
     from forecaster.windows import fit_scaler, make_windows, split_series
 
     started = time.perf_counter()
@@ -227,17 +229,17 @@ def update(
         panel, prep, config, on_epoch, None, deadline, start=start
     )
     trained = time.perf_counter() - started
-    world = pipeline.World()
-    new, _ = pipeline.package(panel, config, prep, members, results, world, started, prepared,
-                              trained, finish=False)  # fmt: skip
+    world = World()
+    new, _ = package(panel, config, prep, members, results, world, started, prepared, trained,
+                     finish=False)  # fmt: skip
     as_old = dataclasses.replace(new, weights=old.weights, blend=old.blend)  # OLD as it was
-    before = pipeline.validation_scores(as_old, panel, split, warn=False)
+    before = validation_scores(as_old, panel, split, warn=False)
     kept = _better(before, new.summary.get("validation"))
     if kept:  # the update's networks validate worse on the newest rows than OLD's: keep OLD's
         for member, state in zip(members, start, strict=True):
             member.load_state_dict(state)
-        new, _ = pipeline.package(panel, config, prep, members, results, world, started,
-                                  prepared, trained, finish=False)  # fmt: skip
+        new, _ = package(panel, config, prep, members, results, world, started, prepared,
+                         trained, finish=False)  # fmt: skip
     # Gates and intervals once, for the networks NEW keeps.
     finish_package(new, Ensemble(model_config, members), panel, split, started)
     if new.nonnegative is not None and old.nonnegative is not None:

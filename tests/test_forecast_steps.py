@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from forecaster import artifact as artifact_io
-from forecaster.forecast import horizon_covariates
+from forecaster.inputs import horizon_covariates
 from tests.conftest import FAST, invoke, long_frame
 
 HORIZON = 7

@@ -28,7 +28,7 @@ def help_of(command: str) -> str:
 
 
 def test_train_quotes_the_frequency_defaults() -> None:
-    from forecaster.frequency import default_horizon
+    from forecaster.seasons import default_horizon
 
     horizons = ", ".join(
         f"{name} {default_horizon(alias)}"
@@ -45,7 +45,7 @@ def test_train_quotes_the_frequency_defaults() -> None:
 
 
 def test_evaluate_quotes_the_seasons() -> None:
-    from forecaster.frequency import season_length
+    from forecaster.seasons import season_length
 
     seasons = ", ".join(
         f"{name} {season_length(alias)}"

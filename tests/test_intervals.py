@@ -256,7 +256,7 @@ def test_a_rough_horizon_before_the_origin_widens_the_interval(
     model calibrated before that window counted, `recent_prior` None, gets the scale
     alone)."""
     from forecaster.data import load_panel_like
-    from forecaster.forecast import error_scales
+    from forecaster.uncertainty import error_scales
 
     model, data, sigma = sine
     artifact = artifact_io.load(model)
@@ -288,7 +288,7 @@ def test_the_horizon_before_an_origin_reads_no_row_after_it(
     origin only: changing every later row leaves it alone, changing one of its rows
     does not."""
     from forecaster.data import load_panel_like
-    from forecaster.forecast import recent_difficulty
+    from forecaster.uncertainty import recent_difficulty
 
     model, data, _ = sine
     artifact = artifact_io.load(model)
@@ -323,8 +323,8 @@ def test_calibration_normalises_each_window_as_predict_would_at_its_origin(
     quantiles. Calibrating with another normaliser (the recent window left out, or read
     over the window's own targets) would make the bounds answer another question."""
     from forecaster import calibration, packaging
-    from forecaster.forecast import error_scales
     from forecaster.intervals import calibration_origins
+    from forecaster.uncertainty import error_scales
 
     captured: dict[str, Any] = {}
     calibrate, fit = packaging.calibrate, calibration.fit_intervals
@@ -595,9 +595,9 @@ def test_a_model_calibrated_before_the_recent_window_keeps_its_bounds(
     """A file without intervals.recent_prior (as forecasters before it wrote them) loads,
     and its bounds from DATA are the difficulty times the recent scale, as they were."""
     from forecaster.data import load_panel_like
-    from forecaster.forecast import error_scales
-    from forecaster.frequency import season_length
     from forecaster.intervals import base_scale
+    from forecaster.seasons import season_length
+    from forecaster.uncertainty import error_scales
 
     old = tmp_path / "old.fcst"
     old.write_bytes(tamper(trained_model.read_bytes(), "new",
@@ -699,9 +699,9 @@ def test_a_new_series_gets_the_median_difficulty(tmp_path: Path) -> None:
     of its own, beside the same window before the origin: the widths differ by exactly
     that ratio (one network: no spread)."""
     from forecaster.data import load_panel_like
-    from forecaster.forecast import recent_difficulty
-    from forecaster.frequency import season_length
     from forecaster.intervals import RECENT_PRIOR, base_scale
+    from forecaster.seasons import season_length
+    from forecaster.uncertainty import recent_difficulty
 
     frame = long_frame((300, 300, 300, 300))  # four: the median is no single series'
     data = tmp_path / "data.csv"
@@ -772,7 +772,7 @@ def test_bounds_hold_the_forecast_even_when_every_error_was_positive(
 ) -> None:
     """A model that always under-forecast on validation has only positive error quantiles:
     its lower bounds are the forecast itself, never above it."""
-    from forecaster.forecast import model_bounds
+    from forecaster.uncertainty import model_bounds
 
     artifact = artifact_io.load(trained_model)
     assert artifact.intervals is not None

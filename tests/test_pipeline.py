@@ -17,6 +17,7 @@ from forecaster.errors import DataError, UsageError
 from forecaster.intervals import calibration_origins
 from forecaster.packaging import stored_history
 from forecaster.sizing import covariate_rows, resolve_sizes
+from forecaster.validation import MAX_REPORT_WINDOWS, validation_scores
 from tests.conftest import long_frame
 
 
@@ -35,12 +36,15 @@ def trained() -> tuple[Panel, Any]:
     return panel, artifact
 
 
-def test_names_other_modules_reach_through_pipeline_are_there() -> None:
-    # warmstart, the CLI, the tests and the benchmarks reach these as ``pipeline.X``.
-    for name in ("Prepared", "World", "train_networks", "package", "validation_scores",
-                 "calibrate", "fit", "train_share", "prepare", "resolve_segment",
-                 "MAX_LSTM_STEPS", "skip_candidates", "MAX_REPORT_WINDOWS"):  # fmt: skip
-        assert hasattr(pipeline, name), name
+def test_pipeline_and_forecast_export_only_what_they_define() -> None:
+    """Each name is reached from the module that defines it (no re-exports to keep alive)."""
+    from forecaster import forecast
+
+    for module in (pipeline, forecast):
+        for name in module.__all__:
+            assert getattr(module, name).__module__ == module.__name__, name
+    assert {"fit", "prepare", "train_networks", "train_share"} <= set(pipeline.__all__)
+    assert forecast.__all__ == ["predict"]
 
 
 def test_the_model_stores_each_series_last_rows(trained: tuple[Panel, Any]) -> None:
@@ -69,12 +73,12 @@ def test_validation_scores_the_calibration_windows(trained: tuple[Panel, Any]) -
     panel, artifact = trained
     split = pipeline.prepare(panel, config()).split
     series, _ = calibration_origins(split.n_train, split.n_val, artifact.model_config.horizon,
-                                    pipeline.MAX_REPORT_WINDOWS)  # fmt: skip
+                                    MAX_REPORT_WINDOWS)  # fmt: skip
     report = artifact.summary["validation"]
     assert report["windows"] == len(series) > 0
     assert set(report["mase"]) == {"model", "naive", "seasonal_naive"}
     # The same call again gives the same numbers: scoring reads nothing it changes.
-    again = pipeline.validation_scores(artifact, panel, split, warn=False)
+    again = validation_scores(artifact, panel, split, warn=False)
     assert again == report
 
 

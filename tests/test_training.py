@@ -345,7 +345,7 @@ def test_automatic_patience_ends_in_a_decay_of_the_rate_to_zero_over_six_epochs(
 def test_default_lookback_covers_a_week_of_hourly_data(
     freq: str, horizon: int, lookback: int
 ) -> None:
-    from forecaster.frequency import default_lookback, season_length, weekly_cycle
+    from forecaster.seasons import default_lookback, season_length, weekly_cycle
 
     assert default_lookback(horizon, season_length(freq), weekly_cycle(freq)) == lookback
 

@@ -134,7 +134,7 @@ def test_default_lookback_shrinks_to_fit_short_data() -> None:
 
 
 def test_segment_choice() -> None:
-    from forecaster.pipeline import resolve_segment
+    from forecaster.sizing import resolve_segment
 
     assert resolve_segment(0, 96, 24) == (24, 96)  # four daily cycles: one day per step
     assert resolve_segment(0, 16, 12) == (1, 16)  # under four cycles, 16 rows: step by step
@@ -150,7 +150,7 @@ def test_segment_choice() -> None:
 def test_an_automatic_segment_keeps_the_lstm_short_and_most_of_the_window(
     lookback: int, season: int
 ) -> None:
-    from forecaster.pipeline import MAX_LSTM_STEPS, resolve_segment
+    from forecaster.sizing import MAX_LSTM_STEPS, resolve_segment
 
     segment, rows = resolve_segment(0, lookback, season)
     assert 1 <= segment <= lookback and rows % segment == 0

@@ -81,7 +81,7 @@ def plot(
             target = files.check_output(output, [("the model file", model), ("DATA", data)])
         artifact = artifact_io.load(model)
         if level is not None:
-            from forecaster.forecast import require_intervals
+            from forecaster.uncertainty import require_intervals
 
             require_intervals(artifact)
         panel = read_history(data, artifact, fill, duplicates)

@@ -71,9 +71,9 @@ def predict(
             from forecaster import files, verdict
             from forecaster.data.parquet import SUFFIXES as PARQUET_SUFFIXES
             from forecaster.errors import UsageError
-            from forecaster.forecast import Uncertainty
             from forecaster.forecast import predict as run_predict
             from forecaster.output import frame_to_text, write_text
+            from forecaster.uncertainty import Uncertainty
 
         target = None
         if output is not None:

@@ -10,7 +10,7 @@ quarter's digit) or a strftime format with a month name such as ``%b %Y``.
 Integers that are not all years pandas can hold (``-6000``, or a count ``0, 1, 2, ...``) are
 step numbers: step k is held as the instant k nanoseconds after 1970-01-01. Every 64-bit
 integer fits, gaps and a step of 5 are the grid's ordinary arithmetic, and a nanosecond
-grid is known to `frequency` and `calendar` as a step axis (no season, no calendar).
+grid is known to `seasons` and `calendar` as a step axis (no season, no calendar).
 """
 
 from __future__ import annotations
