@@ -245,3 +245,37 @@ def test_the_validator_follows_the_dataclass_types() -> None:
         typed_fields(TrainConfig, {"epochs": True})
     assert typed_fields(TrainConfig, {"val_fraction": 0}) == {"val_fraction": 0.0}
     assert typed_fields(TrainConfig, {"lr": 10**400})["lr"] == float("inf")  # then out of range
+
+
+def test_max_windows_per_epoch_from_the_flag_or_the_file_is_the_same_model(
+    tmp_path: Path,
+) -> None:
+    """The flag and the TOML key set one field; a smaller epoch samples windows afresh
+    (another model than the default's); 0 is refused before any work."""
+    from safetensors.numpy import load_file
+
+    from forecaster import artifact as artifact_io
+    from tests.conftest import FAST
+
+    data = tmp_path / "data.csv"
+    seasonal_frame(300).to_csv(data, index=False)
+    toml = tmp_path / "small.toml"
+    toml.write_text("max-windows-per-epoch = 40\n")
+    models = {name: tmp_path / f"{name}.fcst" for name in ("flag", "file", "default")}
+    runs = {
+        "flag": ["--max-windows-per-epoch", "40"],
+        "file": ["--config", str(toml)],
+        "default": [],
+    }
+    for name, args in runs.items():
+        done = invoke(["train", str(data), "-o", str(models[name]), *FAST, *args])
+        assert done.exit_code == 0, done.stderr
+    assert artifact_io.load(models["flag"]).train_config.max_windows_per_epoch == 40
+    assert artifact_io.load(models["default"]).train_config.max_windows_per_epoch == 20_000
+    weights = {name: load_file(str(path)) for name, path in models.items()}
+    member = next(k for k in weights["flag"] if k.startswith("model.members.0.lstm"))
+    assert (weights["flag"][member] == weights["file"][member]).all()
+    assert not (weights["flag"][member] == weights["default"][member]).all()
+    refused = invoke(["train", str(data), "-o", str(tmp_path / "x.fcst"),
+                      "--max-windows-per-epoch", "0"])  # fmt: skip
+    assert refused.exit_code == 2 and not (tmp_path / "x.fcst").exists()

@@ -54,6 +54,7 @@ def train(
     dropout: flags.Dropout = None,
     ensemble: flags.Ensemble = None,
     epochs: flags.Epochs = None,
+    max_windows_per_epoch: flags.MaxWindowsPerEpoch = None,
     loss: flags.Loss = None,
     batch_size: flags.BatchSize = None,
     lr: flags.Lr = None,

@@ -243,6 +243,18 @@ Epochs = Annotated[
         rich_help_panel=TRAINING,
     ),
 ]
+MaxWindowsPerEpoch = Annotated[
+    int | None,
+    typer.Option(
+        "--max-windows-per-epoch",
+        min=1,
+        metavar="N",
+        help="Training windows an epoch visits, drawn afresh each epoch where there are more:"
+        " fewer make long series train faster, at some accuracy."
+        + default(DEFAULTS.max_windows_per_epoch),
+        rich_help_panel=TRAINING,
+    ),
+]
 Loss = Annotated[
     options.Loss | None,
     typer.Option(
