@@ -782,3 +782,26 @@ def test_numeric_ids_named_by_flag_keep_their_text_through_predict(tmp_path: Pat
     assert out.stderr == ""  # both series known to the model: no "not seen in training" warning
     frame = pd.read_csv(io.StringIO(out.stdout), dtype={"store": str})
     assert frame["store"].tolist() == ["01"] * 3 + ["1"] * 3
+
+
+def test_a_dot_is_a_missing_value_as_fred_and_sas_write_it(tmp_path: Path) -> None:
+    """A FRED download marks a missing observation with "."; it is filled like an empty
+    cell (and counted in the warning), never refused as text or read as a number."""
+    path = tmp_path / "fred.csv"
+    path.write_text(wide(value=lambda i: "." if i in (10, 11, 25) else pattern(i)))
+    panel = load_panel(str(path))
+    filled = panel.series(0)[:, 0]
+    assert np.isfinite(filled).all()
+    # Interpolated between the neighbours, as an empty cell is.
+    assert filled[10] == pytest.approx(pattern(9) + (pattern(12) - pattern(9)) / 3)
+    assert filled[25] == pytest.approx((pattern(24) + pattern(26)) / 2)
+    as_empty = tmp_path / "empty.csv"
+    as_empty.write_text(wide(value=lambda i: "" if i in (10, 11, 25) else pattern(i)))
+    np.testing.assert_array_equal(load_panel(str(as_empty)).series(0), panel.series(0))
+    trained = invoke(["train", str(path), "-o", str(tmp_path / "m.fcst"), *FAST[:-1]])
+    assert trained.exit_code == 0, trained.stderr
+    assert "filled 3 missing cell(s)" in trained.stderr
+    # A dot inside a number is still a number, and other text still refused.
+    path.write_text(wide(value=lambda i: ".5" if i == 3 else ("x." if i == 4 else pattern(i))))
+    refused = invoke(["train", str(path), "-o", str(tmp_path / "x.fcst")])
+    assert refused.exit_code != 0 and "'x.'" in refused.stderr

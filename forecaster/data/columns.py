@@ -253,12 +253,18 @@ def _comma_numbers(frame: pd.DataFrame, exclude: set[str | None]) -> tuple[str, 
     return None
 
 
+# Cells that mean "no value" besides the empty cell and what pandas reads as NaN ("NA",
+# "null", ...): "." is the missing-value mark of FRED's, SAS's and Stata's exports.
+MISSING_MARKS = ("", ".")
+
+
 def _looks_numeric(column: pd.Series) -> bool:
     if pd.api.types.is_bool_dtype(column):
         return False
     if pd.api.types.is_numeric_dtype(column):
         return True
-    sample = column.dropna().astype(str).str.strip().head(200)
+    sample = column.dropna().astype(str).str.strip()
+    sample = sample[~sample.isin(MISSING_MARKS)].head(200)
     if sample.empty:
         return False
     return bool(pd.to_numeric(sample, errors="coerce").notna().mean() >= 0.8)
@@ -279,7 +285,7 @@ def parse_numbers(frame: pd.DataFrame, column: str, role: str = "target") -> np.
         numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
     else:
         text = values.astype("string").str.strip()
-        empty = text.isna() | (text == "")
+        empty = text.isna() | text.isin(MISSING_MARKS)
         numbers_series = pd.to_numeric(text.where(~empty), errors="coerce")
         bad = numbers_series.isna() & ~empty
         if bad.any():
