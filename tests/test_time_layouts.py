@@ -167,7 +167,7 @@ def test_an_edited_layout_is_refused(tmp_path: Path) -> None:
         edited = tmp_path / "edited.fcst"
         edited.write_bytes(tamper(model.read_bytes(), "new", meta=put("schema.time_layout", bad)))
         refused = invoke(["predict", "-m", str(edited)])
-        assert refused.exit_code != 0
+        assert refused.exit_code == 4  # a model file forecaster did not write
         assert "schema.time_layout" in refused.stderr
 
 
