@@ -118,9 +118,7 @@ def format_layout(values: pd.Series, layout: str) -> pd.Series | None:
     text = values.dt.strftime(pattern) if len(values) else values.astype(str)
     if "%3f" in layout:  # strftime writes microseconds: keep the milliseconds
         text = text.str.replace(r"(\.\d{3})\d{3}", r"\1", regex=True)
-    if offset == "Z":
-        if not _utc_only(values):
-            return None
+    if offset == "Z":  # right only for times at UTC: the read-back below checks it
         text = text + "Z"
     elif offset:
         zones = values.dt.strftime("%z")
@@ -140,9 +138,3 @@ def _instants(values: pd.Series) -> np.ndarray:
     if getattr(values.dt, "tz", None) is not None:
         values = values.dt.tz_convert("UTC").dt.tz_localize(None)
     return np.asarray(values.to_numpy(dtype="datetime64[ns]"))
-
-
-def _utc_only(values: pd.Series) -> bool:
-    """Every value's offset from UTC is zero (a ``Z`` means exactly that)."""
-    offsets = values.dt.strftime("%z")
-    return bool((offsets == "+0000").all())
