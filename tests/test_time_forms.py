@@ -1,7 +1,8 @@
 """Time columns a user has that are not timestamps, and repeated timestamps.
 
 Integer years (negative ones too), a plain integer index, quarters (``Q1 1965``,
-``1956Q1``) and months by name (``1939 Jan``, ``Jan 1980``) are read, and the forecast
+``1956Q1``), months by name (``1939 Jan``, ``Jan 1980``) or number (``1980M01``) and ISO
+weeks (``1991 W06``, R's tsibble; ``2015-W02``) are read, and the forecast
 writes its times in the input's own form; what cannot be read is refused naming the option
 that reads it. Rows repeating a timestamp are refused naming ``--duplicates``, or merged.
 """
@@ -53,6 +54,12 @@ def months(first_year: int, count: int, pattern: str) -> list[str]:
     return [pattern.format(y=first_year + k // 12, m=MONTHS[k % 12]) for k in range(count)]
 
 
+def weeks(first_monday: str, count: int, pattern: str) -> list[str]:
+    return [
+        str(t) for t in pd.date_range(first_monday, periods=count, freq="W-MON").strftime(pattern)
+    ]
+
+
 FORMS = [
     # Named "year": found without --time; years are written back as integers.
     Form("years", list(range(1900, 1960)), [1960, 1961, 1962], column="year"),
@@ -79,6 +86,32 @@ FORMS = [
         months(1939, 60, "{y} {m}"),
         ["1944 Jan", "1944 Feb", "1944 Mar"],
         column="Month",
+    ),
+    # Eurostat's and the IMF's months; fpp3's us_gasoline writes its weeks "1991 W06".
+    Form(
+        "1980M01",
+        [f"{1980 + k // 12}M{k % 12 + 1:02d}" for k in range(62)],
+        ["1985M03", "1985M04", "1985M05"],
+        column="period",
+    ),
+    Form(
+        "1991 W06",
+        weeks("1991-02-04", 60, "%G W%V"),
+        ["1992 W14", "1992 W15", "1992 W16"],
+        column="Week",
+    ),
+    # Across 2015's week 53, into the next ISO year.
+    Form(
+        "2015-W02",
+        weeks("2014-11-03", 60, "%G-W%V"),
+        ["2015-W53", "2016-W01", "2016-W02"],
+        column="week",
+    ),
+    Form(
+        "2015W02",
+        weeks("2015-01-05", 60, "%GW%V"),
+        ["2016W09", "2016W10", "2016W11"],
+        column="week",
     ),
 ]
 
@@ -327,7 +360,8 @@ def test_duplicates_option_is_checked(tmp_path: Path) -> None:
 # Forms round-trip
 
 
-_TEXT_FORMS = ["%YQ%q", "%Y Q%q", "Q%q %Y", "Q%q-%Y", "%b %Y", "%Y %b", "%B %Y", "%b-%Y"]
+_TEXT_FORMS = ["%YQ%q", "%Y Q%q", "Q%q %Y", "Q%q-%Y", "%b %Y", "%Y %b", "%B %Y", "%b-%Y",
+               "%YM%m", "%G W%V", "%G-W%V", "%GW%V"]  # fmt: skip
 YEARS, STEPS = "%Y", "steps"  # forms.YEARS and forms.STEPS (imported in the test: new there)
 
 
@@ -345,6 +379,10 @@ def grids(draw: st.DrawFn) -> tuple[str, pd.DatetimeIndex]:
         start = draw(st.integers(1678, 2200 - count))
         return form, pd.date_range(f"{start}-01-01", periods=count, freq="YS")
     year = draw(st.integers(1700, 2150))
+    if "%V" in form:  # ISO weeks, held as their Mondays
+        monday = pd.Timestamp(f"{year}-01-01") + pd.Timedelta(days=draw(st.integers(0, 364)))
+        monday -= pd.Timedelta(days=monday.weekday())
+        return form, pd.date_range(monday, periods=count, freq="W-MON")
     if "%q" in form:
         quarter = draw(st.integers(0, 3))
         return form, pd.date_range(f"{year}-{3 * quarter + 1:02d}-01", periods=count, freq="QS")

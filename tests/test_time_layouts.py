@@ -98,6 +98,32 @@ SPELLINGS = [
         ["2020/03/21", "2020/03/22", "2020/03/23"],
         "%Y/%m/%d",
     ),
+    # Dates that are not ISO, in the order the values decide (a first field above 12: day
+    # first; a second one: month first).
+    Spelling(
+        "day first",
+        spelled(DAYS, "%d/%m/%Y"),
+        ["21/03/2020", "22/03/2020", "23/03/2020"],
+        "%d/%m/%Y",
+    ),
+    Spelling(
+        "month first with hyphens",
+        spelled(DAYS, "%m-%d-%Y"),
+        ["03-21-2020", "03-22-2020", "03-23-2020"],
+        "%m-%d-%Y",
+    ),
+    Spelling(
+        "month names",
+        spelled(DAYS, "%d-%b-%Y"),
+        ["21-Mar-2020", "22-Mar-2020", "23-Mar-2020"],
+        "%d-%b-%Y",
+    ),
+    Spelling(
+        "dotted, with the time",
+        spelled(pd.date_range("2022-01-11", periods=100, freq="h"), "%d.%m.%Y %H:%M"),
+        ["15.01.2022 04:00", "15.01.2022 05:00", "15.01.2022 06:00"],
+        "%d.%m.%Y %H:%M",
+    ),
     # forecaster's own spellings: nothing stored
     Spelling("dates", spelled(DAYS, "%Y-%m-%d"), ["2020-03-21", "2020-03-22", "2020-03-23"], None),
     Spelling(
@@ -187,6 +213,43 @@ def test_a_layout_that_cannot_hold_the_time_is_not_used() -> None:
     assert format_layout(sub_millisecond, "%Y-%m-%d %H:%M:%S.%3f") is None
 
 
+def test_a_date_ending_in_its_year_is_not_taken_for_a_utc_offset(tmp_path: Path) -> None:
+    """``31-01-2020`` ends like an offset of -20:20: it was read as one, and the forecast
+    came back as ``2020-01-31T00:00:00+00:00`` with a zone the input never had."""
+    data = tmp_path / "data.csv"
+    pd.DataFrame({"when": spelled(DAYS, "%d-%m-%Y"), "y": values(len(DAYS))}).to_csv(
+        data, index=False
+    )
+    model = tmp_path / "m.fcst"
+    assert invoke(["train", str(data), "-o", str(model), *HORIZON, *FAST]).exit_code == 0
+    described = json.loads(invoke(["info", str(model), "--format", "json"]).stdout)
+    assert described["time_zone"] is None and described["freq"] == "D"
+    assert first_times(invoke(["predict", "-m", str(model)]).stdout) == [
+        "21-03-2020", "22-03-2020", "23-03-2020"]  # fmt: skip
+
+
+def test_dates_as_integers_come_back_as_integers(tmp_path: Path) -> None:
+    data = tmp_path / "data.csv"
+    digits = [int(t) for t in spelled(DAYS, "%Y%m%d")]
+    pd.DataFrame({"when": digits, "y": values(len(DAYS))}).to_csv(data, index=False)
+    model = tmp_path / "m.fcst"
+    args = ["train", str(data), "--time", "when", "-o", str(model), *HORIZON, *FAST]
+    assert invoke(args).exit_code == 0
+    assert artifact_io.load(model).schema.time_layout == "%Y%m%d"
+    out = invoke(["predict", "-m", str(model), "--format", "json"])
+    assert [row["when"] for row in json.loads(out.stdout)[:2]] == ["20200321", "20200322"]
+
+
+def test_a_layout_in_the_other_day_month_order_is_not_used() -> None:
+    """Both orders write their own reading back unchanged; only the order the values were
+    read in may spell the forecast (else 01/02 would come back as the 2nd of January)."""
+    text = pd.Series(spelled(DAYS, "%d/%m/%Y"))
+    assert detect_layout(text, "dmy") == "%d/%m/%Y"
+    assert detect_layout(text, "mdy") is None
+    assert detect_layout(text) is None
+    assert detect_layout(pd.Series(["1/31/20", "2/1/20"]), "mdy") is None  # not padded
+
+
 def test_mixed_spellings_keep_the_default() -> None:
     assert detect_layout(pd.Series(["2021-01-01", "2021-01-01 01:00"])) is None
     assert detect_layout(pd.Series(pd.date_range("2021-01-01", periods=3))) is None  # datetimes
@@ -203,6 +266,11 @@ _LAYOUTS = [
     "%Y-%m-%dT%H:%M:%SZ",
     "%Y-%m-%dT%H:%M%z",
     "%Y-%m-%dT%H:%M:%S%:z",
+    "%d/%m/%Y",
+    "%m/%d/%Y %H:%M",
+    "%d.%m.%Y %H:%M:%S",
+    "%d-%b-%Y",
+    "%Y%m%d",
 ]
 
 
@@ -226,10 +294,13 @@ def test_a_spelled_time_reads_back_as_the_same_instant(
     assert known_layout(layout)
     if text is None:
         return
-    back = pd.to_datetime(text, format="ISO8601", utc=aware)
+    iso = layout.startswith(("%Y-", "%Y/"))
+    back = pd.to_datetime(text, format="ISO8601" if iso else layout, utc=aware)
     expected = times.dt.tz_convert("UTC") if aware else times
     assert (back == expected).all()
-    found = detect_layout(text)
+    order = "dmy" if layout.startswith("%d/%m") or layout.startswith("%d.%m") else None
+    order = "mdy" if layout.startswith("%m/%d") else order
+    found = detect_layout(text, order)
     assert found == layout or found is None  # None: the default spells it the same
     if found is None:
         assert format_times(times).tolist() == text.tolist()

@@ -155,7 +155,8 @@ def test_dates_no_value_decides_are_refused_unless_told(tmp_path: Path) -> None:
     recent, _ = _dated(tmp_path, "%d/%m/%Y", n=12, name="recent.csv")
     out = invoke(["predict", "-m", str(model), str(recent)])
     assert out.exit_code == 0, out.stderr
-    assert pd.read_csv(io.StringIO(out.stdout))["date"].iloc[0] == "2020-01-13"
+    # The 13th of January, spelled as the input spells its dates (`data.layouts`).
+    assert pd.read_csv(io.StringIO(out.stdout))["date"].iloc[0] == "13/01/2020"
 
 
 def test_mixed_orders_and_a_contradicted_flag_are_refused(tmp_path: Path) -> None:

@@ -83,7 +83,7 @@ def build_panel(
     layout, regular, regular_user, future_user = _on_grid(
         rows, placed, freq, session, schema, fill, keep_future, notes
     )
-    spelling = detect_layout(frame[schema.time]) if parsed.form is None else None
+    spelling = detect_layout(frame[schema.time], parsed.date_order) if parsed.form is None else None
     schema = _as_read(schema, parsed, zone, utc_grid, session, like_model, spelling)
     if not like_model:
         schema = _with_calendar_names(schema, parsed.form, freq, calendar, holidays)

@@ -1,11 +1,14 @@
 """Time columns that are not timestamps: integer years or step numbers, quarters (``1956Q1``,
-``Q1 1965``) and months by name (``Jan 1980``, ``1939 Jan``).
+``Q1 1965``), months by name (``Jan 1980``, ``1939 Jan``) or number (``1980M01``) and ISO
+weeks (``1991 W06``, ``2015-W02``).
 
 Such a column is read onto the timestamp grid the rest of forecaster uses, and its *form*
 is kept in the model's schema so that forecasts are written as the input wrote its times:
 a column of years forecasts ``1980, 1981, ...``; ``1956Q1`` forecasts ``2011Q3``. A form is
 a short string: `STEPS`, `YEARS` (``%Y``), a quarter pattern such as ``%YQ%q`` (``%q`` the
-quarter's digit) or a strftime format with a month name such as ``%b %Y``.
+quarter's digit) or a strftime format: a month name such as ``%b %Y``, a month number
+(``%YM%m``, as Eurostat and the IMF write months), or an ISO week (``%G W%V``, as R's
+tsibble writes a weekly index; each week is held as its Monday).
 
 Integers that are not all years pandas can hold (``-6000``, or a count ``0, 1, 2, ...``) are
 step numbers: step k is held as the instant k nanoseconds after 1970-01-01. Every 64-bit
@@ -33,7 +36,10 @@ _QUARTER = re.compile(
 )
 # Month names as strftime writes them (C locale): each is kept only when every value of the
 # column comes back unchanged from it, so that the forecast writes them the same way.
-_MONTH_FORMATS = ("%b %Y", "%Y %b", "%B %Y", "%Y %B", "%b-%Y", "%Y-%b", "%b-%y", "%b %y")
+_MONTH_FORMATS = ("%b %Y", "%Y %b", "%B %Y", "%Y %B", "%b-%Y", "%Y-%b", "%b-%y", "%b %y", "%YM%m")
+# ISO weeks: year, an optional space or hyphen, W and the two-digit week (``1991 W06``,
+# ``2015-W02``, ``2015W02``), read as the week's Monday.
+_WEEK = re.compile(r"^\d{4}(?P<sep>[ \-]?)(?P<letter>[Ww])\d{2}$")
 _SAMPLE = 50
 _INTEGER = r"[+-]?\d{1,18}"
 
@@ -68,6 +74,8 @@ def detect_form(column: pd.Series) -> str | None:
         else:
             form = f"{match.group('l2')}%q{match.group('s2')}%Y"
         candidates: tuple[str, ...] = (form,)
+    elif (week := _WEEK.match(str(sample.iloc[0]))) is not None:
+        candidates = (f"%G{week.group('sep')}{week.group('letter')}%V",)
     elif any(ch.isalpha() for ch in str(sample.iloc[0])):
         candidates = _MONTH_FORMATS
     else:  # ISO timestamps, numeric dates: decided on 50 values, not on 10^7
@@ -120,6 +128,8 @@ def _read_text(text: pd.Series, form: str) -> pd.Series:
         months = (years - 1970) * 12 + (quarters - 1) * 3
         stamps = months.astype("datetime64[M]").astype("datetime64[ns]")
         return pd.Series(stamps, index=text.index).where(ok.to_numpy())
+    if "%V" in form:  # an ISO week names no day: its Monday (%u = 1)
+        text, form = text + " 1", form + " %u"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return pd.to_datetime(text, format=form, errors="coerce")
@@ -209,7 +219,8 @@ def known_form(form: object, freq: str) -> bool:
     if form == STEPS:
         return steps
     quarter = re.fullmatch(r"%Y[ \-/]?[Qq]%q|[Qq]%q[ \-/]?%Y", form) is not None
-    return not steps and (form == YEARS or form in _MONTH_FORMATS or quarter)
+    week = re.fullmatch(r"%G[ \-]?[Ww]%V", form) is not None
+    return not steps and (form == YEARS or form in _MONTH_FORMATS or quarter or week)
 
 
 def step_freq(freq: str, name: str, form: str) -> str:

@@ -14,14 +14,21 @@ stored in the model only where the default spelling (`output.format_times`) woul
 A forecast is written in it only when the text reads back as the same instants: a layout
 never drops a part of a timestamp the forecast needs (a month layout cannot spell a day
 that is not the first).
+
+Dates that are not ISO (``31/01/2020``, ``01.31.2020 10:00``, ``31-Jan-2020``, ``20200131``,
+``02/10/2021 12:00 AM``) keep their spelling too: the format pandas finds for the first
+value, in the day/month order the values were read in (`times`), kept only when it reads
+every sampled value as that order does and writes each back exactly as it stands.
 """
 
 from __future__ import annotations
 
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
+from pandas.tseries.api import guess_datetime_format
 
 # Date, then optional time and fraction, then an optional offset; every separator kept.
 _ISO = re.compile(
@@ -38,13 +45,23 @@ DEFAULT_AWARE = "%Y-%m-%dT%H:%M:%S%:z"
 SAMPLE = 50
 
 
-def detect_layout(column: pd.Series) -> str | None:
+# The parts and separators a layout of other dates may hold (no zone: those are ISO here).
+_OTHER_PARTS = re.compile(r"%[dmYybBHIMSp]|[ /.,:\-]")
+
+
+def detect_layout(column: pd.Series, date_order: str | None = None) -> str | None:
     """The layout every one of the column's first `SAMPLE` values is written in, when it
-    differs from the default spelling; None otherwise (the default then spells them)."""
+    differs from the default spelling; None otherwise (the default then spells them).
+    ``date_order`` ("dmy", "mdy" or None): how the values' numeric dates were read."""
+    if pd.api.types.is_integer_dtype(column):  # 20200131 read as a number: a date's digits
+        sample = column.dropna().head(SAMPLE).astype(str)
+        return _other_layout(sample, date_order) if len(sample) else None
     if not (pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)):
-        return None  # datetimes (Parquet) and numbers have no spelling of their own
+        return None  # datetimes (Parquet) and other numbers have no spelling of their own
     sample = column.dropna().head(SAMPLE).astype(str).str.strip()
     layouts = {_layout(value) for value in sample}
+    if layouts == {None} and len(sample):
+        return _other_layout(sample, date_order)
     if len(layouts) != 1:
         return None
     layout = layouts.pop()
@@ -78,6 +95,40 @@ def _layout(value: str) -> str | None:
     return layout
 
 
+def _other_layout(sample: pd.Series, date_order: str | None) -> str | None:
+    """The layout of dates that are not ISO, or None (`detect_layout`)."""
+    guessed = guess_datetime_format(str(sample.iloc[0]), dayfirst=date_order == "dmy")
+    if guessed is None or not _other(guessed) or _order(guessed) != date_order:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        read = pd.to_datetime(sample, format=guessed, errors="coerce")
+    if read.isna().any():
+        return None
+    return guessed if bool((read.dt.strftime(guessed) == sample).all()) else None
+
+
+def _other(layout: str) -> bool:
+    """Whether ``layout`` is made of `_OTHER_PARTS` alone, with a year and not ISO's shape."""
+    return (
+        _OTHER_PARTS.sub("", layout) == ""
+        and ("%Y" in layout or "%y" in layout)
+        and not _is_iso(layout)
+    )
+
+
+def _order(layout: str) -> str | None:
+    """The day/month order a layout's numeric day and month need ("dmy", "mdy"), as
+    `times` decides it for the values; None where there is nothing to decide."""
+    if "%d" not in layout or "%m" not in layout or layout.startswith(("%Y", "%y")):
+        return None
+    return "dmy" if layout.index("%d") < layout.index("%m") else "mdy"
+
+
+def _is_iso(layout: str) -> bool:
+    return re.match(r"%Y[-/]%m", layout) is not None
+
+
 def known_layout(layout: object) -> bool:
     """Whether a stored layout is one `detect_layout` writes (a model file's check)."""
     if not isinstance(layout, str):
@@ -85,7 +136,11 @@ def known_layout(layout: object) -> bool:
     probe = pd.Timestamp("2001-02-01 04:05:06.000007", tz="UTC")
     probes = pd.Series([probe if _has_offset(layout) else probe.tz_localize(None)])
     written = format_layout(probes.dt.floor(_finest(layout)), layout)
-    return written is not None and _layout(str(written.iloc[0])) == layout
+    if written is None:
+        return False
+    if _other(layout):
+        return True  # written and read back as the same instant by format_layout
+    return _layout(str(written.iloc[0])) == layout
 
 
 def _finest(layout: str) -> str:
@@ -96,6 +151,7 @@ def _finest(layout: str) -> str:
         ("%S", "s"),
         ("%M", "min"),
         ("%H", "h"),
+        ("%I", "h"),
         ("%d", "D"),
     ):
         if token in layout:
@@ -126,7 +182,9 @@ def format_layout(values: pd.Series, layout: str) -> pd.Series | None:
             zones = zones.str.replace(r"([+-]\d\d)(\d\d)$", r"\1:\2", regex=True)
         text = text + zones
     try:
-        back = pd.to_datetime(text, format="ISO8601", utc=aware)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            back = pd.to_datetime(text, format="ISO8601" if _is_iso(layout) else pattern, utc=aware)
     except (ValueError, TypeError):
         return None
     same = _instants(back) == _instants(values)

@@ -24,7 +24,9 @@ from forecaster.data.forms import STEPS, YEARS, detect_form, parse_form
 from forecaster.data.read import file_rows as _file_rows
 from forecaster.errors import DataError, UsageError
 
-OFFSET_PATTERN = r"(?:[+-]\d\d:?\d\d|Z)$"  # a UTC offset ending a timestamp
+# A UTC offset ending a timestamp: after a time of day, so that a date ending in its year
+# (31-01-2020, 31-Jan-2020, 01-1990) is not taken for one at -20:20 or -19:90.
+OFFSET_PATTERN = r"\d:\d\d(?::\d\d(?:[.,]\d+)?)?\s?(?:[+-]\d\d:?\d\d|Z)$"
 _OFFSET_PARTS = re.compile(r"(Z|([+-])(\d\d):?(\d\d))$")
 # Day and month in either order, then the year: 01/02/2020, 1.2.20, 01-02-2020 10:00.
 _NUMERIC_DATE = re.compile(r"^(\d{1,2})([/.\-])(\d{1,2})\2(\d{2}|\d{4})(?:\D|$)")
