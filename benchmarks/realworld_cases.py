@@ -33,6 +33,7 @@ _QUARTER_FIRST = re.compile(r"^Q([1-4]) (\d{4})$")  # Q1 1965
 _YEAR_QUARTER = re.compile(r"^(\d{4}) ?Q([1-4])$")  # 1956Q1
 _MONTH_YEAR = re.compile(r"^[A-Z][a-z]{2} \d{4}$")  # Jan 1980
 _YEAR_MONTH = re.compile(r"^\d{4} [A-Z][a-z]{2}$")  # 1939 Jan
+_YEAR_WEEK = re.compile(r"^\d{4} W\d{2}$")  # 1991 W06 (R's tsibble)
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,8 @@ def parse_time(values: pd.Series) -> pd.Series:
         return pd.to_datetime(text, format="%b %Y")
     if _YEAR_MONTH.match(sample):
         return pd.to_datetime(text, format="%Y %b")
+    if _YEAR_WEEK.match(sample):  # R's tsibble weeks, "1991 W06": the week's Monday
+        return pd.to_datetime(text + " 1", format="%G W%V %u")
     # Naive values are taken as UTC, offsets converted to it: ...Z and +00:00 meet.
     return pd.to_datetime(text, utc=True, format="ISO8601").dt.tz_localize(None)
 

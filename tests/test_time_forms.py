@@ -204,6 +204,28 @@ def test_negative_years_are_not_taken_for_utc_offsets(tmp_path: Path) -> None:
     assert "not whole step numbers, first at row(s) 62 (e.g. 'unknown')" in line
 
 
+@pytest.mark.parametrize(
+    "times",
+    [
+        [f"{1980 + k // 12}.{k % 12 + 1:02d}" for k in range(60)],  # months, read as numbers
+        [f"{1990 + k / 4:.2f}" for k in range(60)],  # decimal years, as R's time() writes
+    ],
+    ids=["year.month", "decimal years"],
+)
+def test_numbers_with_fractions_are_refused_not_folded(times: list[str], tmp_path: Path) -> None:
+    """1980.10 reaches pandas as 1980.1: read as %Y.%m it was January again, refused as a
+    repeat, and the merge the message suggested folded every October into January."""
+    data = write(tmp_path / "d.csv", pd.DataFrame({"t": times, "y": values(len(times))}))
+    before = data.read_bytes()
+    model = tmp_path / "m.fcst"
+    for extra in ([], ["--duplicates", "mean"]):
+        result = invoke(["train", str(data), "--time", "t", "-o", str(model), *FAST, *extra])
+        assert result.exit_code == 3
+        line = refused_line(result)
+        assert "column 't' holds numbers with fractions" in line and "1980-10" in line
+        assert not model.exists() and data.read_bytes() == before
+
+
 def test_irregular_step_numbers_need_freq_as_a_step(tmp_path: Path) -> None:
     steps = [k * (k + 1) // 2 for k in range(40)]  # no two steps alike: 0, 1, 3, 6, ...
     data = write(tmp_path / "d.csv", pd.DataFrame({"t": steps, "y": values(len(steps))}))

@@ -118,6 +118,8 @@ def parse_times(
         form = detect_form(column)
     if form is not None:
         return ParsedTimes(parse_form(column, form, name), None, None, form)
+    if pd.api.types.is_float_dtype(column):
+        _refuse_decimals(column, name)
     if pd.api.types.is_datetime64_any_dtype(column):
         values = column
         offsets = None
@@ -158,6 +160,22 @@ def parse_times(
         offsets = _offset_minutes(text)
         parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
     return ParsedTimes(_as_ns(parsed, name), offsets, order)
+
+
+def _refuse_decimals(column: pd.Series, name: str) -> None:
+    """Numbers with fractions are not times: read as text, ``1980.01`` (January) parsed as
+    ``%Y.%m`` and ``1980.1`` (October, its zero dropped by the CSV reader) as January
+    again, and a merge of the "repeats" folded each October into January."""
+    numbers = column.dropna().to_numpy(dtype=np.float64)
+    fractional = numbers[np.isfinite(numbers) & (numbers != np.round(numbers))]
+    if len(fractional) == 0:
+        return
+    raise DataError(
+        f"column {name!r} holds numbers with fractions (e.g. {float(fractional[0])!r}), which are "
+        "not times: a CSV reader keeps 1980.10 as 1980.1, so months or decimal years "
+        "written as numbers cannot be read back; write the times as dates (1980-10) or "
+        "whole numbers (years, step numbers)"
+    )
 
 
 def _as_ns(values: pd.Series, name: str) -> np.ndarray:
