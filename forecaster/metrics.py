@@ -58,8 +58,9 @@ def mean_ratio(numerator: np.ndarray, denominator: np.ndarray) -> float:
     denominator = np.asarray(denominator, dtype=np.float64)
     with np.errstate(over="ignore"):
         quotients = numerator / denominator
-    if np.isfinite(quotients).all():
-        return float(np.mean(quotients))
+        mean = np.mean(quotients)  # finite quotients of 1e308 can still sum past the range
+    if np.isfinite(mean):
+        return float(mean)
     top, top_exp = np.frexp(numerator)
     bottom, bottom_exp = np.frexp(denominator)
     exponent = top_exp.astype(np.int64) - bottom_exp
