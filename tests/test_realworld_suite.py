@@ -79,6 +79,7 @@ def test_the_panel_keeps_its_series_apart() -> None:
         (["1956Q1", "1956Q3"], ["1956-01-01", "1956-07-01"]),
         (["1939 Jan", "1939 Dec"], ["1939-01-01", "1939-12-01"]),
         (["1973-01", "1973-02"], ["1973-01-01", "1973-02-01"]),
+        (["1991 W06", "2015 W53"], ["1991-02-04", "2015-12-28"]),  # tsibble's weeks: Mondays
         (
             ["2003-03-03T07:00:00Z", "2003-03-03T07:05:00+00:00"],
             ["2003-03-03 07:00", "2003-03-03 07:05"],
@@ -90,6 +91,17 @@ def test_awkward_time_columns_read_as_period_starts(
 ) -> None:
     parsed = parse_time(pd.Series(spelling))
     assert list(parsed) == list(pd.to_datetime(expected))
+
+
+def test_the_second_suite_writes_r_ts_times_as_periods() -> None:
+    """R's ts objects give decimal years (1991.5 is July; 1991.58333333333 August)."""
+    from benchmarks.second_suite import decimal_years
+
+    times = pd.Series([1991.5, 1991.58333333333, 1991.91666666667, 1992.0])
+    years, months = decimal_years(times, 12)
+    assert list(zip(years, months, strict=True)) == [(1991, 7), (1991, 8), (1991, 12), (1992, 1)]
+    years, quarters = decimal_years(pd.Series([1956.0, 1956.75, 1957.25]), 4)
+    assert list(zip(years, quarters, strict=True)) == [(1956, 1), (1956, 4), (1957, 2)]
 
 
 def test_integer_years_stay_integers() -> None:
