@@ -807,3 +807,19 @@ def test_a_dot_is_a_missing_value_as_fred_and_sas_write_it(tmp_path: Path) -> No
     refused = invoke(["train", str(path), "-o", str(tmp_path / "x.fcst")])
     assert refused.exit_code == 3 and "'x.'" in refused.stderr
     assert not (tmp_path / "x.fcst").exists() and path.read_text() == text
+
+
+def test_title_lines_above_the_table_are_refused_naming_where_it_starts(tmp_path: Path) -> None:
+    """Statistics offices' exports put a title and units above the header: refused, never
+    read with the title as the header, and the message names the line the table starts at."""
+    rows = "\n".join(f"2020-01-{d:02d},{d}" for d in range(1, 29))
+    data = tmp_path / "export.csv"
+    data.write_text(f"US daily thing\nUnits: widgets\n\ndate,y\n{rows}\n")
+    before = data.read_bytes()
+    model = tmp_path / "m.fcst"
+    result = invoke(["train", str(data), "-o", str(model), *FAST])
+    assert result.exit_code == 3
+    assert "start the file at its header (line 4: tail -n +4 FILE)" in result.stderr
+    assert not model.exists() and data.read_bytes() == before
+    data.write_text(f"date,y\n{rows}\n")  # as the hint says: the table alone reads
+    assert invoke(["train", str(data), "-o", str(model), "--horizon", "2", *FAST]).exit_code == 0

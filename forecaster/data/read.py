@@ -40,6 +40,10 @@ def name_of(source: str | Path) -> str:
     return "standard input" if str(source) == "-" else str(source)
 
 
+# Lines of the file's head looked at for a hint about lines above the table.
+_HINT_LINES = 50
+
+
 def read_table(source: str | Path, text_columns: Sequence[str] = ()) -> pd.DataFrame:
     """Read a CSV from a path or ``-`` (stdin); gzip and the delimiter are detected, and a
     Parquet file or directory (by content, extension or being a directory) goes to
@@ -96,7 +100,8 @@ def _read_opened(raw: IO[bytes], source: str | Path, text_columns: Sequence[str]
         ) from None
     except (pd.errors.ParserError, ValueError, csv.Error) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"cannot parse {name_of(source)} as CSV: {first}") from None
+        hint = _title_hint(text_head, delimiter, len(header))
+        raise DataError(f"cannot parse {name_of(source)} as CSV: {first}{hint}") from None
     frame.columns = [str(c).lstrip("\ufeff").strip() for c in frame.columns]
     if len(frame) == 0:
         raise DataError(f"{name_of(source)} has a header but no data rows")
@@ -122,6 +127,28 @@ def _read(raw: IO[bytes], size: int, source: str | Path) -> bytes:
         return raw.read(size)
     except OSError as exc:
         raise DataError(f"cannot read {name_of(source)}: {exc.strerror or exc}") from None
+
+
+def _title_hint(text_head: str, delimiter: str, header_fields: int) -> str:
+    """Where the table seems to start, when lines above it (a title, units: statistics
+    offices' exports) hold fewer fields than the rows below; else ''."""
+    lines = [line for line in text_head.splitlines()[:_HINT_LINES] if line.strip()]
+    try:
+        counts = [len(row) for row in csv.reader(lines, delimiter=delimiter)]
+    except csv.Error:
+        return ""
+    if len(counts) < 3:
+        return ""
+    usual = max(set(counts), key=counts.count)
+    if header_fields >= usual:
+        return ""
+    start = next(i for i, line in enumerate(text_head.splitlines()) if line.strip() and
+                 len(next(csv.reader([line], delimiter=delimiter))) == usual)  # fmt: skip
+    return (
+        f"; the first line holds {header_fields} field(s) and most lines {usual}: if lines "
+        f"above the table (a title, units) come first, start the file at its header (line "
+        f"{start + 1}: tail -n +{start + 1} FILE)"
+    )
 
 
 def _header(text_head: str, delimiter: str, source: str | Path) -> list[str]:
