@@ -823,3 +823,24 @@ def test_title_lines_above_the_table_are_refused_naming_where_it_starts(tmp_path
     assert not model.exists() and data.read_bytes() == before
     data.write_text(f"date,y\n{rows}\n")  # as the hint says: the table alone reads
     assert invoke(["train", str(data), "-o", str(model), "--horizon", "2", *FAST]).exit_code == 0
+
+
+def test_empty_rows_below_the_table_are_skipped_with_a_note(tmp_path: Path) -> None:
+    """``,,`` lines that a spreadsheet writes below a table were refused as empty dates;
+    they carry nothing, so they are skipped, said in one line. One inside the table stays an
+    error: dropping it would shift the row numbers that later messages give."""
+    rows = "\n".join(f"2020-01-{d:02d},{d}" for d in range(1, 29))
+    data = tmp_path / "sheet.csv"
+    data.write_text(f"date,y\n{rows}\n,\n,\n")
+    model = tmp_path / "m.fcst"
+    loud = [a for a in FAST if a != "--quiet"]  # the note is a warning: not --quiet
+    trained = invoke(["train", str(data), "-o", str(model), "--horizon", "2", *loud])
+    assert trained.exit_code == 0, trained.stderr
+    assert "skipped 2 empty row(s) at the end (every cell empty, from row 30)" in trained.stderr
+    clean = tmp_path / "clean.csv"
+    clean.write_text(f"date,y\n{rows}\n")
+    assert load_panel(data).values.tobytes() == load_panel(clean).values.tobytes()
+    inside = tmp_path / "inside.csv"
+    inside.write_text(f"date,y\n2020-01-01,1\n,\n{rows[11:]}\n")
+    refused = invoke(["train", str(inside), "-o", str(tmp_path / "n.fcst"), *FAST])
+    assert refused.exit_code == 3 and "first at row(s) 3" in refused.stderr

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -26,6 +27,8 @@ _SNIFF_BYTES = 65536
 # A timestamp format no value can match: pyarrow then infers no timestamp column and
 # leaves timestamps as the text they were (ISO dates still become date32: exact).
 _NO_TIMESTAMPS = ["%Y-%m-%dT%H:%M:%S\x01"]
+
+log = logging.getLogger("forecaster")
 
 
 def file_rows(mask: Any, limit: int = 5) -> str:
@@ -103,8 +106,25 @@ def _read_opened(raw: IO[bytes], source: str | Path, text_columns: Sequence[str]
         hint = _title_hint(text_head, delimiter, len(header))
         raise DataError(f"cannot parse {name_of(source)} as CSV: {first}{hint}") from None
     frame.columns = [str(c).lstrip("\ufeff").strip() for c in frame.columns]
+    frame = _without_trailing_empty_rows(frame, source)
     if len(frame) == 0:
         raise DataError(f"{name_of(source)} has a header but no data rows")
+    return frame
+
+
+def _without_trailing_empty_rows(frame: pd.DataFrame, source: str | Path) -> pd.DataFrame:
+    """The frame less the rows at its end whose every cell is empty (``,,`` lines that
+    spreadsheets write below a table), said in one line. Only at the end: a row dropped
+    above others would shift the row numbers that later messages give."""
+    filled = frame.notna().to_numpy().any(axis=1)
+    last = int(np.flatnonzero(filled)[-1]) + 1 if filled.any() else 0
+    dropped = len(frame) - last
+    if dropped and last:
+        log.warning(
+            "%s: skipped %d empty row(s) at the end (every cell empty, from row %d)",
+            name_of(source), dropped, last + 2,
+        )  # fmt: skip
+        return frame.iloc[:last]
     return frame
 
 
