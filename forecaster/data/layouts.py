@@ -15,10 +15,11 @@ A forecast is written in it only when the text reads back as the same instants: 
 never drops a part of a timestamp the forecast needs (a month layout cannot spell a day
 that is not the first).
 
-Dates that are not ISO (``31/01/2020``, ``01.31.2020 10:00``, ``31-Jan-2020``, ``20200131``,
-``02/10/2021 12:00 AM``) keep their spelling too: the format pandas finds for the first
-value, in the day/month order the values were read in (`times`), kept only when it reads
-every sampled value as that order does and writes each back exactly as it stands.
+Dates that are not ISO (``31/01/2020``, ``01.31.2020 10:00``, ``31-Jan-2020``, ``20200131``)
+keep their spelling too: the format pandas finds for the first value, in the day/month
+order the values were read in (`times`), kept only when it reads every sampled value as
+that order does and writes each back exactly as it stands. Where pandas names no format
+(``1/31/20`` without zeros, ``10:00 PM``) the default spells them.
 """
 
 from __future__ import annotations
