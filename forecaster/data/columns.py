@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from forecaster.data.forms import DECIMAL_FORMS, detect_form
 from forecaster.data.panel import Schema
 from forecaster.data.read import file_rows as _file_rows
 from forecaster.data.times import looks_like_time
@@ -205,11 +206,22 @@ def _find_time_column(frame: pd.DataFrame, exclude: set[str | None]) -> str:
     for column in whole:
         if column.lower() in TIME_NAMES + STEP_NAMES:
             return column
+    fractions = []  # named as times, with fractions: R's decimal years of months, quarters
+    for column in candidates:
+        if column.lower() in TIME_NAMES + STEP_NAMES and pd.api.types.is_float_dtype(frame[column]):
+            if detect_form(frame[column]) in DECIMAL_FORMS:
+                return column
+            fractions.append(column)
     hint = (
         f"; if column {whole[0]!r} holds years or step numbers, give --time {whole[0]}"
         if whole
         else ""
     )
+    if fractions:
+        hint += (
+            f"; column {fractions[0]!r} holds decimal years that are not all months or "
+            "quarters (R's time() of weekly or daily series): write them as dates"
+        )
     raise DataError(
         f"no datetime column found; name it with --time{hint} "
         f"(columns are: {', '.join(map(repr, frame.columns))})"

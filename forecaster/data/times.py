@@ -163,18 +163,19 @@ def parse_times(
 
 
 def _refuse_decimals(column: pd.Series, name: str) -> None:
-    """Numbers with fractions are not times: read as text, ``1980.01`` (January) parsed as
-    ``%Y.%m`` and ``1980.1`` (October, its zero dropped by the CSV reader) as January
-    again, and a merge of the "repeats" folded each October into January."""
+    """Numbers with fractions that are not R's decimal years (`forms`) are not times: read
+    as text, ``1980.01`` (January) parsed as ``%Y.%m`` and ``1980.1`` (October, its zero
+    dropped by the CSV reader) as January again, and a merge of the "repeats" folded each
+    October into January."""
     numbers = column.dropna().to_numpy(dtype=np.float64)
     fractional = numbers[np.isfinite(numbers) & (numbers != np.round(numbers))]
     if len(fractional) == 0:
         return
     raise DataError(
-        f"column {name!r} holds numbers with fractions (e.g. {float(fractional[0])!r}), which are "
-        "not times: a CSV reader keeps 1980.10 as 1980.1, so months or decimal years "
-        "written as numbers cannot be read back; write the times as dates (1980-10) or "
-        "whole numbers (years, step numbers)"
+        f"column {name!r} holds numbers with fractions (e.g. {float(fractional[0])!r}) that "
+        "are not times: decimal years are read where every one is a month or a quarter "
+        "(R's time(): 1991.5, 1991.58333), and 1980.10 reaches forecaster as 1980.1, so "
+        "months written as year.month cannot be; write the times as dates (1980-10)"
     )
 
 
