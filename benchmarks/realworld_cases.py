@@ -62,6 +62,11 @@ def parse_time(values: pd.Series) -> pd.Series:
     """One canonical timestamp per value: naive UTC, or the integer itself for integer years."""
     if pd.api.types.is_integer_dtype(values):
         return values.astype("int64")
+    if pd.api.types.is_float_dtype(values):  # R's decimal years of months (1991.58333)
+        years = np.floor(values + 1e-6)
+        months = np.round((values - years) * 12).astype(int)
+        text = [f"{int(y)}-{m + 1:02d}-01" for y, m in zip(years, months, strict=True)]
+        return pd.Series(pd.to_datetime(text), index=values.index)
     text = values.astype(str).str.strip()
     sample = text.iloc[0] if len(text) else ""
     if _QUARTER_FIRST.match(sample):

