@@ -116,6 +116,8 @@ def _without_trailing_empty_rows(frame: pd.DataFrame, source: str | Path) -> pd.
     """The frame less the rows at its end whose every cell is empty (``,,`` lines that
     spreadsheets write below a table), said in one line. Only at the end: a row dropped
     above others would shift the row numbers that later messages give."""
+    if len(frame) == 0 or bool(frame.iloc[-1].notna().any()):
+        return frame  # the usual file: its last row holds something (no pass over 10^7 rows)
     filled = frame.notna().to_numpy().any(axis=1)
     last = int(np.flatnonzero(filled)[-1]) + 1 if filled.any() else 0
     dropped = len(frame) - last
