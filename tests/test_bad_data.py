@@ -844,3 +844,4 @@ def test_empty_rows_below_the_table_are_skipped_with_a_note(tmp_path: Path) -> N
     inside.write_text(f"date,y\n2020-01-01,1\n,\n{rows[11:]}\n")
     refused = invoke(["train", str(inside), "-o", str(tmp_path / "n.fcst"), *FAST])
     assert refused.exit_code == 3 and "first at row(s) 3" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1 and not (tmp_path / "n.fcst").exists()

@@ -239,6 +239,23 @@ def test_numbers_with_fractions_are_refused_not_folded(times: list[str], tmp_pat
         assert not model.exists() and data.read_bytes() == before
 
 
+def test_a_decimal_year_off_its_month_is_refused_with_its_row(tmp_path: Path) -> None:
+    """One value between two months (a typo, a mid-month reading) makes the column not R's
+    decimal months: refused with the reason, nothing written, the input untouched."""
+    times = [f"{1991.5 + k / 12:.15g}" for k in range(60)]
+    times[30] = "1994.03"
+    data = write(tmp_path / "d.csv", pd.DataFrame({"time": times, "y": values(60)}))
+    before = data.read_bytes()
+    model = tmp_path / "m.fcst"
+    result = invoke(["train", str(data), "--time", "time", "-o", str(model), *FAST])
+    assert result.exit_code == 3
+    assert "holds numbers with fractions (e.g. 1991.5) that are not times" in refused_line(result)
+    assert not model.exists() and data.read_bytes() == before
+    found = invoke(["train", str(data), "-o", str(model), *FAST])  # no --time: the hint
+    assert found.exit_code == 3 and "holds decimal years that are not all months" in found.stderr
+    assert not model.exists()
+
+
 @settings(max_examples=100, deadline=None)
 @given(
     st.sampled_from(["decimal-months", "decimal-quarters"]),
