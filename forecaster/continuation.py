@@ -51,8 +51,11 @@ def with_stored_history(
     joined_at = np.full(panel.n_series, -1, dtype=np.int64)
     if not follows.any():
         return panel, joined_at
+    from forecaster.inputs import context_rows
+
     known = panel.positions(artifact.ids)
     lookback = artifact.model_config.lookback
+    wider = context_rows(artifact) - lookback  # rows the blend reads before the context
     step = fixed_step_ns(artifact.freq)
     values: list[np.ndarray] = []
     covariates: list[np.ndarray] = []
@@ -68,8 +71,10 @@ def with_stored_history(
             stored = [artifact.context[k, lookback - real :]]
             covariate_rows = [artifact.context_covariates[k, lookback - real :]
                               if artifact.context_covariates is not None else None]  # fmt: skip
-            if earlier and artifact.earlier is not None and artifact.earlier_real is not None:
+            if (earlier or wider) and artifact.earlier is not None:
+                assert artifact.earlier_real is not None  # stored together
                 more = int(artifact.earlier_real[k])
+                more = more if earlier else min(more, wider)
                 if more:
                     stored.insert(0, artifact.earlier[k, artifact.earlier.shape[1] - more :])
                     if artifact.earlier_covariates is not None:

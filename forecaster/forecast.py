@@ -22,6 +22,7 @@ from forecaster.inputs import (
     model_inputs,
     required_rows,
     run_ensemble,
+    stored_contexts,
     window_scaler,
 )
 from forecaster.uncertainty import Uncertainty, error_scales, require_intervals, uncertainty_columns
@@ -50,7 +51,7 @@ def predict(
     if panel is None:
         ids, ends = artifact.ids, pd.DatetimeIndex(artifact.series_end)
         scaler = artifact.scaler
-        contexts = scale_contexts(artifact.context, scaler.mean, scaler.std)
+        contexts = scale_contexts(stored_contexts(artifact), scaler.mean, scaler.std)
         if artifact.covariate_scaler is not None:
             assert artifact.context_covariates is not None
             ahead = horizon_covariates(artifact, list(ids), ends, future, future_source)

@@ -33,17 +33,58 @@ def model_inputs(
     ends: np.ndarray,
     window_scaler: Scaler | None = None,
     future: np.ndarray | None = None,
+    rows: int | None = None,
 ) -> np.ndarray:
-    """What the network reads for the windows of ``series[k]`` ending before row
-    ``ends[k]``: scaled contexts (N, L, C), and with covariates the whole window of
-    covariates too (N, L + H, C + K; rows past a series' end from ``future``)."""
+    """What the model reads for the windows of ``series[k]`` ending before row ``ends[k]``:
+    scaled contexts (N, R, C) of ``rows`` rows (default `context_rows`: the networks'
+    lookback, or more where the blend's baseline reads more; the networks read the last
+    lookback rows, `network_view`), and with covariates the whole window of covariates too
+    (N, L + H, C + K; rows past a series' end from ``future``)."""
     config = artifact.model_config
     with_covariates = artifact.covariate_scaler is not None
     return context_windows(
-        panel, scaler, config.lookback, series, ends, window_scaler=window_scaler,
+        panel, scaler, rows or context_rows(artifact), series, ends, window_scaler=window_scaler,
         covariates=artifact.covariate_scaler, horizon=config.horizon if with_covariates else 0,
         future=future,
     )  # fmt: skip
+
+
+def context_rows(artifact: Artifact) -> int:
+    """Rows before each origin the model reads: its networks' lookback, or more where its
+    blend's baseline reads more (never with covariates: such models are not blended)."""
+    return blend.reads(artifact.blend, artifact.model_config.lookback)
+
+
+def network_view(artifact: Artifact, contexts: np.ndarray) -> np.ndarray:
+    """The rows of ``contexts`` the networks read: the last lookback rows of each window."""
+    lookback = artifact.model_config.lookback
+    if artifact.covariate_scaler is not None or contexts.shape[1] == lookback:
+        return contexts
+    return contexts[:, contexts.shape[1] - lookback :]
+
+
+def stored_contexts(artifact: Artifact) -> np.ndarray:
+    """The raw rows (S, R, C) before each series' end that the model stores, R = `context_rows`:
+    its stored context, after the rows it stores before that (`Artifact.earlier`) where the
+    model reads more than its lookback; left-padded with the first real row, as
+    `windows.context_windows` pads a short history."""
+    context, rows = artifact.context, context_rows(artifact)
+    more = rows - context.shape[1]
+    if more <= 0:
+        return context
+    count = len(context)
+    out = np.empty((count, rows, context.shape[2]), dtype=context.dtype)
+    out[:, more:] = context
+    for k in range(count):
+        real, earlier = int(artifact.context_real[k]), 0
+        if real == context.shape[1] and artifact.earlier is not None:
+            assert artifact.earlier_real is not None  # stored together
+            earlier = min(more, int(artifact.earlier_real[k]))
+            width = artifact.earlier.shape[1]
+            out[k, more - earlier : more] = artifact.earlier[k, width - earlier :]
+        first = out[k, more - earlier] if earlier else context[k, context.shape[1] - real]
+        out[k, : more - earlier] = first
+    return out
 
 
 def horizon_covariates(
@@ -83,7 +124,8 @@ def horizon_covariates(
 def run_model(artifact: Artifact, contexts: np.ndarray) -> np.ndarray:
     """Scaled contexts (N, L, C) to scaled forecasts (N, H, C), blended with a baseline
     when the model holds a blend (`blend`)."""
-    forecast = inference.run(artifact.weights, artifact.model_config, contexts)
+    config = artifact.model_config
+    forecast = inference.run(artifact.weights, config, network_view(artifact, contexts))
     return blend.apply(artifact.blend, forecast, contexts, artifact)
 
 
@@ -91,7 +133,9 @@ def run_ensemble(artifact: Artifact, contexts: np.ndarray) -> tuple[np.ndarray, 
     """Scaled contexts (N, L, C) to the scaled forecast (float32, as `run_model`) and the
     spread of the members' forecasts (float64), (N, H, C) each; with a blend, the blended
     forecast and the spread times the networks' weight."""
-    members = inference.run_members(artifact.weights, artifact.model_config, contexts)
+    members = inference.run_members(
+        artifact.weights, artifact.model_config, network_view(artifact, contexts)
+    )
     forecast = members.mean(axis=0, dtype=np.float32)
     spread = members.std(axis=0, dtype=np.float64)
     if artifact.blend is None:
@@ -170,7 +214,7 @@ def check_context(
     measured, not guessed: the same windows padded with the mean of their rows instead,
     and the largest change of the forecast, in standard deviations of the series.
     """
-    lookback = artifact.model_config.lookback
+    lookback = context_rows(artifact)  # the networks' lookback, or the blend's rows
     short = origins < lookback
     if not short.any():
         return

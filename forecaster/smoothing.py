@@ -9,8 +9,10 @@ did. Damped-trend smoothing on classically deseasonalised data (Gardner and McKe
 one of M4's benchmarks) covers simple smoothing (no trend) and Holt's (a trend damped
 slowly) with one model.
 
-It reads only the rows a forecast's window holds, as naive and seasonal naive do in the
-blend: train, predict, evaluate and calibration see the same forecast. The three smoothing
+It reads only the rows before a forecast's origin that the model reads (the networks'
+window, or 3 seasons where that window holds fewer: `blend.statistical_rows`), as naive and
+seasonal naive do in the blend: train, predict, evaluate and calibration see the same
+forecast. The three smoothing
 parameters are fitted once, on the training rows, by the one-step squared error over a
 grid (pooled over the series of a panel, each z-scored); the seasonal profile is estimated
 from each window itself. Whether there is a season to estimate is decided once too, on the

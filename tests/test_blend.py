@@ -68,11 +68,15 @@ def test_a_blend_the_module_would_not_write_is_refused(value: object) -> None:
 
 
 def _seasonal_exact(tmp_path: Path) -> tuple[Path, Path]:
-    """A weekly cycle repeated exactly (seasonal naive is perfect) and networks too small
-    and too briefly trained to learn it: validation picks a blend."""
+    """A weekly cycle that wanders week by week (a seasonal random walk: seasonal naive is
+    the best forecast there is; a profile averaged over weeks lags it) and networks too
+    small and too briefly trained to learn it: validation picks a blend."""
     frame = seasonal_frame(280, noise=0.0)
-    noise = np.random.default_rng(5).normal(0, 0.05, 280)
-    frame["value"] = np.tile([3.0, 9.0, 1.0, 7.0, 2.0, 8.0, 5.0], 40) + noise
+    values = np.tile([3.0, 9.0, 1.0, 7.0, 2.0, 8.0, 5.0], 40)
+    steps = np.random.default_rng(5).normal(0, 0.3, 280)
+    for t in range(7, 280):
+        values[t] = values[t - 7] + steps[t]
+    frame["value"] = values
     data, model = tmp_path / "exact.csv", tmp_path / "exact.fcst"
     frame.to_csv(data, index=False)
     result = invoke(["train", str(data), "-o", str(model), "--horizon", "7", "--epochs", "1",
@@ -350,3 +354,98 @@ def test_the_equal_weight_baseline_is_the_mean_of_its_two_members(
     assert Blend.from_dict(stored.to_dict()) == stored
     with pytest.raises(ValueError):
         Blend.from_dict({"baseline": "damped_trend_seasonal_drift", "weight": 1 / 3})
+
+
+def _short_monthly(tmp_path: Path, rows: int = 84) -> Path:
+    """Monthly sales whose season grows with a trend, as short as a newcomer's file: the
+    default lookback (24 months) holds 2 seasons, fewer than a profile is estimated from."""
+    rng = np.random.default_rng(3)
+    t = np.arange(rows)
+    season = np.array([-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 2.0, 1.0, 0.0, -1.0, 6.0])
+    values = 50 + 0.3 * t + season[t % 12] * (1 + t / rows) + rng.normal(0, 0.3, rows)
+    frame = pd.DataFrame({"month": pd.date_range("2010-01-01", periods=rows, freq="MS"),
+                          "sales": values})  # fmt: skip
+    data = tmp_path / "monthly.csv"
+    frame.to_csv(data, index=False)
+    return data
+
+
+def test_a_lookback_shorter_than_three_seasons_gives_the_baseline_three(tmp_path: Path) -> None:
+    """The blend's smoothing reads 3 seasons where the networks' lookback holds 2, and every
+    path gives the same forecast: from the stored history, from DATA, and the backtest."""
+    data = _short_monthly(tmp_path)
+    model = tmp_path / "m.fcst"
+    result = invoke(["train", str(data), "-o", str(model), "--horizon", "6", *FAST])
+    assert result.exit_code == 0, result.stderr
+    loaded = artifact.load(model)
+    assert loaded.model_config.lookback == 24
+    assert loaded.blend is not None and loaded.blend.baseline == "damped_trend_seasonal_drift"
+    assert loaded.blend.rows == 36
+    described = json.loads(invoke(["info", str(model), "--format", "json"]).stdout)
+    assert described["training"]["blend"]["rows"] == 36
+    stored = _predicted_from(model)
+    np.testing.assert_allclose(stored, _predicted_from(model, data), rtol=1e-6)
+    # the 12th month's peak (index 11) is forecast: the season is not smoothed away
+    assert int(np.argmax(stored)) == 5  # the 6 months after the 84th (December) run Jan..Jun
+    two_seasons = dataclasses.replace(loaded, blend=dataclasses.replace(loaded.blend, rows=None))
+    narrow = tmp_path / "narrow.fcst"
+    artifact.save(two_seasons, narrow)  # as a file without "rows" forecasts: from 24 rows
+    assert not np.allclose(_predicted_from(narrow), stored)
+
+
+def _predicted_from(path: Path, data: Path | None = None) -> np.ndarray:
+    """`predict`'s forecast of the sales, from DATA or (None) the stored history."""
+    result = invoke(["predict", "-m", str(path), *([str(data)] if data else [])])
+    assert result.exit_code == 0, result.stderr
+    return pd.read_csv(io.StringIO(result.stdout))["sales"].to_numpy()
+
+
+def test_a_history_shorter_than_the_baseline_reads_is_padded_alike(tmp_path: Path) -> None:
+    """30 months: fewer than the 36 the smoothing reads; the stored history and DATA are
+    padded with the first row alike, so both forecasts agree."""
+    data = _short_monthly(tmp_path, rows=40)
+    model = tmp_path / "m.fcst"
+    result = invoke(["train", str(data), "-o", str(model), "--horizon", "6", *FAST])
+    assert result.exit_code == 0, result.stderr
+    loaded = artifact.load(model)
+    assert loaded.blend is not None and loaded.blend.rows == 36
+    np.testing.assert_allclose(_predicted_from(model), _predicted_from(model, data), rtol=1e-6)
+
+
+def test_the_smoothing_reads_its_season_from_three_seasons_of_rows() -> None:
+    """A seasonal window of 36 rows gets its profile back in the forecast; the same series'
+    last 24 rows (2 seasons) get none: the forecast is a damped line."""
+    season = 12
+    pattern = np.sin(2 * np.pi * np.arange(season) / season) * 3.0
+    values = np.tile(pattern, 3)[None, :, None]  # (1, 36, 1)
+    parameters = ((0.3, 0.0, 0.98),)
+    wide = baseline_forecast("damped_trend", values, 36, 12, 1, season, parameters, (True,))
+    narrow = baseline_forecast("damped_trend", values[:, 12:], 24, 12, 1, season, parameters,
+                               (True,))  # fmt: skip
+    np.testing.assert_allclose(wide[0, :, 0], pattern, atol=1e-6)
+    steps = np.diff(narrow[0, :, 0])
+    assert (steps < 0).all() or (steps > 0).all()
+    assert np.abs(narrow[0, :, 0] - pattern).max() > 2.0
+
+
+def test_stored_rows_of_a_blend_are_checked() -> None:
+    smoothing = {"baseline": "damped_trend", "weight": 0.5, "smoothing": [[0.5, 0.1, 0.9]]}
+    blend = Blend.from_dict({**smoothing, "rows": 36})
+    assert blend.rows == 36 and Blend.from_dict(blend.to_dict()) == blend
+    for rows in (1, 36.0, True, "36", None):
+        with pytest.raises(ValueError):
+            Blend.from_dict({**smoothing, "rows": rows})
+    with pytest.raises(ValueError):  # naive reads the last row: no rows of its own
+        Blend.from_dict({"baseline": "naive", "weight": 0.5, "rows": 36})
+
+
+def test_apply_refuses_windows_narrower_than_the_blend_reads() -> None:
+    class Stub:
+        model_config = type("C", (), {"lookback": 3, "n_targets": 1})()
+        freq = "MS"
+        schema = type("S", (), {"session": None})()
+
+    blend = Blend("damped_trend", 0.5, ((0.5, 0.0, 0.9),), (True,), rows=36)
+    forecast = np.zeros((1, 2, 1), dtype=np.float32)
+    with pytest.raises(ValueError, match="reads 36 rows"):
+        apply(blend, forecast, np.ones((1, 3, 1)), Stub())  # type: ignore[arg-type]

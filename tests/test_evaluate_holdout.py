@@ -142,3 +142,26 @@ def load_panel_like_frame(frame: pd.DataFrame, artifact: artifact_io.Artifact) -
         path = Path(directory) / "data.csv"
         frame.to_csv(path, index=False)
         return load_panel_like(path, artifact.schema, artifact.freq)
+
+
+def test_held_out_rows_score_alike_where_the_blend_reads_more_than_the_lookback(
+    tmp_path: Path,
+) -> None:
+    """84 months, a lookback of 24 and a blend that reads 36: the history the held-out rows
+    are forecast from includes the 12 rows the model stores before its context."""
+    from tests.test_blend import _short_monthly
+
+    full = _short_monthly(tmp_path)
+    rows = tmp_path / "held.csv"
+    pd.read_csv(full).tail(6).to_csv(rows, index=False)
+    model = tmp_path / "m.fcst"
+    result = invoke(["train", str(full), "-o", str(model), "--horizon", "6", "--holdout", "6",
+                     *FAST])  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    blend = artifact_io.load(model).blend
+    assert blend is not None and blend.rows == 36
+    alone = evaluated(model, rows, tmp_path / "alone.csv")
+    whole = evaluated(model, full, tmp_path / "whole.csv")
+    for method, values in whole["per_target"]["sales"].items():
+        assert alone["per_target"]["sales"][method]["mae"] == values["mae"], method
+    assert pd.read_csv(tmp_path / "alone.csv").equals(pd.read_csv(tmp_path / "whole.csv"))

@@ -102,6 +102,10 @@ def test_the_verdict_needs_several_windows_and_finite_scores() -> None:
     assert verdict.losing_to({"model": float("inf"), "naive": 0.5}, ["naive"]) is None
     assert verdict.losing_to({"model": 0.5, "naive": float("nan")}, ["naive"]) is None
     assert verdict.losing_to({"model": 0.5, "naive": 0.5}, ["naive"]) is None  # a tie is no loss
+    # a model that is seasonal naive (a blend of weight 0) scores it to float32's rounding
+    tied = {"model": 0.9385199280991646, "seasonal_naive": 0.9385198912935097}
+    assert verdict.losing_to(tied, ["seasonal_naive"]) is None
+    assert verdict.losing_to({"model": 0.94, "naive": 0.939}, ["naive"]) == ("naive", 0.939, 0.94)
     assert verdict.from_validation({}) is None
 
 
