@@ -87,8 +87,10 @@ def scored_backtest(
     if artifact.schema.future:
         _add_covariates_held(report, artifact, panel, horizon, windows, stride, period)
     if continued:
+        joined = joined_at[joined_at >= 0]  # the model's rows put before each series
+        rows = f"{'up to ' if joined.min() < joined.max() else ''}its last {int(joined.max())}"
         report["notes"].append(
-            f"history from the model file: its last {artifact.model_config.lookback} rows "
+            f"history from the model file: {rows} rows "
             f"before DATA, for {continued} series; MASE, MSIS and pinball are scaled by "
             "those rows' in-sample error, and the baselines' intervals come from them (the "
             "full history in DATA uses all of it)"

@@ -383,6 +383,8 @@ def test_a_lookback_shorter_than_three_seasons_gives_the_baseline_three(tmp_path
     assert loaded.blend.rows == 36
     described = json.loads(invoke(["info", str(model), "--format", "json"]).stdout)
     assert described["training"]["blend"]["rows"] == 36
+    shown = " ".join(invoke(["info", str(model)]).stdout.split())
+    assert "the smoothing reads the last 36 rows" in shown
     stored = _predicted_from(model)
     np.testing.assert_allclose(stored, _predicted_from(model, data), rtol=1e-6)
     # the 12th month's peak (index 11) is forecast: the season is not smoothed away

@@ -165,3 +165,4 @@ def test_held_out_rows_score_alike_where_the_blend_reads_more_than_the_lookback(
     for method, values in whole["per_target"]["sales"].items():
         assert alone["per_target"]["sales"][method]["mae"] == values["mae"], method
     assert pd.read_csv(tmp_path / "alone.csv").equals(pd.read_csv(tmp_path / "whole.csv"))
+    assert any("its last 36 rows before DATA" in note for note in alone["notes"])
