@@ -401,15 +401,15 @@ def describe(blend: dict[str, Any] | None) -> str | None:
     }.get(str(blend["baseline"]), str(blend["baseline"]).replace("_", " "))
     weight = float(blend["weight"])
     mixed = f"{weight:.3g} x the networks + {1 - weight:.3g} x {baseline}"
-    reads = f"; the smoothing reads the last {blend['rows']} rows" if blend.get("rows") else ""
+    rows = f"; the smoothing reads the last {blend['rows']} rows" if blend.get("rows") else ""
     if blend.get("rule") == "equal":
         horizons = blend.get("validation_horizons", 0)
         why = f"equal weights: {horizons:g} horizon(s) of validation rows, too few to choose by"
         if blend.get("mase") is not None and blend.get("network_mase") is not None:
             why += (f"; validation MASE {blend['mase']:.3g} against the networks' "
                     f"{blend['network_mase']:.3g}")  # fmt: skip
-        return f"{mixed} ({why}{reads})"
+        return f"{mixed} ({why}{rows})"
     return (
         f"{mixed} (validation MASE {blend['mase']:.3g} against the networks' "
-        f"{blend['network_mase']:.3g} on {blend['windows']} validation window(s){reads})"
+        f"{blend['network_mase']:.3g} on {blend['windows']} validation window(s){rows})"
     )
