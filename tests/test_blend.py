@@ -451,3 +451,16 @@ def test_apply_refuses_windows_narrower_than_the_blend_reads() -> None:
     forecast = np.zeros((1, 2, 1), dtype=np.float32)
     with pytest.raises(ValueError, match="reads 36 rows"):
         apply(blend, forecast, np.ones((1, 3, 1)), Stub())  # type: ignore[arg-type]
+
+
+def test_an_edited_blend_rows_is_refused(tmp_path: Path) -> None:
+    from tests.test_model_tamper import assert_refused, put, tamper
+
+    data = _short_monthly(tmp_path)
+    model = tmp_path / "m.fcst"
+    assert invoke(["train", str(data), "-o", str(model), "--horizon", "6", *FAST]).exit_code == 0
+    assert artifact.load(model).blend.rows == 36  # type: ignore[union-attr]
+    for rows in (1, 36.5, "36"):
+        bad = tmp_path / "bad.fcst"
+        bad.write_bytes(tamper(model.read_bytes(), "new", meta=put("blend.rows", rows)))
+        assert_refused(bad, ["model metadata blend is"], tmp_path)

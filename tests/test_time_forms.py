@@ -563,3 +563,33 @@ def test_info_and_inspect_speak_the_inputs_time_form(
     refused = invoke(["inspect", "-m", str(model), str(data), "--origin", "2001-02-03"])
     assert refused.exit_code == 2
     assert "invalid value for --origin: '2001-02-03' is not one of the data's" in refused.stderr
+
+
+def test_a_typo_in_a_time_form_is_refused_by_its_row(tmp_path: Path) -> None:
+    """One month that does not exist among 60 written like "1980M1": refused naming its row
+    and value (not the whole column called "not dates", nor the column not found), exit 3,
+    no model, the input untouched; with --time and without."""
+    times = [f"{1980 + k // 12}M{k % 12 + 1}" for k in range(60)]
+    times[30] = "1982M13"
+    data = write(tmp_path / "d.csv", pd.DataFrame({"period": times, "y": values(60)}))
+    before, model = data.read_bytes(), tmp_path / "m.fcst"
+    for extra in ([], ["--time", "period"]):
+        result = invoke(["train", str(data), "-o", str(model), *FAST, *extra])
+        assert result.exit_code == 3, result.stderr
+        line = refused_line(result)
+        assert "1 value(s) are not times written like '1956M1'" in line, line
+        assert "row(s) 32" in line and "'1982M13'" in line
+        assert not model.exists() and data.read_bytes() == before
+
+
+def test_a_month_written_once_with_its_zero_is_read_with_the_others(tmp_path: Path) -> None:
+    """ "1982M07" among months written without the zero is the same month: read, and the
+    forecast written as most of the column is."""
+    times = [f"{1980 + k // 12}M{k % 12 + 1}" for k in range(68)]
+    times[30] = "1982M07"
+    data = write(tmp_path / "d.csv", pd.DataFrame({"period": times, "y": values(68)}))
+    model = tmp_path / "m.fcst"
+    trained = invoke(["train", str(data), "-o", str(model), *HORIZON, *FAST])
+    assert trained.exit_code == 0, trained.stderr
+    out = read_output(invoke(["predict", "-m", str(model)]).stdout)
+    assert out["period"].tolist() == ["1985M9", "1985M10", "1985M11"]

@@ -53,6 +53,9 @@ _WEEK = re.compile(r"^\d{4}(?P<sep>[ \-]?)(?P<letter>[Ww])\d{1,2}$")
 # Numbers written without their leading zero, and the pandas field each is read with.
 _UNPADDED = {"%-m": "%m", "%-V": "%V"}
 _SAMPLE = 50
+# The share of a column's values a form must fit for the others to be refused by their rows
+# rather than the column being taken for something other than times.
+MOST = 0.9
 _INTEGER = r"[+-]?\d{1,18}"
 # Decimal years (R's ts time) and the periods a year each counts; quarters tried first, as
 # quarterly times are also whole months.
@@ -103,6 +106,13 @@ def detect_form(column: pd.Series) -> str | None:
     for form in candidates:
         if _fits(sample, form) and _fits(_text(column.dropna()), form):
             return form
+    # A few values that are not the form (a typo such as "1982M13", one month written with
+    # its zero among months without): the form most values are written in, so that
+    # `parse_form` refuses the others by their rows instead of the whole column being
+    # "not dates" (or not found as the time column at all).
+    best = max(candidates, key=lambda form: _share(sample, form))
+    if _share(sample, best) >= MOST and _share(_text(column.dropna()), best) >= MOST:
+        return best
     return None
 
 
@@ -141,6 +151,16 @@ def _dates_as_numbers(ints: np.ndarray) -> bool:
         return False
     parsed = pd.to_datetime(pd.Series(ints.astype(str)), format="%Y%m%d", errors="coerce")
     return bool(parsed.notna().all())
+
+
+def _share(text: pd.Series, form: str) -> float:
+    """The share of ``text``'s values that read in ``form`` and are written back unchanged."""
+    stamps = _read_text(text, form)
+    written = np.full(len(text), None, dtype=object)
+    readable = stamps.notna().to_numpy()
+    if readable.any():
+        written[readable] = format_form(pd.DatetimeIndex(stamps[readable]), form)
+    return float(np.mean(written == text.to_numpy(dtype=object))) if len(text) else 0.0
 
 
 def _fits(text: pd.Series, form: str) -> bool:
