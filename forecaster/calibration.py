@@ -89,7 +89,8 @@ def calibrate(
         training = (panel.actuals(pool_series, pool_origins, horizon) - pool_forecasts) / (
             intervals.normaliser(pool_spread, pool_factor * pool_scale)
         )
-    return pool_intervals(intervals, validation, training)
+    validated = split.n_val[split.n_val >= horizon]
+    return pool_intervals(intervals, validation, training, float(validated.sum()) / horizon)
 
 
 def _window_forecasts(

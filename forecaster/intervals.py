@@ -380,11 +380,14 @@ def too_few_windows(intervals: Intervals, levels: list[float], quantiles: list[f
     if not asked:
         return ""
     windows = f"{intervals.info.get('windows')} validation windows"
+    beyond = "the widest errors seen"
     if intervals.info.get("training_windows") is not None:  # pooled (`pooled`)
         windows += f" and {intervals.info['training_windows']} origins through training"
+        if "widening_measured" in intervals.info:  # files written before took the widest
+            beyond = "a Laplace tail of the errors' mean size"
     return (
         f"{', '.join(asked)}: the model's {windows} resolve central intervals up to "
-        f"{100 * (high - low):.0f}%; beyond, the bounds are the widest errors seen and may "
+        f"{100 * (high - low):.0f}%; beyond, the bounds are {beyond} and may "
         "cover less than stated (more validation rows help: --val-fraction, or more history)"
     )
 

@@ -113,6 +113,7 @@ def test_evaluate_and_plot_warn_when_a_level_is_not_resolved(
     assert loud.exit_code == 0
     assert "level 99.5: the model's 1 validation windows and" in loud.stderr
     assert UNRESOLVED in loud.stderr and "level 80" not in loud.stderr
+    assert "beyond, the bounds are a Laplace tail of the errors' mean size" in loud.stderr
     picture = tmp_path / "p.png"
     drawn = invoke(["plot", "-m", str(model), "-o", str(picture)])
     assert drawn.exit_code == 0 and UNRESOLVED not in drawn.stderr
@@ -132,7 +133,8 @@ def test_pooled_quantiles_are_symmetric_nested_and_never_narrowed(
     validation: int, training: int, horizon: int, tail: float, seed: int
 ) -> None:
     """Zero at the median, symmetric, increasing in p; strictly nested 80% inside 95% once
-    19 windows resolve it; widened, never narrowed, by the validation windows."""
+    19 windows resolve it; widened, never narrowed, by the validation windows, and by no
+    more than they measured."""
     from forecaster.pooled import pooled_quantiles
 
     rng = np.random.default_rng(seed)
@@ -141,7 +143,8 @@ def test_pooled_quantiles_are_symmetric_nested_and_never_narrowed(
         * (1 + np.arange(horizon))[None, :, None]
     )
     val = 2 * rng.standard_normal((validation, horizon, 1))
-    result = pooled_quantiles(val, train)
+    horizons = (validation - 1 + horizon) / horizon  # stride-1 windows' rows, in horizons
+    result = pooled_quantiles(val, train, horizons)
     assert result is not None
     quantiles, info = result
     assert np.all(np.diff(quantiles, axis=1) >= 0)
@@ -152,3 +155,85 @@ def test_pooled_quantiles_are_symmetric_nested_and_never_narrowed(
     assert np.all(table[:, 0] < table[:, 1]) and np.all(table[:, 1] < 0)
     assert np.all(table[:, 2] > 0) and np.all(table[:, 2] < table[:, 3])
     assert info["widening"][0] >= 1.0 and info["weight"] == validation + training
+    assert info["widening"][0] <= max(info["widening_measured"][0], 1.0) + 1e-3
+
+
+def test_one_windows_widening_counts_as_much_as_one_horizon_of_none() -> None:
+    """The measured ratio's geometric mean with the prior's horizons of 1: one horizon of
+    validation rows measuring x4 widens x2, eight horizons x4^(8/9); below 1 stays 1."""
+    from forecaster.pooled import widening
+
+    np.testing.assert_allclose(widening(np.array([4.0]), 1.0), [2.0])
+    np.testing.assert_allclose(widening(np.array([4.0]), 8.0), [4.0 ** (8 / 9)])
+    np.testing.assert_allclose(widening(np.array([0.25, np.nan, np.inf]), 1.0), [1, 1, 1])
+    np.testing.assert_allclose(widening(np.array([4.0]), 3.0, prior=0.0), [4.0])
+
+
+def test_a_level_resolved_by_every_window_is_not_the_largest_error_of_all() -> None:
+    """With n windows, k = ceil((n + 1) level) <= n of them resolve a level and stand at
+    k / (n + 1) of the pooled errors: 24 windows x 4 steps resolve the grid's 0.97 and 0.98
+    quantiles with k = 24, the share 24/25, and one wild step is not the 95% bound (reading
+    k / n took it); the 80% bound is the share 20/25."""
+    from forecaster.pooled import pooled_quantiles
+
+    steps = np.linspace(0.5, 1.5, 23 * 4).reshape(23, 4, 1)
+    training = steps / steps.mean(axis=0, keepdims=True)
+    training[0, 0, 0] = 50.0  # one wild step
+    validation = np.ones((1, 4, 1)) * 0.9  # a calm window: no widening
+    result = pooled_quantiles(validation, training, 1.0)
+    assert result is not None
+    quantiles, info = result
+    assert info["weight"] == 24 and info["widening"] == [1.0]
+    size = np.abs(training).mean(axis=0)[:, 0]
+    pooled = np.concatenate([training / size[None, :, None], validation / size[None, :, None]])
+    flat = pooled.reshape(-1)
+    hi95, hi80 = quantiles_at(quantiles, [0.975, 0.9])[:, :, 0].T
+    np.testing.assert_allclose(hi95 / size, np.quantile(flat, 24 / 25), rtol=1e-9)
+    assert (hi95 / size).max() < 0.2 * flat.max()
+    np.testing.assert_allclose(hi80 / size, np.quantile(flat, 20 / 25), rtol=1e-9)
+
+
+def test_levels_no_window_resolves_take_a_laplace_tail_of_the_mean_error() -> None:
+    """Two windows resolve no 80% interval (k = 3 > 2): its bound is where an exponential
+    |error| of the pooled mean size reaches 80%, ln(1 / 0.2) x the mean, the 0.98
+    quantile's ln(1 / 0.04) x the mean, where both were once the single largest error."""
+    from forecaster.pooled import pooled_quantiles
+
+    rng = np.random.default_rng(3)
+    training = rng.standard_normal((1, 48, 1))
+    validation = rng.standard_normal((1, 48, 1))
+    training[0, 5, 0] = 40.0  # the largest error, far out
+    result = pooled_quantiles(validation, training, 1.0)
+    assert result is not None
+    quantiles, info = result
+    size = np.abs(training).mean(axis=0)[:, 0]
+    step = size * info["widening"][0]
+    pooled = np.concatenate([np.abs(training)[0, :, 0] / size, np.abs(validation)[0, :, 0] / step])
+    hi80, hi96 = quantiles_at(quantiles, [0.9, 0.98])[:, :, 0].T
+    np.testing.assert_allclose(hi80 / step, np.log(5.0) * pooled.mean(), rtol=1e-9)
+    np.testing.assert_allclose(hi96 / step, np.log(25.0) * pooled.mean(), rtol=1e-9)
+    assert (hi96 / step).max() < 0.25 * pooled.max()
+
+
+def test_a_file_written_before_says_what_its_bounds_were(
+    short: tuple[Path, Path, str], tmp_path: Path
+) -> None:
+    """Files calibrated before the widening was weighed and the Laplace tail came in keep
+    their quantiles, and are described as they were made: the widening alone, the widest
+    errors beyond what the windows resolve."""
+    _, model, _ = short
+    artifact = artifact_io.load(model)
+    info = artifact.intervals.info  # type: ignore[union-attr]
+    assert info["widening"][0] <= max(info["widening_measured"][0], 1.0)
+    text = invoke(["info", str(model)]).stdout
+    horizons = info["validation_horizons"]
+    assert "horizon(s) of validation rows, weighed against 1 of no widening" in text
+    assert f"measured on {horizons:g} horizon(s)" in text
+    for key in ("widening_measured", "validation_horizons"):
+        del info[key]
+    older = tmp_path / "older.fcst"
+    artifact_io.save(artifact, older)
+    text = invoke(["info", str(older)]).stdout
+    assert "measured" not in text and f"widened x{info['widening'][0]:g} to the" in text
+    loud = invoke(["predict", "-m", str(older), "--level", "99.5"])
+    assert loud.exit_code == 0 and "the bounds are the widest errors seen" in loud.stderr
