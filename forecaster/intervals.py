@@ -371,9 +371,12 @@ def too_few_windows(intervals: Intervals, levels: list[float], quantiles: list[f
     if not weight:
         return ""
     low, high = resolved_probabilities(float(weight))
+    if "widening_measured" in intervals.info:  # pooled symmetric ranks (`pooled.pooled_level`)
+        high = 0.5 + float(intervals.info["resolved_level"]) / 200
+        low = 1.0 - high
 
     def resolved(q: float) -> bool:
-        return low - 1e-12 <= q <= high + 1e-12
+        return low - 1e-9 <= q <= high + 1e-9
 
     asked = [f"level {level_name(v)}" for v in levels if not resolved((1 - v / 100) / 2)]
     asked += [f"quantile {q:g}" for q in quantiles if not resolved(q)]

@@ -24,7 +24,8 @@ pool in units of the widened scale.
 
 The split-conformal correction is counted in windows (errors of one window and of
 neighbouring origins are not independent): a level needs k = ceil((n + 1) x level) <= n of
-them, so 19 windows resolve the 95% interval. The k-th of n windows stands, on average, at
+them, so 24 windows resolve the 95% interval (it reads the grid's 0.97 and 0.98 quantiles,
+levels 0.94 and 0.96). The k-th of n windows stands, on average, at
 the share k / (n + 1) of the distribution, and that share is read off the pooled errors;
 reading k / n instead took the largest of every step of every window whenever k = n. Levels the
 windows cannot resolve (k > n) take the Laplace quantile of the pooled errors' mean size, the
@@ -127,7 +128,8 @@ def pooled_quantiles(
         return None
     with np.errstate(divide="ignore", invalid="ignore"):
         measured = np.abs(validation).mean(axis=(0, 1)) / size.mean(axis=0)  # (C,)
-    widened = widening(measured, max(float(horizons), 1.0))
+    horizons = max(float(horizons), 1.0)
+    widened = widening(measured, horizons)
     step = size * widened[None, :]  # (H, C)
     pooled = np.concatenate(
         [np.abs(training) / size[None], np.abs(validation) / step[None]]
@@ -157,7 +159,7 @@ def pooled_quantiles(
         "widening_measured": [round(float(m), 3) if np.isfinite(m) else None for m in measured],
         "validation_horizons": round(float(horizons), 2),
         "weight": float(windows),
-        "resolved_level": central_level(float(windows)),
+        "resolved_level": pooled_level(windows),
         "validation_coverage": coverage_on(validation, quantiles),
     }
     return np.ascontiguousarray(quantiles), info
@@ -166,6 +168,16 @@ def pooled_quantiles(
 def central_level(weight: float) -> float:
     low, high = resolved_probabilities(weight)
     return round(100 * (high - low), 1)
+
+
+def pooled_level(windows: int) -> float:
+    """The widest central level (%) whose grid quantiles ``windows`` pooled windows resolve:
+    the grid's levels 2p - 1 with ceil((n + 1) level) <= n (symmetric bounds need one rank
+    per level, where `central_level`'s one-sided rule needs one per tail)."""
+    upper = PROBABILITIES[PROBABILITIES > 0.5]
+    levels = 2 * upper - 1
+    resolved = np.ceil((windows + 1) * levels - 1e-9) <= windows
+    return round(100 * float(levels[resolved].max()), 1) if resolved.any() else 0.0
 
 
 def coverage_on(scores: np.ndarray, quantiles: np.ndarray) -> dict[str, float]:

@@ -68,6 +68,7 @@ def test_a_short_series_gets_two_distinct_intervals_around_its_forecast(
     assert info["windows"] == 1 and info["source"] == SOURCE_POOLED
     assert info["training_windows"] >= 19 and info["resolved_level"] >= 95
     assert min(info["widening"]) >= 1.0
+    assert info["validation_horizons"] == 1.0  # 18 validation rows, a horizon of 18
 
 
 def test_train_info_and_json_say_where_the_intervals_come_from(
@@ -132,10 +133,10 @@ def test_evaluate_and_plot_warn_when_a_level_is_not_resolved(
 def test_pooled_quantiles_are_symmetric_nested_and_never_narrowed(
     validation: int, training: int, horizon: int, tail: float, seed: int
 ) -> None:
-    """Zero at the median, symmetric, increasing in p; strictly nested 80% inside 95% once
-    19 windows resolve it; widened, never narrowed, by the validation windows, and by no
-    more than they measured."""
-    from forecaster.pooled import pooled_quantiles
+    """Zero at the median, symmetric, increasing in p; strictly nested 80% inside 95%;
+    widened, never narrowed, by the validation windows: their measured ratio weighed by the
+    horizons they span (`widening`), never more than they measured."""
+    from forecaster.pooled import pooled_quantiles, widening
 
     rng = np.random.default_rng(seed)
     train = (
@@ -156,6 +157,33 @@ def test_pooled_quantiles_are_symmetric_nested_and_never_narrowed(
     assert np.all(table[:, 2] > 0) and np.all(table[:, 2] < table[:, 3])
     assert info["widening"][0] >= 1.0 and info["weight"] == validation + training
     assert info["widening"][0] <= max(info["widening_measured"][0], 1.0) + 1e-3
+    measured = np.abs(val).mean() / np.abs(train).mean()
+    np.testing.assert_allclose(info["widening"][0], widening(np.array([measured]), horizons)[0],
+                               atol=5e-4)  # fmt: skip
+    assert info["validation_horizons"] == round(max(horizons, 1.0), 2)
+
+
+def test_pooled_quantiles_of_two_targets_each_from_its_own_errors() -> None:
+    """Two target columns pool their own errors: the second's are 3x the first's (same
+    shape), so its bounds are 3x too; the validation windows widen each by its own ratio."""
+    from forecaster.pooled import pooled_quantiles
+
+    rng = np.random.default_rng(5)
+    one = rng.standard_normal((40, 6, 1))
+    val = rng.standard_normal((2, 6, 1))
+    training = np.concatenate([one, 3 * one], axis=2)
+    validation = np.concatenate([val, 3 * val * 4.0], axis=2)  # the second: 4x worse
+    result = pooled_quantiles(validation, training, 2.0)
+    assert result is not None
+    quantiles, info = result
+    first, second = info["widening_measured"]
+    assert second == pytest.approx(4 * first, rel=1e-2)
+    assert info["widening"][1] > info["widening"][0] >= 1.0
+    assert np.all(np.diff(quantiles, axis=1) >= 0)
+    np.testing.assert_allclose(quantiles, -quantiles[:, ::-1], atol=1e-12)
+    alone = pooled_quantiles(val, one, 2.0)
+    assert alone is not None
+    np.testing.assert_allclose(quantiles[:, :, :1], alone[0], rtol=1e-12)
 
 
 def test_one_windows_widening_counts_as_much_as_one_horizon_of_none() -> None:
@@ -237,3 +265,45 @@ def test_a_file_written_before_says_what_its_bounds_were(
     assert "measured" not in text and f"widened x{info['widening'][0]:g} to the" in text
     loud = invoke(["predict", "-m", str(older), "--level", "99.5"])
     assert loud.exit_code == 0 and "the bounds are the widest errors seen" in loud.stderr
+
+
+def test_a_short_panel_weighs_its_widening_by_every_series_validation_rows(
+    tmp_path: Path,
+) -> None:
+    """Two 144-month series, one validation window each: two horizons of validation rows
+    measured the widening, so it is the ratio's geometric mean with one horizon of none at
+    weight 2 : 1."""
+    from forecaster.pooled import SOURCE_POOLED, widening
+
+    frames = [monthly(seed=seed).assign(series=name) for seed, name in ((0, "a"), (1, "b"))]
+    data, model = tmp_path / "panel.csv", tmp_path / "panel.fcst"
+    pd.concat(frames).to_csv(data, index=False)
+    result = invoke(["train", str(data), "--id", "series", "-o", str(model), *FAST])
+    assert result.exit_code == 0, result.stderr
+    info = artifact_io.load(model).intervals.info  # type: ignore[union-attr]
+    assert info["source"] == SOURCE_POOLED and info["validation_horizons"] == 2.0
+    measured = np.array(info["widening_measured"], dtype=float)
+    np.testing.assert_allclose(info["widening"], widening(measured, 2.0), rtol=2e-3)
+
+
+def test_predict_warns_only_beyond_what_the_pooled_ranks_resolve() -> None:
+    """Ten pooled windows resolve symmetric levels up to 10/11 (the grid's 90%), where a
+    one-sided count of ten resolves 80%: the 90% interval is read off the ranks and draws no
+    warning; 95% is the Laplace tail's and is named so. A file written before keeps the
+    one-sided count (its bounds beyond were the widest error)."""
+    from types import SimpleNamespace
+
+    from forecaster.intervals import too_few_windows
+    from forecaster.pooled import pooled_level
+
+    assert [pooled_level(n) for n in (2, 10, 19, 24)] == [66.0, 90.0, 94.0, 96.0]
+    info = {"weight": 10.0, "windows": 1, "training_windows": 9, "widening_measured": [1.2],
+            "resolved_level": pooled_level(10)}  # fmt: skip
+    pooled = SimpleNamespace(info=info)
+    assert too_few_windows(pooled, [80, 90], [0.05, 0.95]) == ""  # type: ignore[arg-type]
+    line = too_few_windows(pooled, [95], [])  # type: ignore[arg-type]
+    assert line.startswith("level 95: the model's 1 validation windows and 9 origins")
+    assert "up to 90%; beyond, the bounds are a Laplace tail" in line
+    older = SimpleNamespace(info={k: v for k, v in info.items() if k != "widening_measured"})
+    line = too_few_windows(older, [90], [])  # type: ignore[arg-type]
+    assert "up to 80%; beyond, the bounds are the widest errors seen" in line
