@@ -300,6 +300,9 @@ def fit_intervals(
         end_factor = with_recent(factor, recent[1], recent_prior)
     normaliser = spread + spread_weight * (window_factor * scale)[:, None, :]
     usable = (normaliser > 0).all(axis=(1, 2))
+    moved = (scale > 0).all(axis=1)  # a history that never moved: the spread alone normalises
+    if (usable & moved).any():
+        usable &= moved
     if not usable.any():
         return None
     scores = (actuals - forecasts)[usable] / normaliser[usable]

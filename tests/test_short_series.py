@@ -307,3 +307,46 @@ def test_predict_warns_only_beyond_what_the_pooled_ranks_resolve() -> None:
     older = SimpleNamespace(info={k: v for k, v in info.items() if k != "widening_measured"})
     line = too_few_windows(older, [90], [])  # type: ignore[arg-type]
     assert "up to 80%; beyond, the bounds are the widest errors seen" in line
+
+
+def test_windows_whose_history_never_moved_are_left_out_of_the_calibration(
+    tmp_path: Path,
+) -> None:
+    """Zeros with one spike of 100: the windows before the spike have a flat history, so
+    only the members' spread normalised their errors (10^6 scales), and the 95% bound was
+    hundreds of thousands. They are left out; the bound stays within a few spikes."""
+    values = np.zeros(60)
+    values[30] = 100.0
+    frame = pd.DataFrame({"date": pd.date_range("2000-01-01", periods=60, freq="MS"),
+                          "value": values})  # fmt: skip
+    data, model = tmp_path / "spike.csv", tmp_path / "spike.fcst"
+    frame.to_csv(data, index=False)
+    fast = [a for a in FAST if a not in ("--ensemble", "1")]  # the spread needs two members
+    trained = invoke(["train", str(data), "-o", str(model), "--horizon", "6", *fast])
+    assert trained.exit_code == 0, trained.stderr
+    bounds, _ = bounds_frame(model)
+    assert (bounds["value-hi-95"] <= 500).all(), bounds
+    assert (bounds["value-hi-80"] <= bounds["value-hi-95"]).all()
+
+
+def test_a_flat_series_in_a_panel_leaves_the_others_intervals_alone(tmp_path: Path) -> None:
+    """A panel of a weekly cycle around 10 and a series of zeros with one spike of 50 in its
+    validation rows: the zeros' windows before the spike were normalised by the members'
+    spread alone, widened the pool x75,905, and the cycle's 95% interval ran from 0 to
+    43,632. Left out, the cycle's interval stays near its values."""
+    n = 400
+    rng = np.random.default_rng(0)
+    dates = pd.date_range("2020-01-01", periods=n, freq="D")
+    cycle = 10 + 3 * np.sin(2 * np.pi * np.arange(n) / 7) + 0.3 * rng.standard_normal(n)
+    zeros = np.zeros(n)
+    zeros[385] = 50.0
+    frame = pd.concat([pd.DataFrame({"id": "a", "date": dates, "value": cycle}),
+                       pd.DataFrame({"id": "b", "date": dates, "value": zeros})])  # fmt: skip
+    data, model = tmp_path / "panel.csv", tmp_path / "panel.fcst"
+    frame.to_csv(data, index=False)
+    fast = [a for a in FAST if a not in ("--ensemble", "1")]
+    trained = invoke(["train", str(data), "--id", "id", "-o", str(model), "--horizon", "7", *fast])
+    assert trained.exit_code == 0, trained.stderr
+    bounds, _ = bounds_frame(model)
+    cycle_rows = bounds[bounds["id"] == "a"]
+    assert (cycle_rows["value-hi-95"] < 30).all() and (cycle_rows["value-lo-95"] > 0).all()
