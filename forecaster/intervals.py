@@ -374,7 +374,8 @@ def too_few_windows(intervals: Intervals, levels: list[float], quantiles: list[f
     if not weight:
         return ""
     low, high = resolved_probabilities(float(weight))
-    if "widening_measured" in intervals.info:  # pooled symmetric ranks (`pooled.pooled_level`)
+    symmetric = intervals.info.get("beyond") == "laplace"  # `pooled`: one rank per level
+    if symmetric:
         high = 0.5 + float(intervals.info["resolved_level"]) / 200
         low = 1.0 - high
 
@@ -386,11 +387,10 @@ def too_few_windows(intervals: Intervals, levels: list[float], quantiles: list[f
     if not asked:
         return ""
     windows = f"{intervals.info.get('windows')} validation windows"
-    beyond = "the widest errors seen"
     if intervals.info.get("training_windows") is not None:  # pooled (`pooled`)
         windows += f" and {intervals.info['training_windows']} origins through training"
-        if "widening_measured" in intervals.info:  # files written before took the widest
-            beyond = "a Laplace tail of the errors' mean size"
+    # files written before `pooled`'s tail took the widest error
+    beyond = "a Laplace tail of the errors' mean size" if symmetric else "the widest errors seen"
     return (
         f"{', '.join(asked)}: the model's {windows} resolve central intervals up to "
         f"{100 * (high - low):.0f}%; beyond, the bounds are {beyond} and may "

@@ -55,6 +55,15 @@ MIN_RESOLVED_LEVEL = 95.0
 # against (`widening`).
 WIDENING_PRIOR = 1.0
 SOURCE_VALIDATION = "validation windows"
+# `Intervals.info["beyond"]`: the bounds beyond what the windows' ranks resolve (files without
+# it took the largest error seen).
+LAPLACE = "laplace"
+NO_POOL = "no training origin to pool: too few training rows, or their histories never moved"
+METHOD_ALONE = (
+    "symmetric split conformal on the validation windows' errors (a Laplace tail beyond what "
+    "they resolve) / (ensemble spread + recent seasonal-naive MAE x difficulty on training "
+    "windows and on the horizon before each origin)"
+)
 SOURCE_POOLED = "training origins, widened to the validation windows"
 METHOD = (
     "symmetric split conformal on errors pooled over origins through the training rows, "
@@ -92,8 +101,10 @@ def pool_intervals(
     validation_weight = intervals.info.get("weight", 0.0)
     pooled = pooled_quantiles(usable(validation), usable(training), horizons)
     if pooled is None:
+        pooled = validation_alone(usable(validation))
+    if pooled is None:
         intervals.info["source"] = SOURCE_VALIDATION
-        intervals.info["note"] = "no training origin to pool: too few rows before validation"
+        intervals.info["note"] = NO_POOL
         return intervals
     quantiles, info = pooled
     intervals.quantiles = quantiles
@@ -135,6 +146,28 @@ def pooled_quantiles(
         [np.abs(training) / size[None], np.abs(validation) / step[None]]
     )  # (N, H, C)
     windows = len(pooled)
+    quantiles = step[:, None, :] * symmetric_magnitudes(pooled)[None, :, :]  # (H, P, C)
+    info = {
+        "method": METHOD,
+        "source": SOURCE_POOLED,
+        "beyond": LAPLACE,
+        "training_windows": len(training),
+        "widening": [round(float(w), 3) for w in widened],
+        "widening_measured": [round(float(m), 3) if np.isfinite(m) else None for m in measured],
+        "validation_horizons": round(float(horizons), 2),
+        "weight": float(windows),
+        "resolved_level": pooled_level(windows),
+        "validation_coverage": coverage_on(validation, quantiles),
+    }
+    return np.ascontiguousarray(quantiles), info
+
+
+def symmetric_magnitudes(pooled: np.ndarray) -> np.ndarray:
+    """Signed bounds (P, C) at `PROBABILITIES`, in units of ``pooled`` (N windows, H, C: the
+    absolute normalised errors): the rank k = ceil((N + 1) level) of N windows at the share
+    k / (N + 1) of every error, and beyond N the Laplace tail of their mean (the module's
+    docstring); zero at the median, nested, symmetric."""
+    windows = len(pooled)
     flat = pooled.reshape(-1, pooled.shape[2])
     levels = np.abs(2 * PROBABILITIES - 1)
     # The split-conformal rank in windows, at the share of the distribution it stands at.
@@ -149,18 +182,30 @@ def pooled_quantiles(
     magnitude[np.isclose(levels, 0.0)] = 0.0
     by_level = np.argsort(levels, kind="stable")
     magnitude[by_level] = np.maximum.accumulate(magnitude[by_level], axis=0)  # nested
-    signed = np.sign(PROBABILITIES - 0.5)[:, None] * magnitude  # (P, C)
-    quantiles = step[:, None, :] * signed[None, :, :]  # (H, P, C)
+    signed: np.ndarray = np.sign(PROBABILITIES - 0.5)[:, None] * magnitude
+    return signed
+
+
+def validation_alone(validation: np.ndarray) -> tuple[np.ndarray, dict[str, Any]] | None:
+    """Symmetric quantiles (H, P, C) from the validation windows' normalised errors alone
+    (Nv, H, C), read as the pooled ones are (`symmetric_magnitudes`, per step the windows'
+    mean absolute error): for a model with no training origin to pool (its training rows
+    too few, or their histories flat). One window's signed quantiles put both bounds of every
+    level on one side of the forecast; None when the windows give no error to scale by."""
+    if not len(validation):
+        return None
+    size = np.abs(validation).mean(axis=0)  # (H, C)
+    if not np.all(size > 0):
+        return None
+    quantiles = size[:, None, :] * symmetric_magnitudes(np.abs(validation) / size[None])[None]
+    windows = len(validation)
     info = {
-        "method": METHOD,
-        "source": SOURCE_POOLED,
-        "training_windows": len(training),
-        "widening": [round(float(w), 3) for w in widened],
-        "widening_measured": [round(float(m), 3) if np.isfinite(m) else None for m in measured],
-        "validation_horizons": round(float(horizons), 2),
+        "method": METHOD_ALONE,
+        "source": SOURCE_VALIDATION,
+        "beyond": LAPLACE,
         "weight": float(windows),
         "resolved_level": pooled_level(windows),
-        "validation_coverage": coverage_on(validation, quantiles),
+        "note": NO_POOL,
     }
     return np.ascontiguousarray(quantiles), info
 

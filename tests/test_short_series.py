@@ -257,7 +257,7 @@ def test_a_file_written_before_says_what_its_bounds_were(
     horizons = info["validation_horizons"]
     assert "horizon(s) of validation rows, weighed against 1 of no widening" in text
     assert f"measured on {horizons:g} horizon(s)" in text
-    for key in ("widening_measured", "validation_horizons"):
+    for key in ("widening_measured", "validation_horizons", "beyond"):
         del info[key]
     older = tmp_path / "older.fcst"
     artifact_io.save(artifact, older)
@@ -298,13 +298,13 @@ def test_predict_warns_only_beyond_what_the_pooled_ranks_resolve() -> None:
 
     assert [pooled_level(n) for n in (2, 10, 19, 24)] == [66.0, 90.0, 94.0, 96.0]
     info = {"weight": 10.0, "windows": 1, "training_windows": 9, "widening_measured": [1.2],
-            "resolved_level": pooled_level(10)}  # fmt: skip
+            "resolved_level": pooled_level(10), "beyond": "laplace"}  # fmt: skip
     pooled = SimpleNamespace(info=info)
     assert too_few_windows(pooled, [80, 90], [0.05, 0.95]) == ""  # type: ignore[arg-type]
     line = too_few_windows(pooled, [95], [])  # type: ignore[arg-type]
     assert line.startswith("level 95: the model's 1 validation windows and 9 origins")
     assert "up to 90%; beyond, the bounds are a Laplace tail" in line
-    older = SimpleNamespace(info={k: v for k, v in info.items() if k != "widening_measured"})
+    older = SimpleNamespace(info={k: v for k, v in info.items() if k != "beyond"})
     line = too_few_windows(older, [90], [])  # type: ignore[arg-type]
     assert "up to 80%; beyond, the bounds are the widest errors seen" in line
 
@@ -350,3 +350,36 @@ def test_a_flat_series_in_a_panel_leaves_the_others_intervals_alone(tmp_path: Pa
     bounds, _ = bounds_frame(model)
     cycle_rows = bounds[bounds["id"] == "a"]
     assert (cycle_rows["value-hi-95"] < 30).all() and (cycle_rows["value-lo-95"] > 0).all()
+
+
+def test_with_no_training_origin_to_pool_the_bounds_stand_either_side_of_the_forecast(
+    tmp_path: Path,
+) -> None:
+    """108 months at a constant 50, then 12 of a yearly cycle around 100: every training
+    origin's history is flat (left out), so a few validation windows are all there is. Read
+    signed, so few windows put both bounds of a level on one side of the forecast or on it
+    (a series of zeros before its launch: the 80% lower bound was the forecast on every
+    row); read symmetric, with the Laplace tail beyond their ranks, each level has a bound
+    either side, 95% is wider than 80%, and predict says they may cover less than stated."""
+    from forecaster.pooled import LAPLACE, SOURCE_VALIDATION
+
+    rng = np.random.default_rng(4)
+    values = np.r_[np.full(108, 50.0), 100 + 10 * np.sin(np.arange(12) * np.pi / 6)]
+    values[108:] += rng.normal(0, 1, 12)
+    frame = pd.DataFrame({"date": pd.date_range("2000-01-01", periods=120, freq="MS"),
+                          "value": values})  # fmt: skip
+    data, model = tmp_path / "launch.csv", tmp_path / "launch.fcst"
+    frame.to_csv(data, index=False)
+    fast = [a for a in FAST if a not in ("--ensemble", "1")]
+    trained = invoke(["train", str(data), "-o", str(model), "--horizon", "6", *fast])
+    assert trained.exit_code == 0, trained.stderr
+    info = artifact_io.load(model).intervals.info  # type: ignore[union-attr]
+    assert info["source"] == SOURCE_VALIDATION and info["beyond"] == LAPLACE
+    bounds, stderr = bounds_frame(model)
+    point = bounds["value"]
+    assert (bounds["value-lo-80"] < point).all() and (point < bounds["value-hi-80"]).all()
+    assert (bounds["value-hi-80"] < bounds["value-hi-95"]).all()
+    inside = bounds["value-lo-80"] > 0  # not clipped at zero (the series is never negative)
+    np.testing.assert_allclose((point - bounds["value-lo-80"])[inside],
+                               (bounds["value-hi-80"] - point)[inside], rtol=1e-4)  # fmt: skip
+    assert "a Laplace tail of the errors' mean size" in stderr
