@@ -31,7 +31,8 @@ reading k / n instead took the largest of every step of every window whenever k 
 windows cannot resolve (k > n) take the Laplace quantile of the pooled errors' mean size, the
 exponential tail a known mean absolute error implies, where the largest error seen stood
 before: with 2 windows of 48 hours that was an 80% interval a hundred times the forecast's
-error.
+error. Where the ranks' last bound lies beyond that quantile (a heavy-tailed pool), the tail
+continues from it instead, so that each level's bound lies beyond the last resolved one.
 """
 
 from __future__ import annotations
@@ -175,11 +176,20 @@ def symmetric_magnitudes(pooled: np.ndarray) -> np.ndarray:
     resolved = ranks <= windows
     shares = np.where(resolved, ranks / (windows + 1), 1.0)
     magnitude = np.quantile(flat, shares, axis=0, method="linear")  # (P, C)
-    # |error| ~ exponential of the pooled mean: P(|e| <= m) = level at m = mean ln(1 / (1 - level))
-    beyond = -np.log1p(-np.minimum(levels, 1.0 - 1e-9))
-    laplace = flat.mean(axis=0)[None, :] * beyond[:, None]
-    magnitude = np.where(resolved[:, None], magnitude, laplace)
     magnitude[np.isclose(levels, 0.0)] = 0.0
+    # |error| ~ exponential of the pooled mean: P(|e| <= m) = level at m = mean ln(1 / (1 - level));
+    # and the same tail continued from the last level the ranks resolve, so that a heavy-tailed
+    # pool's 99% bound is not its 95% one: the larger of the two.
+    tail = -np.log1p(-np.minimum(levels, 1.0 - 1e-9))  # (P,)
+    mean = flat.mean(axis=0)[None, :]  # (1, C)
+    if resolved.any():
+        last = float(levels[resolved].max())
+        anchor = magnitude[resolved & np.isclose(levels, last)].max(axis=0)[None, :]
+        onward = anchor + mean * (tail + np.log1p(-min(last, 1.0 - 1e-9)))[:, None]
+    else:
+        onward = mean * tail[:, None]
+    beyond = np.maximum(mean * tail[:, None], onward)
+    magnitude = np.where(resolved[:, None], magnitude, beyond)
     by_level = np.argsort(levels, kind="stable")
     magnitude[by_level] = np.maximum.accumulate(magnitude[by_level], axis=0)  # nested
     signed: np.ndarray = np.sign(PROBABILITIES - 0.5)[:, None] * magnitude

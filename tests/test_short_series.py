@@ -383,3 +383,26 @@ def test_with_no_training_origin_to_pool_the_bounds_stand_either_side_of_the_for
     np.testing.assert_allclose((point - bounds["value-lo-80"])[inside],
                                (bounds["value-hi-80"] - point)[inside], rtol=1e-4)  # fmt: skip
     assert "a Laplace tail of the errors' mean size" in stderr
+
+
+def test_a_heavy_tailed_pools_unresolved_levels_lie_beyond_its_last_rank() -> None:
+    """30 windows resolve up to the grid's 96% level; most errors small and a few large put
+    that rank's bound beyond the plain Laplace 99% quantile of their mean. The tail then
+    continues from the last rank's bound (its 99% bound was the 95% one's before): level
+    0.99 at bound(0.96) + mean x ln(0.04 / 0.01)."""
+    from forecaster.pooled import pooled_quantiles
+
+    rng = np.random.default_rng(6)
+    training = np.where(rng.random((29, 6, 1)) < 0.1, 20.0, 0.1) * rng.choice([-1, 1], (29, 6, 1))
+    validation = training[:1].copy()
+    result = pooled_quantiles(validation, training, 1.0)
+    assert result is not None
+    quantiles, info = result
+    assert info["weight"] == 30 and info["resolved_level"] == 96.0
+    size = np.abs(training).mean(axis=0)[:, 0] * info["widening"][0]
+    hi96, hi99 = quantiles_at(quantiles, [0.98, 0.995])[:, :, 0].T
+    pooled = np.concatenate([np.abs(training) / np.abs(training).mean(axis=0),
+                             np.abs(validation) / (size[None, :, None])])  # fmt: skip
+    mean = pooled.mean()
+    assert np.all(hi96 / size > np.log(100.0) * mean)  # the plain tail would sit below it
+    np.testing.assert_allclose(hi99 / size, hi96 / size + mean * np.log(4.0), rtol=1e-9)
