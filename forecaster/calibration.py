@@ -21,6 +21,7 @@ from forecaster.intervals import (
     calibration_origins,
     difficulty_origins,
     fit_intervals,
+    moved_windows,
     recency_weights,
 )
 from forecaster.pooled import SOURCE_VALIDATION, needs_pooling, pool_intervals, training_origins
@@ -72,12 +73,8 @@ def calibrate(
             intervals.info["source"] = SOURCE_VALIDATION
         return intervals
     with np.errstate(divide="ignore", invalid="ignore"):
-        validation = flat_left_out(
-            (actuals - forecasts)
-            / intervals.normaliser(
-                spread, intervals.factor(intervals.difficulty[series], before[0]) * scale
-            ),
-            scale,
+        validation = (actuals - forecasts) / intervals.normaliser(
+            spread, intervals.factor(intervals.difficulty[series], before[0]) * scale
         )
     # Origins with a whole context, as a forecast from the end of a series has (earlier ones
     # read padding and a recent scale of a few rows: lynx's first origins erred 10^5 scales).
@@ -90,21 +87,22 @@ def calibrate(
         recent_difficulty(artifact, panel, pool_series, pool_origins, pool_scale),
     )
     with np.errstate(divide="ignore", invalid="ignore"):
-        training = flat_left_out(
-            (panel.actuals(pool_series, pool_origins, horizon) - pool_forecasts)
-            / intervals.normaliser(pool_spread, pool_factor * pool_scale),
-            pool_scale,
+        training = (panel.actuals(pool_series, pool_origins, horizon) - pool_forecasts) / (
+            intervals.normaliser(pool_spread, pool_factor * pool_scale)
         )
+    moving = np.asarray((scale > 0).any(axis=0) | (pool_scale > 0).any(axis=0))
+    validation = flat_left_out(validation, scale, moving)
+    training = flat_left_out(training, pool_scale, moving)
     validated = split.n_val[split.n_val >= horizon]
     return pool_intervals(intervals, validation, training, float(validated.sum()) / horizon)
 
 
-def flat_left_out(errors: np.ndarray, scale: np.ndarray) -> np.ndarray:
+def flat_left_out(errors: np.ndarray, scale: np.ndarray, moving: np.ndarray) -> np.ndarray:
     """Normalised errors (N, H, C), NaN (left out of the pool) for windows whose history
-    never moved (recent scale (N, C) of 0): their normaliser is the members' spread alone, so
-    a series of zeros with one spike of 100 scored 10^6 there, and its 95% bound was 7,500
-    times the spike."""
-    return np.where((scale > 0)[:, None, :], errors, np.nan)
+    never moved in a target that moves (`intervals.moved_windows`, on their recent scales
+    (N, C)): their normaliser is the members' spread alone, so a series of zeros with one
+    spike of 100 scored 10^6 there, and its 95% bound was 7,500 times the spike."""
+    return np.where(moved_windows(scale, moving)[:, None, None], errors, np.nan)
 
 
 def _window_forecasts(

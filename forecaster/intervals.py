@@ -248,7 +248,9 @@ def difficulty(
         count[:, c] = np.bincount(series, weights=usable[:, c], minlength=n_series)
         seen = count[:, c] > 0
         own[seen, c] = total[seen] / count[seen, c]
-    median = np.nanmedian(own, axis=0) if np.isfinite(own).any() else np.ones(channels)
+    known = np.isfinite(own)  # a target whose windows never moved has no ratio at all
+    median = np.array([np.median(own[known[:, c], c]) if known[:, c].any() else 1.0
+                       for c in range(channels)])  # fmt: skip
     median = np.where(np.isfinite(median) & (median > 0), median, 1.0)
     if np.isinf(prior):  # every series as difficult as the median one
         return np.broadcast_to(median, own.shape).copy(), median
@@ -299,10 +301,8 @@ def fit_intervals(
         window_factor = with_recent(window_factor, recent[0], recent_prior)
         end_factor = with_recent(factor, recent[1], recent_prior)
     normaliser = spread + spread_weight * (window_factor * scale)[:, None, :]
-    usable = (normaliser > 0).all(axis=(1, 2))
-    moved = (scale > 0).all(axis=1)  # a history that never moved: the spread alone normalises
-    if (usable & moved).any():
-        usable &= moved
+    moving = np.asarray((scale > 0).any(axis=0) | (tr_scale > 0).any(axis=0))
+    usable = (normaliser > 0).all(axis=(1, 2)) & moved_windows(scale, moving)
     if not usable.any():
         return None
     scores = (actuals - forecasts)[usable] / normaliser[usable]
@@ -319,6 +319,18 @@ def fit_intervals(
     quantiles = conformal_quantiles(scores, weights)
     return Intervals(quantiles, factor, end_factor * end_scale, median, spread_weight, info,
                      recent_prior if recent is not None else None)  # fmt: skip
+
+
+def moved_windows(scale: np.ndarray, moving: np.ndarray | None = None) -> np.ndarray:
+    """Which windows (N,) have a history that moved (recent scale (N, C) above 0) in every
+    target that moves at all (``moving`` (C,): by default, in any of these windows). A window
+    whose history never moved has its errors normalised by the members' spread alone: a
+    series of zeros with one spike of 100 scored 10^6 there. A target that never moves (a
+    constant column) leaves every window in, as it always did: its bounds sit on the
+    forecast and the others' are unaffected."""
+    moves = np.asarray(scale) > 0
+    anywhere = np.asarray(moves.any(axis=0) if moving is None else moving, dtype=bool)
+    return np.asarray(np.logical_or(moves, ~anywhere[None, :]).all(axis=1), dtype=bool)
 
 
 def held_out_coverage(

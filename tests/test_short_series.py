@@ -406,3 +406,40 @@ def test_a_heavy_tailed_pools_unresolved_levels_lie_beyond_its_last_rank() -> No
     mean = pooled.mean()
     assert np.all(hi96 / size > np.log(100.0) * mean)  # the plain tail would sit below it
     np.testing.assert_allclose(hi99 / size, hi96 / size + mean * np.log(4.0), rtol=1e-9)
+
+
+def test_a_constant_column_beside_a_target_leaves_its_pooled_intervals_alone(
+    tmp_path: Path,
+) -> None:
+    """Every numeric column is a target by default: a constant flag beside a monthly series
+    never moves in any window. Leaving out each window flat in it emptied the pool, and the
+    series' 80% and 95% bounds collapsed onto one side of the forecast. A target flat
+    everywhere leaves every window in; the series' intervals are pooled as without it."""
+    from forecaster.pooled import SOURCE_POOLED
+
+    frame = monthly(120).assign(flag=1.0)
+    data, model = tmp_path / "two.csv", tmp_path / "two.fcst"
+    frame.to_csv(data, index=False)
+    fast = [a for a in FAST if a not in ("--ensemble", "1")]
+    trained = invoke(["train", str(data), "-o", str(model), *fast])
+    assert trained.exit_code == 0, trained.stderr
+    assert "Warning" not in trained.stderr  # numpy's "All-NaN slice" for the flag, once
+    info = artifact_io.load(model).intervals.info  # type: ignore[union-attr]
+    assert info["source"] == SOURCE_POOLED
+    bounds, _ = bounds_frame(model)
+    point = bounds["value"]
+    assert (bounds["value-lo-95"] < bounds["value-lo-80"]).all()
+    assert (bounds["value-lo-80"] < point).all() and (point < bounds["value-hi-80"]).all()
+    assert (bounds["value-hi-80"] < bounds["value-hi-95"]).all()
+
+
+def test_moved_windows_by_target() -> None:
+    """A window is left out when flat in a target that moves in some window; a target that
+    never moves leaves every window in."""
+    from forecaster.intervals import moved_windows
+
+    scale = np.array([[1.0, 0.0], [0.0, 0.0], [2.0, 0.0], [1.0, 0.0]])
+    assert moved_windows(scale).tolist() == [True, False, True, True]
+    scale[0, 1] = 3.0  # the second target now moves in one window
+    assert moved_windows(scale).tolist() == [True, False, False, False]
+    assert moved_windows(np.zeros((3, 2))).tolist() == [True, True, True]
