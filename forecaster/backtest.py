@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from forecaster import nonnegative
+from forecaster import nonnegative, outliers
 from forecaster.artifact import Artifact
 from forecaster.data import Panel
 from forecaster.errors import DataError
@@ -105,6 +105,9 @@ def backtest(
     config = artifact.model_config
     room = rows_after_origin(artifact, horizon)
     series, origins = backtest_origins(panel, room, windows, stride, required_rows(artifact))
+    scored = panel.lengths.astype(np.int64)  # outliers are filled before the first origin only
+    np.minimum.at(scored, series, origins)
+    panel = outliers.cleaned(panel, artifact.train_config.outliers, until=scored)
     scaler = window_scaler(artifact, panel, series, origins)
     lookback = config.lookback
     contexts = model_inputs(artifact, panel, scaler, series, origins, window_scaler=scaler)

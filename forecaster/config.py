@@ -23,6 +23,7 @@ from typing import Any
 from forecaster.errors import UsageError
 
 FILL_POLICIES = ("interpolate", "ffill", "error")
+OUTLIER_POLICIES = ("fill", "keep")  # `outliers.POLICIES`: config imports no data code
 DUPLICATES = ("auto", "error", "mean", "first", "last")
 # `--duplicates auto` merges repeated timestamps when at most one row in this many repeats
 # one (`data.duplicates`).
@@ -129,6 +130,7 @@ class TrainConfig:
     freq: str | None = None
     fill: str = "interpolate"
     duplicates: str = "auto"  # rows repeating a timestamp: refused, or merged (data.duplicates)
+    outliers: str = "fill"  # isolated wild target values: filled as gaps, or kept (outliers)
     # Model
     horizon: int | None = None
     lookback: int | None = None
@@ -187,6 +189,7 @@ class TrainConfig:
             ("val-fraction", 0.0 <= self.val_fraction < 1.0, "a number in [0, 1)"),
             ("fill", self.fill in FILL_POLICIES, " | ".join(FILL_POLICIES)),
             ("duplicates", self.duplicates in DUPLICATES, " | ".join(DUPLICATES)),
+            ("outliers", self.outliers in OUTLIER_POLICIES, " | ".join(OUTLIER_POLICIES)),
             ("device", self.device in DEVICES, " | ".join(DEVICES)),
             ("precision", self.precision in PRECISIONS, " | ".join(PRECISIONS)),
             ("max-windows-per-epoch", self.max_windows_per_epoch >= 1, "an integer >= 1"),
@@ -213,7 +216,7 @@ class TrainConfig:
 # learns, and how DATA is read; everything else is MODEL's.
 UPDATABLE = (
     "epochs", "lr", "patience", "max_time", "batch_size", "seed", "threads", "device",
-    "precision", "val_fraction", "fill", "duplicates",
+    "precision", "val_fraction", "fill", "duplicates", "outliers",
 )  # fmt: skip
 
 

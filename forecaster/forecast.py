@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecaster import nonnegative
+from forecaster import nonnegative, outliers
 from forecaster.artifact import Artifact
 from forecaster.data import Panel
 from forecaster.errors import DataError
@@ -61,6 +61,7 @@ def predict(
                 artifact.covariate_scaler, schema.n_past, schema.n_future,
             )  # fmt: skip
     else:
+        panel = outliers.cleaned(panel, artifact.train_config.outliers, source=future_source)
         needed = required_rows(artifact)
         too_short = np.flatnonzero(panel.lengths < needed)
         if len(too_short):

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from forecaster import outliers
 from forecaster.artifact import Artifact
 from forecaster.config import ModelConfig, TrainConfig
 from forecaster.data import Panel
@@ -277,6 +278,7 @@ def _fruitless_decay(result: TrainResult, tuning: Tuning) -> bool:
 
 def train_share(panel: Panel, config: TrainConfig, world: World) -> None:
     """What a rank other than 0 does: its share of the networks, then rank 0 writes."""
+    panel = outliers.cleaned(panel, config.outliers)
     with world.agreed():
         prep = prepare(panel, config)
     deadline = time.perf_counter() + config.max_time if config.max_time else None
@@ -297,6 +299,7 @@ def fit(
     """
     started = time.perf_counter()
     world = world or World()
+    panel = outliers.cleaned(panel, config.outliers, source="DATA")
     with world.agreed():
         prep = prepare(panel, config, tuning)
     prepared = time.perf_counter() - started

@@ -189,7 +189,7 @@ def update(
 ) -> Artifact:
     """NEW: OLD's networks trained further on ``joined``, packaged as `train` packages a fit,
     with its lineage and OLD's validation scores on the same newest rows beside its own."""
-    from forecaster import pipeline
+    from forecaster import outliers, pipeline
     from forecaster.distributed import World
     from forecaster.model import Ensemble
     from forecaster.packaging import finish_package, package
@@ -198,7 +198,8 @@ def update(
     from forecaster.windows import fit_scaler, make_windows, split_series
 
     started = time.perf_counter()
-    panel, model_config = joined.panel, old.model_config
+    model_config = old.model_config
+    panel = outliers.cleaned(joined.panel, config.outliers, source="DATA")
     lookback, horizon = model_config.lookback, model_config.horizon
     split = split_series(panel.lengths, horizon, lookback, config.val_fraction)
     if not split.n_val.any():

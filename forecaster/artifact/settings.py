@@ -15,11 +15,11 @@ from forecaster.inference import check_config
 if TYPE_CHECKING:
     from forecaster.artifact.record import Artifact
 
-# Keys files written before covariates, --duplicates and --allow-negative lack.
+# Keys files written before covariates, --duplicates, --allow-negative and --outliers lack.
 _COVARIATE_MODEL_KEYS = ("n_past", "n_future", "n_static", "n_calendar", "covariate_rows")
 _LATER_TRAIN_KEYS = (
     "past_covariates", "future_covariates", "static_covariates", "calendar", "holidays",
-    "duplicates", "allow_negative",
+    "duplicates", "allow_negative", "outliers",
 )  # fmt: skip
 
 
@@ -46,6 +46,8 @@ class Settings(Part):
         train_values = _values(file.meta, "train_config", TrainConfig, _LATER_TRAIN_KEYS)
         # A file from before --duplicates refused repeated timestamps, and still does.
         train_values.setdefault("duplicates", "error")
+        # One from before --outliers kept every value, and still does.
+        train_values.setdefault("outliers", "keep")
         try:
             train_config = TrainConfig(**train_values).validate()
         except UsageError as exc:

@@ -102,6 +102,11 @@ class Duplicates(StrEnum):
     last = "last"
 
 
+class Outliers(StrEnum):
+    fill = "fill"
+    keep = "keep"
+
+
 class CalendarRule(StrEnum):
     auto = "auto"
     on = "on"

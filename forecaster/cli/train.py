@@ -45,6 +45,7 @@ def train(
     dayfirst: flags.DayFirst = None,
     fill: flags.Fill = None,
     duplicates: flags.Duplicates = None,
+    outliers: flags.Outliers = None,
     holdout: flags.Holdout = 0,
     allow_negative: flags.AllowNegative = False,
     horizon: flags.Horizon = None,

@@ -150,6 +150,17 @@ Duplicates = Annotated[
         rich_help_panel=DATA,
     ),
 ]
+Outliers = Annotated[
+    options.Outliers | None,
+    typer.Option(
+        "--outliers",
+        help="Target values far outside the range of both their neighbours in time and "
+        "those a season or two apart (a typo, a one-off strike): fill them as gaps, "
+        "saying which, or keep them; predict and evaluate read new data the same way "
+        "(never the rows a backtest scores)." + default(DEFAULTS.outliers),
+        rich_help_panel=DATA,
+    ),
+]
 Holdout = Annotated[
     int,
     typer.Option(
