@@ -47,9 +47,7 @@ def backtest_origins(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The last ``windows`` origins of every series, ``stride`` apart, with ``needed`` rows
     of history before each (earlier origins are left out, with a warning)."""
-    lengths = panel.lengths.astype(np.int64)
-    candidates = lengths[:, None] - horizon - stride * np.arange(windows)[::-1][None, :]
-    usable = candidates >= max(needed, 1)
+    candidates, usable = _candidates(panel, horizon, windows, stride, needed)
     too_early = int(((candidates >= 1) & ~usable).sum())
     series = np.repeat(np.arange(panel.n_series), usable.sum(axis=1))
     origins = candidates[usable]
@@ -77,6 +75,43 @@ def backtest_origins(
     return series, origins
 
 
+def _candidates(
+    panel: Panel, horizon: int, windows: int, stride: int, needed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every series' last ``windows`` origins (S, windows), and which leave ``needed`` rows."""
+    lengths = panel.lengths.astype(np.int64)
+    candidates = lengths[:, None] - horizon - stride * np.arange(windows)[::-1][None, :]
+    return candidates, candidates >= max(needed, 1)
+
+
+def first_origins(panel: Panel, series: np.ndarray, origins: np.ndarray) -> np.ndarray:
+    """Each series' first backtest origin (S,; its length where it has none): outliers are
+    filled before it only, so that no scored row is changed or read."""
+    first = panel.lengths.astype(np.int64)
+    np.minimum.at(first, series, origins)
+    return first
+
+
+def fill_before_origins(
+    artifact: Artifact,
+    panel: Panel,
+    horizon: int | None = None,
+    windows: int = 1,
+    stride: int | None = None,
+) -> Panel:
+    """``panel`` with its outliers before each series' first origin of `backtest` (same
+    arguments) filled as the model's training filled them, said once: what the model and
+    the baselines of `evaluate` both read."""
+    horizon = check_horizon(artifact, horizon)
+    room = rows_after_origin(artifact, horizon)
+    candidates, usable = _candidates(
+        panel, room, windows, stride or horizon, required_rows(artifact)
+    )
+    series = np.repeat(np.arange(panel.n_series), usable.sum(axis=1))
+    until = first_origins(panel, series, candidates[usable])
+    return outliers.cleaned(panel, artifact.train_config.outliers, until=until, source="DATA")
+
+
 def rows_after_origin(artifact: Artifact, horizon: int) -> int:
     """Rows a backtest origin must leave after it (``horizon``: as `check_horizon` gave
     it): the steps scored, or the model's whole horizon when it reads covariates over it."""
@@ -92,6 +127,7 @@ def backtest(
     stride: int | None = None,
     probabilities: list[float] | None = None,
     hold_future: bool = False,
+    filled: bool = False,
 ) -> Backtest:
     """Forecast the last ``windows`` horizons of every series, origins ``stride`` apart,
     with the model's bounds at ``probabilities`` when given.
@@ -99,15 +135,17 @@ def backtest(
     Future covariates are their actual values (perfect foresight of the drivers), or with
     ``hold_future`` the value at each origin's last context row held over the horizon:
     the difference is what knowing the drivers is worth. A model with covariates reads
-    them over its whole horizon, so its origins leave that many rows after them."""
+    them over its whole horizon, so its origins leave that many rows after them. Outliers
+    before the first origin are filled as the model's training filled them, unless the
+    caller did (``filled``: `fill_before_origins`)."""
     horizon = check_horizon(artifact, horizon)
     stride = stride or horizon
     config = artifact.model_config
     room = rows_after_origin(artifact, horizon)
     series, origins = backtest_origins(panel, room, windows, stride, required_rows(artifact))
-    scored = panel.lengths.astype(np.int64)  # outliers are filled before the first origin only
-    np.minimum.at(scored, series, origins)
-    panel = outliers.cleaned(panel, artifact.train_config.outliers, until=scored)
+    if not filled:
+        panel = outliers.cleaned(panel, artifact.train_config.outliers, until=first_origins(
+            panel, series, origins))  # fmt: skip
     scaler = window_scaler(artifact, panel, series, origins)
     lookback = config.lookback
     contexts = model_inputs(artifact, panel, scaler, series, origins, window_scaler=scaler)

@@ -35,7 +35,9 @@ import numpy as np
 import pandas as pd
 
 from forecaster.data import Panel
+from forecaster.data.forms import format_form
 from forecaster.data.grid import fill_gaps
+from forecaster.data.times import aware_times
 from forecaster.seasons import season_length, weekly_cycle
 
 log = logging.getLogger("forecaster")
@@ -79,6 +81,11 @@ def outlier_mask(
     steps in a week) is judged against its neighbours a week away too."""
     if len(values) < 3:
         return np.zeros(values.shape, dtype=bool)
+    with np.errstate(over="ignore", invalid="ignore"):  # values near 1e308: inf steps
+        return _judged(values, season, week, factor)
+
+
+def _judged(values: np.ndarray, season: int, week: int, factor: float) -> np.ndarray:
     typical = np.median(np.abs(np.diff(values, axis=0)), axis=0)
     outside, width = _outside(values, list(range(1, NEIGHBOURS + 1)), both_sides=True)
     usual = np.quantile(outside, USUAL, axis=0, method="lower")
@@ -114,8 +121,7 @@ def _outside(
         before[lag:] = True
         after[:-lag] = True
     judged = ((before & after) if both_sides else (before | after))[:, None]
-    with np.errstate(invalid="ignore"):
-        outside = np.maximum(np.maximum(values - high, low - values), 0.0)
+    outside = np.maximum(np.maximum(values - high, low - values), 0.0)
     return np.where(judged, outside, 0.0), np.where(judged, high - low, 0.0)
 
 
@@ -158,6 +164,18 @@ def cleaned(panel: Panel, policy: str, until: np.ndarray | None = None, source: 
     return filled(panel, found)
 
 
+def _shown_time(panel: Panel, naive: pd.DatetimeIndex) -> str:
+    """One grid timestamp as the input wrote its times: its form (1983, 1960Q1, step numbers),
+    its zone, or the date alone for a midnight."""
+    schema = panel.schema
+    if schema.time_form is not None:
+        return str(format_form(naive, schema.time_form)[0])
+    if schema.zone is not None:
+        return str(aware_times(naive, schema.zone, schema.utc_grid)[0])
+    time = pd.Timestamp(naive[0])
+    return str(time.date()) if time == time.normalize() else str(time)
+
+
 def describe(panel: Panel, found: Found) -> str:
     """One line: how many values were taken as outliers, the first few by series, target and
     time, and how to keep them."""
@@ -166,8 +184,7 @@ def describe(panel: Panel, found: Found) -> str:
     for k in range(min(SHOWN, len(found))):
         s, c = int(series[k]), int(found.columns[k])
         row = int(found.cells[k] - panel.offsets[s])
-        time = pd.Timestamp(panel.timestamps(np.array([s]), np.array([row]))[0])
-        when = str(time.date()) if time == time.normalize() else str(time)
+        when = _shown_time(panel, panel.timestamps(np.array([s]), np.array([row])))
         name = panel.schema.targets[c]
         where = f"{name!r}" + (f" of series {panel.ids[s]!r}" if panel.n_series > 1 else "")
         shown.append(f"{where} at {when} ({found.values[k]:.6g})")

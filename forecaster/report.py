@@ -16,7 +16,7 @@ import pandas as pd
 
 from forecaster import metrics
 from forecaster.artifact import Artifact
-from forecaster.backtest import Backtest, backtest
+from forecaster.backtest import Backtest, backtest, fill_before_origins
 from forecaster.continuation import require_enough, stored_scale_bounds, with_stored_history
 from forecaster.data import Panel
 from forecaster.inputs import check_horizon, required_rows
@@ -73,7 +73,9 @@ def scored_backtest(
         room = config.horizon if config.n_covariates else check_horizon(artifact, horizon)
         require_enough(artifact, panel, room, required_rows(artifact))
     probabilities = scoring_probabilities(levels) if scored else None
-    result = backtest(artifact, panel, horizon, windows, stride, probabilities)
+    # The model and the baselines read the same history, its outliers filled once.
+    panel = fill_before_origins(artifact, panel, horizon, windows, stride)
+    result = backtest(artifact, panel, horizon, windows, stride, probabilities, filled=True)
     if continued and probabilities:
         stored_scale_bounds(artifact, panel, result, joined_at, probabilities)
     history = panel.histories(result.series, result.origins)
@@ -115,7 +117,7 @@ def _add_covariates_held(
     """The same backtest with the future covariates held at their value at each origin,
     as `covariates_held` and a `model_covariates_held` method per target: what a user
     without a forecast of the drivers would get, so what knowing them is worth."""
-    held = backtest(artifact, panel, horizon, windows, stride, None, hold_future=True)
+    held = backtest(artifact, panel, horizon, windows, stride, None, hold_future=True, filled=True)
     history = panel.histories(held.series, held.origins)
     scores: dict[str, Any] = score_backtest(
         held.forecasts, held.actuals, history, artifact.schema.targets, period, windows
