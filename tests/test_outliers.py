@@ -46,6 +46,16 @@ def test_one_wild_value_is_found_and_nothing_else() -> None:
     assert np.flatnonzero(mask(values)).tolist() == [60]
 
 
+def test_two_wild_values_in_a_short_series_are_both_found() -> None:
+    """A value is not its own bar: with every value counted, the second of two typos in 120
+    months set the first one's bar, and neither was taken. Three as large are the data."""
+    values = monthly()
+    values[[40, 100]] = [5000.0, 3000.0]
+    assert np.flatnonzero(mask(values)).tolist() == [40, 100]
+    values[70] = 4000.0
+    assert not mask(values).any()
+
+
 def test_level_shifts_seasonal_peaks_and_sharp_peaks_are_not_outliers() -> None:
     shift = monthly()
     shift[70:] += 400  # a new level: each value lies inside its neighbours' range
