@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from forecaster.artifact import Artifact
-from forecaster.data import Panel, grid_timestamps
+from forecaster.data import Panel, Schema, grid_timestamps
 from forecaster.data.forms import format_form, parse_form
 from forecaster.data.times import aware_times
 
@@ -27,10 +27,14 @@ def output_times(artifact: Artifact, naive: pd.DatetimeIndex) -> pd.DatetimeInde
 def written_times(artifact: Artifact, naive: pd.DatetimeIndex) -> pd.Index:
     """Grid timestamps as the input wrote its times: in its form (years, step numbers,
     ``2011Q3``, ``Sep 1995``: `forms`) or, for timestamps, as `output_times`."""
-    form = artifact.schema.time_form
-    if form is None:
-        return output_times(artifact, naive)
-    return pd.Index(format_form(pd.DatetimeIndex(naive), form))
+    return as_written(artifact.schema, naive)
+
+
+def as_written(schema: Schema, naive: pd.DatetimeIndex) -> pd.Index:
+    """`written_times` for data read with ``schema`` (a panel's, before any model)."""
+    if schema.time_form is None:
+        return naive if schema.zone is None else aware_times(naive, schema.zone, schema.utc_grid)
+    return pd.Index(format_form(pd.DatetimeIndex(naive), schema.time_form))
 
 
 def read_written(artifact: Artifact, column: pd.Series) -> pd.DatetimeIndex:

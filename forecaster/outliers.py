@@ -35,9 +35,8 @@ import numpy as np
 import pandas as pd
 
 from forecaster.data import Panel
-from forecaster.data.forms import format_form
 from forecaster.data.grid import fill_gaps
-from forecaster.data.times import aware_times
+from forecaster.frames import as_written
 from forecaster.seasons import season_length, weekly_cycle
 
 log = logging.getLogger("forecaster")
@@ -182,13 +181,10 @@ def cleaned(panel: Panel, policy: str, until: np.ndarray | None = None, source: 
 def _shown_time(panel: Panel, naive: pd.DatetimeIndex) -> str:
     """One grid timestamp as the input wrote its times: its form (1983, 1960Q1, step numbers),
     its zone, or the date alone for a midnight."""
-    schema = panel.schema
-    if schema.time_form is not None:
-        return str(format_form(naive, schema.time_form)[0])
-    if schema.zone is not None:
-        return str(aware_times(naive, schema.zone, schema.utc_grid)[0])
-    time = pd.Timestamp(naive[0])
-    return str(time.date()) if time == time.normalize() else str(time)
+    shown = as_written(panel.schema, naive)[0]
+    if isinstance(shown, pd.Timestamp) and shown.tz is None and shown == shown.normalize():
+        return str(shown.date())
+    return str(shown)
 
 
 def describe(panel: Panel, found: Found) -> str:
