@@ -23,7 +23,7 @@ from typing import Any
 from forecaster.errors import UsageError
 
 FILL_POLICIES = ("interpolate", "ffill", "error")
-OUTLIER_POLICIES = ("fill", "keep")  # `outliers.POLICIES`: config imports no data code
+OUTLIER_POLICIES = ("fill", "keep")  # `TrainConfig.outliers` (see forecaster/outliers.py)
 DUPLICATES = ("auto", "error", "mean", "first", "last")
 # `--duplicates auto` merges repeated timestamps when at most one row in this many repeats
 # one (`data.duplicates`).

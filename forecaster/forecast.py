@@ -61,7 +61,7 @@ def predict(
                 artifact.covariate_scaler, schema.n_past, schema.n_future,
             )  # fmt: skip
     else:
-        panel = outliers.cleaned(panel, artifact.train_config.outliers, source=future_source)
+        panel = outliers.cleaned(panel, artifact.train_config.outliers, source="DATA")
         needed = required_rows(artifact)
         too_short = np.flatnonzero(panel.lengths < needed)
         if len(too_short):

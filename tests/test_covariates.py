@@ -513,3 +513,23 @@ def test_a_model_file_from_before_covariates_still_loads_and_forecasts(
     assert after.exit_code == 0, after.stderr
     assert after.stdout == before.stdout
     assert json.loads(invoke(["info", str(old), "--format", "json"]).stdout)["covariates"] is None
+
+
+def test_an_outlier_in_data_is_named_once_as_datas_with_future_covariates(
+    driven: tuple[Path, Path, pd.DataFrame], tmp_path: Path
+) -> None:
+    """predict with --future names DATA, not the future file; evaluate, which backtests a
+    model with future covariates twice (their values actual and held), says it once."""
+    model, _, frame = driven
+    history = frame[["date", "sales", "promo"]].copy()
+    history.loc[300, "sales"] = 5000.0
+    data, ahead_file = tmp_path / "history.csv", tmp_path / "ahead.csv"
+    history.to_csv(data, index=False)
+    future_frame(frame["date"].iloc[-1], 7, [0.0] * 7).to_csv(ahead_file, index=False)
+    said = invoke(["predict", "-m", str(model), str(data), "--future", str(ahead_file)])
+    assert said.exit_code == 0, said.stderr
+    assert "DATA: took 1 value(s)" in said.stderr and "ahead.csv: took" not in said.stderr
+    report = invoke(["evaluate", "-m", str(model), str(data), "--windows", "4", "--format",
+                     "json"])  # fmt: skip
+    assert report.exit_code == 0, report.stderr
+    assert report.stderr.count("took 1 value(s)") == 1
