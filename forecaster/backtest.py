@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from forecaster import nonnegative, outliers
+from forecaster import nonnegative, outliers, starts
 from forecaster.artifact import Artifact
 from forecaster.data import Panel
 from forecaster.errors import DataError
@@ -85,8 +85,9 @@ def _candidates(
 
 
 def first_origins(panel: Panel, series: np.ndarray, origins: np.ndarray) -> np.ndarray:
-    """Each series' first backtest origin (S,; its length where it has none): outliers are
-    filled before it only, so that no scored row is changed or read."""
+    """Each series' first backtest origin (S,; its length where it has none): rows before a
+    series' start are left out and outliers filled before it only, so that no scored row is
+    changed or read."""
     first = panel.lengths.astype(np.int64)
     np.minimum.at(first, series, origins)
     return first
@@ -99,17 +100,22 @@ def fill_before_origins(
     windows: int = 1,
     stride: int | None = None,
 ) -> Panel:
-    """``panel`` with its outliers before each series' first origin of `backtest` (same
-    arguments) filled as the model's training filled them, said once: what the model and
-    the baselines of `evaluate` both read."""
+    """``panel`` as the model's training read its data, before each series' first origin of
+    `backtest` (same arguments): rows before a series' start left out and outliers filled,
+    said once. What the model and the baselines of `evaluate` both read; origins count from
+    each series' end, so they stand where they stood."""
     horizon = check_horizon(artifact, horizon)
     room = rows_after_origin(artifact, horizon)
-    candidates, usable = _candidates(
-        panel, room, windows, stride or horizon, required_rows(artifact)
-    )
-    series = np.repeat(np.arange(panel.n_series), usable.sum(axis=1))
-    until = first_origins(panel, series, candidates[usable])
-    return outliers.cleaned(panel, artifact.train_config.outliers, until=until, source="DATA")
+    needed = required_rows(artifact)
+    config = artifact.train_config
+
+    def until(panel: Panel) -> np.ndarray:
+        candidates, usable = _candidates(panel, room, windows, stride or horizon, needed)
+        series = np.repeat(np.arange(panel.n_series), usable.sum(axis=1))
+        return first_origins(panel, series, candidates[usable])
+
+    panel = starts.started(panel, config.leading_run, needed, until=until(panel), source="DATA")
+    return outliers.cleaned(panel, config.outliers, until=until(panel), source="DATA")
 
 
 def rows_after_origin(artifact: Artifact, horizon: int) -> int:
@@ -135,17 +141,16 @@ def backtest(
     Future covariates are their actual values (perfect foresight of the drivers), or with
     ``hold_future`` the value at each origin's last context row held over the horizon:
     the difference is what knowing the drivers is worth. A model with covariates reads
-    them over its whole horizon, so its origins leave that many rows after them. Outliers
-    before the first origin are filled as the model's training filled them, unless the
+    them over its whole horizon, so its origins leave that many rows after them. The rows
+    before the first origin are read as the model's training read its data, unless the
     caller did (``filled``: `fill_before_origins`)."""
     horizon = check_horizon(artifact, horizon)
+    if not filled:
+        panel = fill_before_origins(artifact, panel, horizon, windows, stride)
     stride = stride or horizon
     config = artifact.model_config
     room = rows_after_origin(artifact, horizon)
     series, origins = backtest_origins(panel, room, windows, stride, required_rows(artifact))
-    if not filled:
-        panel = outliers.cleaned(panel, artifact.train_config.outliers, until=first_origins(
-            panel, series, origins))  # fmt: skip
     scaler = window_scaler(artifact, panel, series, origins)
     lookback = config.lookback
     contexts = model_inputs(artifact, panel, scaler, series, origins, window_scaler=scaler)

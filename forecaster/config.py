@@ -24,6 +24,7 @@ from forecaster.errors import UsageError
 
 FILL_POLICIES = ("interpolate", "ffill", "error")
 OUTLIER_POLICIES = ("fill", "keep")  # `TrainConfig.outliers` (see forecaster/outliers.py)
+LEADING_POLICIES = ("drop", "keep")  # `TrainConfig.leading_run` (see forecaster/starts.py)
 DUPLICATES = ("auto", "error", "mean", "first", "last")
 # `--duplicates auto` merges repeated timestamps when at most one row in this many repeats
 # one (`data.duplicates`).
@@ -131,6 +132,7 @@ class TrainConfig:
     fill: str = "interpolate"
     duplicates: str = "auto"  # rows repeating a timestamp: refused, or merged (data.duplicates)
     outliers: str = "fill"  # isolated wild target values: filled as gaps, or kept (outliers)
+    leading_run: str = "drop"  # zeros or one held value before a series starts (starts)
     # Model
     horizon: int | None = None
     lookback: int | None = None
@@ -190,6 +192,11 @@ class TrainConfig:
             ("fill", self.fill in FILL_POLICIES, " | ".join(FILL_POLICIES)),
             ("duplicates", self.duplicates in DUPLICATES, " | ".join(DUPLICATES)),
             ("outliers", self.outliers in OUTLIER_POLICIES, " | ".join(OUTLIER_POLICIES)),
+            (
+                "leading-run",
+                self.leading_run in LEADING_POLICIES,
+                " | ".join(LEADING_POLICIES),
+            ),
             ("device", self.device in DEVICES, " | ".join(DEVICES)),
             ("precision", self.precision in PRECISIONS, " | ".join(PRECISIONS)),
             ("max-windows-per-epoch", self.max_windows_per_epoch >= 1, "an integer >= 1"),
@@ -216,7 +223,7 @@ class TrainConfig:
 # learns, and how DATA is read; everything else is MODEL's.
 UPDATABLE = (
     "epochs", "lr", "patience", "max_time", "batch_size", "seed", "threads", "device",
-    "precision", "val_fraction", "fill", "duplicates", "outliers",
+    "precision", "val_fraction", "fill", "duplicates", "outliers", "leading_run",
 )  # fmt: skip
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from forecaster import nonnegative, outliers
+from forecaster import nonnegative, outliers, starts
 from forecaster.artifact import Artifact
 from forecaster.data import Panel
 from forecaster.errors import DataError
@@ -61,8 +61,10 @@ def predict(
                 artifact.covariate_scaler, schema.n_past, schema.n_future,
             )  # fmt: skip
     else:
-        panel = outliers.cleaned(panel, artifact.train_config.outliers, source="DATA")
         needed = required_rows(artifact)
+        config = artifact.train_config
+        panel = starts.started(panel, config.leading_run, needed, source="DATA")
+        panel = outliers.cleaned(panel, config.outliers, source="DATA")
         too_short = np.flatnonzero(panel.lengths < needed)
         if len(too_short):
             s = int(too_short[0])

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from forecaster import outliers
+from forecaster import outliers, starts
 from forecaster.artifact import Artifact
 from forecaster.config import ModelConfig, TrainConfig
 from forecaster.data import Panel
@@ -25,7 +25,7 @@ from forecaster.distributed import World, one_machine_cpu, share_networks
 from forecaster.linear import fit_skip
 from forecaster.model import LSTMForecaster
 from forecaster.packaging import package
-from forecaster.seasons import season_length
+from forecaster.seasons import default_horizon, season_length
 from forecaster.sizing import covariate_rows, resolve_segment, resolve_sizes
 from forecaster.train import (
     EpochReport,
@@ -276,9 +276,17 @@ def _fruitless_decay(result: TrainResult, tuning: Tuning) -> bool:
     )
 
 
+def as_trained(panel: Panel, config: TrainConfig, source: str = "") -> Panel:
+    """What training reads of ``panel``: each series from its start (`starts`; at least one
+    training window of the horizon and two rows before it), its outliers filled."""
+    horizon = config.horizon or default_horizon(panel.freq, panel.schema.session)
+    panel = starts.started(panel, config.leading_run, horizon + 2, source=source)
+    return outliers.cleaned(panel, config.outliers, source=source)
+
+
 def train_share(panel: Panel, config: TrainConfig, world: World) -> None:
     """What a rank other than 0 does: its share of the networks, then rank 0 writes."""
-    panel = outliers.cleaned(panel, config.outliers)
+    panel = as_trained(panel, config)
     with world.agreed():
         prep = prepare(panel, config)
     deadline = time.perf_counter() + config.max_time if config.max_time else None
@@ -299,7 +307,7 @@ def fit(
     """
     started = time.perf_counter()
     world = world or World()
-    panel = outliers.cleaned(panel, config.outliers, source="DATA")
+    panel = as_trained(panel, config, source="DATA")
     with world.agreed():
         prep = prepare(panel, config, tuning)
     prepared = time.perf_counter() - started

@@ -189,7 +189,7 @@ def update(
 ) -> Artifact:
     """NEW: OLD's networks trained further on ``joined``, packaged as `train` packages a fit,
     with its lineage and OLD's validation scores on the same newest rows beside its own."""
-    from forecaster import outliers, pipeline
+    from forecaster import outliers, pipeline, starts
     from forecaster.distributed import World
     from forecaster.model import Ensemble
     from forecaster.packaging import finish_package, package
@@ -199,8 +199,10 @@ def update(
 
     started = time.perf_counter()
     model_config = old.model_config
-    panel = outliers.cleaned(joined.panel, config.outliers, source="DATA")
     lookback, horizon = model_config.lookback, model_config.horizon
+    panel = starts.started(joined.panel, config.leading_run, lookback + 2 * horizon, source="DATA")
+    learnt_to = np.maximum(joined.learnt_to - (joined.panel.lengths - panel.lengths), 0)
+    panel = outliers.cleaned(panel, config.outliers, source="DATA")
     split = split_series(panel.lengths, horizon, lookback, config.val_fraction)
     if not split.n_val.any():
         raise DataError(
@@ -219,7 +221,7 @@ def update(
     threads = set_threads(config.threads)
     windows = make_windows(panel, scaler, split, lookback, horizon, device, seed=config.seed,
                            covariate_scaler=old.covariate_scaler)  # fmt: skip
-    windows = _newest_and_some_older(windows, panel, split, joined.learnt_to, config.seed)
+    windows = _newest_and_some_older(windows, panel, split, learnt_to, config.seed)
     prep = pipeline.Prepared(
         split, scaler, old.covariate_scaler, device, threads, windows, model_config, None
     )

@@ -371,7 +371,9 @@ def test_with_no_training_origin_to_pool_the_bounds_stand_either_side_of_the_for
     data, model = tmp_path / "launch.csv", tmp_path / "launch.fcst"
     frame.to_csv(data, index=False)
     fast = [a for a in FAST if a not in ("--ensemble", "1")]
-    trained = invoke(["train", str(data), "-o", str(model), "--horizon", "6", *fast])
+    # The held 50s are kept: left out (the default), 12 rows would leave no validation.
+    trained = invoke(["train", str(data), "-o", str(model), "--horizon", "6",
+                      "--leading-run", "keep", *fast])  # fmt: skip
     assert trained.exit_code == 0, trained.stderr
     info = artifact_io.load(model).intervals.info  # type: ignore[union-attr]
     assert info["source"] == SOURCE_VALIDATION and info["beyond"] == LAPLACE

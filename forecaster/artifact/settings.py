@@ -15,11 +15,12 @@ from forecaster.inference import check_config
 if TYPE_CHECKING:
     from forecaster.artifact.record import Artifact
 
-# Keys files written before covariates, --duplicates, --allow-negative and --outliers lack.
+# Keys files written before covariates, --duplicates, --allow-negative, --outliers and
+# --leading-run lack.
 _COVARIATE_MODEL_KEYS = ("n_past", "n_future", "n_static", "n_calendar", "covariate_rows")
 _LATER_TRAIN_KEYS = (
     "past_covariates", "future_covariates", "static_covariates", "calendar", "holidays",
-    "duplicates", "allow_negative", "outliers",
+    "duplicates", "allow_negative", "outliers", "leading_run",
 )  # fmt: skip
 
 
@@ -48,6 +49,8 @@ class Settings(Part):
         train_values.setdefault("duplicates", "error")
         # One from before --outliers kept every value, and still does.
         train_values.setdefault("outliers", "keep")
+        # And one from before --leading-run kept every row.
+        train_values.setdefault("leading_run", "keep")
         try:
             train_config = TrainConfig(**train_values).validate()
         except UsageError as exc:

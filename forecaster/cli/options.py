@@ -107,6 +107,11 @@ class Outliers(StrEnum):
     keep = "keep"
 
 
+class LeadingRun(StrEnum):
+    drop = "drop"
+    keep = "keep"
+
+
 class CalendarRule(StrEnum):
     auto = "auto"
     on = "on"

@@ -46,6 +46,7 @@ def train(
     fill: flags.Fill = None,
     duplicates: flags.Duplicates = None,
     outliers: flags.Outliers = None,
+    leading_run: flags.LeadingRun = None,
     holdout: flags.Holdout = 0,
     allow_negative: flags.AllowNegative = False,
     horizon: flags.Horizon = None,

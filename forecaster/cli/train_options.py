@@ -161,6 +161,17 @@ Outliers = Annotated[
         rich_help_panel=DATA,
     ),
 ]
+LeadingRun = Annotated[
+    options.LeadingRun | None,
+    typer.Option(
+        "--leading-run",
+        help="Rows before a series starts: the zeros before its first non-zero row (a "
+        "product before launch), or one value held unchanged for two seasons or more "
+        "before its first change: leave them out, saying so, or keep them; predict and "
+        "evaluate read new data the same way." + default(DEFAULTS.leading_run),
+        rich_help_panel=DATA,
+    ),
+]
 Holdout = Annotated[
     int,
     typer.Option(

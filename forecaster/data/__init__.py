@@ -22,7 +22,14 @@ from forecaster.data.columns import (
 from forecaster.data.frequency import infer_frequency, validate_freq
 from forecaster.data.grid import fill_gaps
 from forecaster.data.load import load_panel, load_panel_like
-from forecaster.data.panel import Panel, Schema, drop_last, fixed_step_ns, grid_timestamps
+from forecaster.data.panel import (
+    Panel,
+    Schema,
+    drop_first,
+    drop_last,
+    fixed_step_ns,
+    grid_timestamps,
+)
 from forecaster.data.read import name_of, read_table
 from forecaster.data.times import parse_times
 
@@ -34,6 +41,7 @@ __all__ = [
     "Schema",
     "build_panel",
     "detect_schema",
+    "drop_first",
     "drop_last",
     "fill_gaps",
     "fixed_step_ns",

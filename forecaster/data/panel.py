@@ -245,6 +245,29 @@ def grid_before(
     return session.timestamps(np.full(periods, np.datetime64(end.to_datetime64(), "ns")), rows)
 
 
+def drop_first(panel: Panel, rows: np.ndarray) -> Panel:
+    """The panel without the first ``rows[i]`` rows of series ``i`` (each less than its
+    length), each series starting that many steps later on its grid."""
+    rows = np.asarray(rows, dtype=np.int64)
+    if not rows.any():
+        return panel
+    keep = panel.lengths - rows
+    row_in_series = np.arange(len(panel.values)) - np.repeat(panel.offsets[:-1], panel.lengths)
+    kept = row_in_series >= np.repeat(rows, panel.lengths)
+    starts = list(panel.timestamps(np.arange(panel.n_series), rows))
+    return Panel(
+        ids=panel.ids,
+        starts=[pd.Timestamp(start) for start in starts],
+        offsets=np.concatenate([[0], np.cumsum(keep)]).astype(np.int64),
+        values=panel.values[kept],
+        freq=panel.freq,
+        schema=panel.schema,
+        notes=panel.notes,
+        covariates=None if panel.covariates is None else panel.covariates[kept],
+        future=panel.future,
+    )
+
+
 def drop_last(panel: Panel, steps: int) -> Panel:
     """The panel without the last ``steps`` rows of each series (held out for evaluation)."""
     if steps <= 0:
