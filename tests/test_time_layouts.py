@@ -124,6 +124,29 @@ SPELLINGS = [
         ["15.01.2022 04:00", "15.01.2022 05:00", "15.01.2022 06:00"],
         "%d.%m.%Y %H:%M",
     ),
+    # Parts pandas names no format for: spelled from the parts, without the zeros the input
+    # left out, with two-digit years and a 12-hour clock.
+    Spelling(
+        "month first without zeros, two-digit years",
+        [f"{t.month}/{t.day}/{t.year % 100:02d}" for t in DAYS],
+        ["3/21/20", "3/22/20", "3/23/20"],
+        "%-m/%-d/%y",
+    ),
+    Spelling(
+        "a 12-hour clock",
+        spelled(pd.date_range("2022-01-11", periods=100, freq="h"), "%Y-%m-%d %I:%M %p"),
+        ["2022-01-15 04:00 AM", "2022-01-15 05:00 AM", "2022-01-15 06:00 AM"],
+        "%Y-%m-%d %I:%M %p",
+    ),
+    Spelling(
+        "day first dotted without zeros, with the hour",
+        [
+            f"{t.day}.{t.month}.{t.year} {t.hour}:00"
+            for t in pd.date_range("2022-01-11", periods=100, freq="h")
+        ],
+        ["15.1.2022 4:00", "15.1.2022 5:00", "15.1.2022 6:00"],
+        "%-d.%-m.%Y %-H:%M",
+    ),
     # forecaster's own spellings: nothing stored
     Spelling("dates", spelled(DAYS, "%Y-%m-%d"), ["2020-03-21", "2020-03-22", "2020-03-23"], None),
     Spelling(
@@ -247,7 +270,9 @@ def test_a_layout_in_the_other_day_month_order_is_not_used() -> None:
     assert detect_layout(text, "dmy") == "%d/%m/%Y"
     assert detect_layout(text, "mdy") is None
     assert detect_layout(text) is None
-    assert detect_layout(pd.Series(["1/31/20", "2/1/20"]), "mdy") is None  # not padded
+    unpadded = pd.Series(["1/31/20", "2/1/20"])
+    assert detect_layout(unpadded, "mdy") == "%-m/%-d/%y"
+    assert detect_layout(unpadded, "dmy") is None  # 31 is no month
 
 
 def test_mixed_spellings_keep_the_default() -> None:
@@ -271,6 +296,10 @@ _LAYOUTS = [
     "%d.%m.%Y %H:%M:%S",
     "%d-%b-%Y",
     "%Y%m%d",
+    "%-m/%-d/%y",
+    "%-d.%-m.%Y %-H:%M",
+    "%Y-%m-%d %I:%M %p",
+    "%-m/%-d/%Y %-I:%M:%S %p",
 ]
 
 
@@ -294,12 +323,13 @@ def test_a_spelled_time_reads_back_as_the_same_instant(
     assert known_layout(layout)
     if text is None:
         return
-    iso = layout.startswith(("%Y-", "%Y/"))
-    back = pd.to_datetime(text, format="ISO8601" if iso else layout, utc=aware)
+    iso = layout.startswith(("%Y-", "%Y/")) and "%p" not in layout
+    back = pd.to_datetime(text, format="ISO8601" if iso else layout.replace("%-", "%"), utc=aware)
     expected = times.dt.tz_convert("UTC") if aware else times
     assert (back == expected).all()
-    order = "dmy" if layout.startswith("%d/%m") or layout.startswith("%d.%m") else None
-    order = "mdy" if layout.startswith("%m/%d") else order
+    plain = layout.replace("%-", "%")
+    order = "dmy" if plain.startswith(("%d/%m", "%d.%m")) else None
+    order = "mdy" if plain.startswith("%m/%d") else order
     found = detect_layout(text, order)
     assert found == layout or found is None  # None: the default spells it the same
     if found is None:

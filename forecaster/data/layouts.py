@@ -18,8 +18,11 @@ that is not the first).
 Dates that are not ISO (``31/01/2020``, ``01.31.2020 10:00``, ``31-Jan-2020``, ``20200131``)
 keep their spelling too: the format pandas finds for the first value, in the day/month
 order the values were read in (`times`), kept only when it reads every sampled value as
-that order does and writes each back exactly as it stands. Where pandas names no format
-(``1/31/20`` without zeros, ``10:00 PM``) the default spells them.
+that order does and writes each back exactly as it stands. Where pandas names no format, or
+one that writes zeros the input left out, numeric dates and times are spelled from their
+parts (`_spelled_layout`): days, months and hours without a leading zero (``%-d``, ``%-m``,
+``%-H``, ``%-I``, as glibc's strftime writes them), two-digit years and a 12-hour clock
+(``1/31/20``, ``2020-01-31 10:00 PM``, ``31.1.2020 9:05``), under the same check.
 """
 
 from __future__ import annotations
@@ -47,7 +50,16 @@ SAMPLE = 50
 
 
 # The parts and separators a layout of other dates may hold (no zone: those are ISO here).
-_OTHER_PARTS = re.compile(r"%[dmYybBHIMSp]|[ /.,:\-]")
+_OTHER_PARTS = re.compile(r"%-?[dmHI]|%[YybBMSp]|[ /.,:\-T]")
+# Numeric dates and times pandas may name no format for: a date of three numbers (a year of
+# 4 or 2 digits last, or of 4 first), then perhaps a time of 1-2 digit hours and an AM/PM.
+_NUMERIC = re.compile(
+    r"^(?P<a>\d{1,4})(?P<sep>[/.\-])(?P<b>\d{1,2})(?P=sep)(?P<c>\d{1,4})"
+    r"(?:(?P<tsep>[ T])(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?"
+    r"(?:(?P<psep> ?)(?P<ampm>AM|PM))?)?$"
+)
+# Left out: a leading zero (strftime's %-d); written through this mark, then taken out.
+_UNPADDED = "\x1f"
 
 
 def detect_layout(column: pd.Series, date_order: str | None = None) -> str | None:
@@ -99,28 +111,93 @@ def _layout(value: str) -> str | None:
 def _other_layout(sample: pd.Series, date_order: str | None) -> str | None:
     """The layout of dates that are not ISO, or None (`detect_layout`)."""
     guessed = guess_datetime_format(str(sample.iloc[0]), dayfirst=date_order == "dmy")
-    if guessed is None or not _other(guessed) or _order(guessed) != date_order:
-        return None
+    for layout in (guessed, _spelled_layout(sample, date_order)):
+        if layout is not None and _writes_back(sample, layout, date_order):
+            return layout
+    return None
+
+
+def _writes_back(sample: pd.Series, layout: str, date_order: str | None) -> bool:
+    """Whether ``layout`` is one of other dates, in ``date_order``, that reads every sampled
+    value and writes each back exactly as it stands."""
+    if not _other(layout) or _order(layout) != date_order:
+        return False
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        read = pd.to_datetime(sample, format=guessed, errors="coerce")
+        read = pd.to_datetime(sample, format=_padded(layout), errors="coerce")
     if read.isna().any():
+        return False
+    return bool((_strftime(read, layout) == sample).all())
+
+
+def _spelled_layout(sample: pd.Series, date_order: str | None) -> str | None:
+    """A layout built from the parts of numeric dates such as ``1/31/20 9:05 PM`` (in
+    ``date_order``); None when the sampled values are not all such dates.
+
+    A day, month or hour is written without its leading zero when a sampled value shows it
+    so (``1``), with it when one shows ``01``; one the sample cannot tell (days 10 to 31
+    alone) follows the other parts, as writers pad all of them or none."""
+    matches = [_NUMERIC.match(value) for value in sample]
+    if not matches or any(m is None for m in matches):
         return None
-    return guessed if bool((read.dt.strftime(guessed) == sample).all()) else None
+    found = [m for m in matches if m is not None]
+    first = found[0]
+
+    def padding(part: str) -> bool | None:
+        seen = [m[part] for m in found if m[part]]
+        if any(len(text) == 1 for text in seen):
+            return False
+        return True if any(len(text) == 2 and text[0] == "0" for text in seen) else None
+
+    sep = first["sep"]
+    if len(first["a"]) == 4:
+        fields = [("a", "%Y"), ("b", "%m"), ("c", "%d")]
+    elif date_order in ("mdy", "dmy") and len(first["c"]) in (2, 4):
+        day, month = ("a", "b") if date_order == "dmy" else ("b", "a")
+        year = "%Y" if len(first["c"]) == 4 else "%y"
+        fields = sorted([(day, "%d"), (month, "%m"), ("c", year)])
+    else:
+        return None
+    told = {part: padding(part) for part, token in fields if token in ("%d", "%m")}
+    dates = next((value for value in told.values() if value is not None), True)
+    pads = {part: dates if value is None else value for part, value in told.items()}
+    hour = padding("hour")
+    pads["hour"] = (dates if first["ampm"] else True) if hour is None else hour
+    spell = lambda part, token: token if pads.get(part, True) else token.replace("%", "%-")  # noqa: E731
+    layout = sep.join(spell(part, token) for part, token in fields)
+    if first["hour"] is not None:
+        layout += f"{first['tsep']}{spell('hour', '%I' if first['ampm'] else '%H')}:%M"
+        layout += ":%S" if first["second"] is not None else ""
+        layout += f"{first['psep']}%p" if first["ampm"] else ""
+    return layout
+
+
+def _padded(layout: str) -> str:
+    """``layout`` as strptime reads it (which takes ``1`` for ``%m`` as it takes ``01``)."""
+    return layout.replace("%-", "%")
+
+
+def _strftime(values: pd.Series, layout: str) -> pd.Series:
+    """``values`` written in ``layout``, its ``%-`` parts without their leading zero (what
+    glibc's strftime does, written here so that it does not depend on the C library)."""
+    text = values.dt.strftime(layout.replace("%-", _UNPADDED + "%"))
+    return text.str.replace(_UNPADDED + "0?", "", regex=True) if "%-" in layout else text
 
 
 def _other(layout: str) -> bool:
-    """Whether ``layout`` is made of `_OTHER_PARTS` alone, with a year and not ISO's shape."""
+    """Whether ``layout`` is made of `_OTHER_PARTS` alone, with a year and not one of the
+    ISO layouts `_layout` writes."""
     return (
         _OTHER_PARTS.sub("", layout) == ""
         and ("%Y" in layout or "%y" in layout)
-        and not _is_iso(layout)
+        and not _iso_spelled(layout)
     )
 
 
 def _order(layout: str) -> str | None:
     """The day/month order a layout's numeric day and month need ("dmy", "mdy"), as
     `times` decides it for the values; None where there is nothing to decide."""
+    layout = _padded(layout)
     if "%d" not in layout or "%m" not in layout or layout.startswith(("%Y", "%y")):
         return None
     return "dmy" if layout.index("%d") < layout.index("%m") else "mdy"
@@ -128,6 +205,12 @@ def _order(layout: str) -> str | None:
 
 def _is_iso(layout: str) -> bool:
     return re.match(r"%Y[-/]%m", layout) is not None
+
+
+def _iso_spelled(layout: str) -> bool:
+    """Whether ``layout`` is one `_layout` writes: ISO's shape, read back as ISO 8601 (a
+    12-hour clock or a part without its leading zero is not)."""
+    return _is_iso(layout) and "%p" not in layout and "%-" not in layout
 
 
 def known_layout(layout: object) -> bool:
@@ -146,6 +229,7 @@ def known_layout(layout: object) -> bool:
 
 def _finest(layout: str) -> str:
     """The finest unit a layout spells, as a pandas frequency (to round a probe to it)."""
+    layout = _padded(layout)
     for token, unit in (
         ("%f", "us"),
         ("%3f", "ms"),
@@ -172,7 +256,7 @@ def format_layout(values: pd.Series, layout: str) -> pd.Series | None:
         return None
     offset = next((o for o in OFFSETS if layout.endswith(o)), "")
     pattern = layout.removesuffix(offset).replace("%3f", "%f")
-    text = values.dt.strftime(pattern) if len(values) else values.astype(str)
+    text = _strftime(values, pattern) if len(values) else values.astype(str)
     if "%3f" in layout:  # strftime writes microseconds: keep the milliseconds
         text = text.str.replace(r"(\.\d{3})\d{3}", r"\1", regex=True)
     if offset == "Z":  # right only for times at UTC: the read-back below checks it
@@ -185,7 +269,8 @@ def format_layout(values: pd.Series, layout: str) -> pd.Series | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            back = pd.to_datetime(text, format="ISO8601" if _is_iso(layout) else pattern, utc=aware)
+            iso = _iso_spelled(layout)
+            back = pd.to_datetime(text, format="ISO8601" if iso else _padded(pattern), utc=aware)
     except (ValueError, TypeError):
         return None
     same = _instants(back) == _instants(values)
