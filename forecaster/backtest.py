@@ -99,11 +99,13 @@ def fill_before_origins(
     horizon: int | None = None,
     windows: int = 1,
     stride: int | None = None,
+    continued: np.ndarray | None = None,
 ) -> Panel:
     """``panel`` as the model's training read its data, before each series' first origin of
     `backtest` (same arguments): rows before a series' start left out and outliers filled,
     said once. What the model and the baselines of `evaluate` both read; origins count from
-    each series' end, so they stand where they stood."""
+    each series' end, so they stand where they stood. A series ``continued`` (S,) from the
+    model's stored rows keeps its first rows: they are not where it started."""
     horizon = check_horizon(artifact, horizon)
     room = rows_after_origin(artifact, horizon)
     needed = required_rows(artifact)
@@ -114,7 +116,9 @@ def fill_before_origins(
         series = np.repeat(np.arange(panel.n_series), usable.sum(axis=1))
         return first_origins(panel, series, candidates[usable])
 
-    panel = starts.started(panel, config.leading_run, needed, until=until(panel), source="DATA")
+    judged = None if continued is None else ~np.asarray(continued)
+    panel = starts.started(panel, config.leading_run, starts.kept_rows(artifact),
+                           until=until(panel), source="DATA", judged=judged)  # fmt: skip
     return outliers.cleaned(panel, config.outliers, until=until(panel), source="DATA")
 
 

@@ -63,7 +63,7 @@ def predict(
     else:
         needed = required_rows(artifact)
         config = artifact.train_config
-        panel = starts.started(panel, config.leading_run, needed, source="DATA")
+        panel = starts.started(panel, config.leading_run, starts.kept_rows(artifact), source="DATA")
         panel = outliers.cleaned(panel, config.outliers, source="DATA")
         too_short = np.flatnonzero(panel.lengths < needed)
         if len(too_short):

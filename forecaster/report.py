@@ -74,7 +74,7 @@ def scored_backtest(
         require_enough(artifact, panel, room, required_rows(artifact))
     probabilities = scoring_probabilities(levels) if scored else None
     # The model and the baselines read the same history, its outliers filled once.
-    panel = fill_before_origins(artifact, panel, horizon, windows, stride)
+    panel = fill_before_origins(artifact, panel, horizon, windows, stride, joined_at >= 0)
     result = backtest(artifact, panel, horizon, windows, stride, probabilities, filled=True)
     if continued and probabilities:
         stored_scale_bounds(artifact, panel, result, joined_at, probabilities)

@@ -137,11 +137,13 @@ class Joined:
     # Per series of ``panel``: its first row OLD's networks did not train on (after OLD's
     # train_end; 0 for a new series).
     learnt_to: np.ndarray
+    # Per series: whether its first rows are OLD's stored ones (DATA continues them).
+    continued: np.ndarray
 
 
 def join(old: Artifact, panel: Panel) -> Joined:
     """DATA's series, with OLD's stored rows before each that continues them."""
-    joined, _ = with_stored_history(old, panel, earlier=True)
+    joined, joined_at = with_stored_history(old, panel, earlier=True)
     known = joined.positions(old.ids)
     learnt_to = np.zeros(joined.n_series, dtype=np.int64)
     rows_added = 0
@@ -161,7 +163,7 @@ def join(old: Artifact, panel: Panel) -> Joined:
     added = int((known < 0).sum())
     present = set(joined.ids)
     dropped = sum(series_id not in present for series_id in old.ids)
-    return Joined(joined, rows_added, added, dropped, learnt_to)
+    return Joined(joined, rows_added, added, dropped, learnt_to, joined_at >= 0)
 
 
 def _rows_to(stamps: pd.DatetimeIndex, last: pd.Timestamp) -> int:
@@ -200,7 +202,8 @@ def update(
     started = time.perf_counter()
     model_config = old.model_config
     lookback, horizon = model_config.lookback, model_config.horizon
-    panel = starts.started(joined.panel, config.leading_run, lookback + 2 * horizon, source="DATA")
+    panel = starts.started(joined.panel, config.leading_run, lookback + 2 * horizon,
+                           source="DATA", judged=~joined.continued)  # fmt: skip
     learnt_to = np.maximum(joined.learnt_to - (joined.panel.lengths - panel.lengths), 0)
     panel = outliers.cleaned(panel, config.outliers, source="DATA")
     split = split_series(panel.lengths, horizon, lookback, config.val_fraction)

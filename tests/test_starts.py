@@ -20,8 +20,8 @@ from tests.conftest import FAST, invoke
 from tests.test_model_files import edit_metadata
 from tests.test_sessions import _business_hours
 
-NOTE = "before it are left out"
-PANEL_NOTE = "left out as before they began"
+NOTE = "are left out as rows before it began"
+PANEL_NOTE = "left out as rows before they began"
 LOUD = FAST[:-1]  # FAST with warnings on stderr
 
 
@@ -57,6 +57,38 @@ def test_a_held_value_other_than_zero_must_last_two_seasons() -> None:
     assert rows(launched(4, held=7.0), season=1) == 4
 
 
+def snowfall(months: int = 120, seed: int = 0) -> np.ndarray:
+    """A yearly cycle cut at 0: five months of no snow every summer."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(months)
+    return np.maximum(0.0, 50 * np.cos(2 * np.pi * t / 12) + 5 * rng.standard_normal(months))
+
+
+def test_zeros_the_series_shows_as_data_are_not_a_start() -> None:
+    """A snowfall that opens in summer opens with zeros like every summer after it: that
+    run is data. Only a run more than twice as long as any later one is a start."""
+    snow = snowfall()
+    for first in range(12):  # whichever month the history (or a recent window) opens in
+        assert rows(snow[first:]) == 0
+    longest = max(len(r) for r in "".join("0" if v == 0 else "1" for v in snow).split("1"))
+    assert rows(np.r_[np.zeros(2 * longest), snow[3:]]) == 0  # the summer's 2 + 2 x longest
+    assert rows(np.r_[np.zeros(2 * longest + 3), snow[3:]]) > 2 * longest
+    # A launch whose sales later drop to 0 for two months still starts at the launch.
+    sold = launched(100, 60)
+    sold[[120, 121]] = 0.0
+    assert rows(sold) == 100
+
+
+def test_a_start_is_found_in_one_pass() -> None:
+    """Zeros, then a value held for 30 months, then the data (or the other way round): both
+    runs are before the start, so leaving the rows out a second time leaves out nothing."""
+    body = 100 + 10 * np.sin(np.arange(60) * np.pi / 6)
+    for opening in (np.r_[np.zeros(5), np.full(30, 7.0)], np.r_[np.full(30, 7.0), np.zeros(5)]):
+        values = np.r_[opening, body]
+        assert rows(values) == 35
+        assert rows(values[35:]) == 0
+
+
 def test_a_series_that_never_changes_keeps_every_row() -> None:
     assert rows(np.zeros(50)) == 0
     assert rows(np.full(50, 3.0)) == 0
@@ -72,20 +104,30 @@ def test_a_row_leads_only_when_every_target_does() -> None:
 
 @given(
     zeros=st.integers(0, 40),
-    body=st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=2, max_size=60),
+    body=st.lists(st.floats(1e-3, 1e6), min_size=2, max_size=60, unique=True),
 )
 @settings(max_examples=200, deadline=None)
 def test_planted_zeros_are_exactly_what_is_left_out(zeros: int, body: list[float]) -> None:
-    """Whatever follows, the rows left out are the zeros in front of its first non-zero row
-    (planted or its own), and never every row."""
-    values = np.r_[np.zeros(zeros), body]
-    left_out = rows(values)
-    nonzero = np.flatnonzero(values != 0)
-    if len(nonzero):
-        assert left_out == nonzero[0]
-    else:
-        assert left_out == 0
-    assert left_out < len(values)
+    """In front of data with no zeros and no repeated value, the rows left out are exactly
+    the zeros planted."""
+    assert rows(np.r_[np.zeros(zeros), body]) == zeros
+
+
+@given(
+    opening=st.lists(st.sampled_from([0.0, 7.0]), max_size=40),
+    body=st.lists(st.sampled_from([0.0, 1.0, 2.0, 7.0, 3.5]), min_size=1, max_size=80),
+)
+@settings(max_examples=300, deadline=None)
+def test_leaving_the_rows_out_again_leaves_out_nothing(
+    opening: list[float], body: list[float]
+) -> None:
+    """Whatever the values (runs of zeros and of held values everywhere), the rows left out
+    are fewer than all of a series that changes, and what is left has no start to find."""
+    values = np.r_[opening, body]
+    left_out = rows(values, season=3)
+    if len(set(values.tolist())) > 1:
+        assert left_out < len(values)
+    assert rows(values[left_out:], season=3) == 0
 
 
 def panel_of(tmp_path: Path, series: dict[str, np.ndarray], **extra: np.ndarray) -> object:
@@ -162,7 +204,7 @@ def forecast(model: Path, *more: str) -> tuple[pd.DataFrame, str]:
 
 def test_train_says_where_the_series_starts(launch: dict[str, Path]) -> None:
     said = (launch["drop"].parent / "drop.txt").read_text()
-    assert "the series starts at 2008-05-01: the 100 row(s) of 0 before it" in said
+    assert "the series' first 100 row(s) of 0 before 2008-05-01 are left out" in said
     assert "--leading-run keep" in said
     assert artifact_io.load(launch["drop"]).train_config.leading_run == "drop"
     assert artifact_io.load(launch["keep"]).train_config.leading_run == "keep"
@@ -244,6 +286,58 @@ def test_an_update_may_turn_it_on(launch: dict[str, Path], tmp_path: Path) -> No
     assert np.isfinite(updated["sales"]).all() and len(updated) == 18
 
 
+@pytest.fixture(scope="module")
+def paused(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """60 months near 100, 36 of 0 (a closure), 24 near 100 again; a model trained on all but
+    the last 6 months, whose stored rows open inside the closure."""
+    directory = tmp_path_factory.mktemp("paused")
+    values = launched(0, 120, seed=5)
+    values[60:96] = 0.0
+    whole, first, last = (directory / f"{n}.csv" for n in ("whole", "first", "last"))
+    frame(values).to_csv(whole, index=False)
+    frame(values).head(114).to_csv(first, index=False)
+    frame(values).tail(6).to_csv(last, index=False)
+    model = directory / "model.fcst"
+    result = invoke(["train", str(first), "-o", str(model), "--horizon", "6", *LOUD])
+    assert result.exit_code == 0 and NOTE not in " ".join(result.stderr.split())
+    stored = artifact_io.load(model).context[0, :, 0]
+    assert stored[0] == 0.0 and stored[-1] != 0.0  # what a wrongly judged start would drop
+    return {"whole": whole, "last": last, "model": model}
+
+
+def test_rows_from_the_model_file_are_not_where_a_series_started(
+    paused: dict[str, Path], tmp_path: Path
+) -> None:
+    """`evaluate` on the new rows alone puts the model's stored rows before them; those open
+    inside the closure, not at the series' start, and are kept: the model forecasts from the
+    context it forecasts from when given the whole file."""
+    steps = {}
+    for name in ("last", "whole"):
+        steps[name] = tmp_path / f"{name}.csv"
+        result = invoke(["evaluate", "-m", str(paused["model"]), str(paused[name]),
+                         "--horizon", "6", "--forecasts", str(steps[name])])  # fmt: skip
+        assert result.exit_code == 0, result.stderr
+        assert NOTE not in " ".join(result.stderr.split())
+    alone, whole = pd.read_csv(steps["last"]), pd.read_csv(steps["whole"])
+    assert np.allclose(alone["model"], whole["model"], rtol=1e-5)
+
+
+def test_an_update_that_continues_the_stored_rows_keeps_them(
+    paused: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`train --from` with the new rows alone joins them to the rows OLD stored, which for a
+    big panel are its last few hundred: here 24 before its context, all in the closure."""
+    monkeypatch.setattr("forecaster.artifact.tensors.EARLIER_VALUES", 24)
+    old, new = tmp_path / "old.fcst", tmp_path / "new.fcst"
+    first = paused["whole"].parent / "first.csv"
+    assert invoke(["train", str(first), "-o", str(old), "--horizon", "6", *FAST]).exit_code == 0
+    stored = artifact_io.load(old)
+    assert stored.earlier is not None and stored.earlier[0, -int(stored.earlier_real[0]), 0] == 0
+    result = invoke(["train", str(paused["last"]), "--from", str(old), "-o", str(new),
+                     "--val-fraction", "0", *LOUD])  # fmt: skip
+    assert NOTE not in " ".join(result.stderr.split()), result.stderr
+
+
 def test_an_unknown_policy_is_refused(launch: dict[str, Path], tmp_path: Path) -> None:
     """In one line, before any work: nothing written, the data untouched."""
     out = tmp_path / "never.fcst"
@@ -274,6 +368,7 @@ def test_a_panel_names_the_series_it_starts_later(tmp_path: Path) -> None:
     result = invoke(["train", str(path), "-o", str(model), "--horizon", "6", *LOUD])
     assert result.exit_code == 0, result.stderr
     said = " ".join(result.stderr.split())
-    assert f"2 series start after rows of 0 or of one value held, {PANEL_NOTE}" in said
-    assert "'s5' at 2000-06-01 (5 row(s) of 0)" in said and "'s30' at 2002-07-01" in said
+    assert f"2 series open with rows of 0 or of one value held, {PANEL_NOTE}" in said
+    assert "'s5' (5 row(s) of 0 before 2000-06-01)" in said
+    assert "'s30' (30 row(s) of 0 before 2002-07-01)" in said
     assert "'s0'" not in said
