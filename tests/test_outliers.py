@@ -318,23 +318,4 @@ def test_a_series_whose_only_negative_value_was_filled_counts_as_never_below_zer
     assert held == {"fill": True, "keep": False}
 
 
-def test_an_unknown_policy_is_refused(spiked: dict[str, Path], tmp_path: Path) -> None:
-    """In one line, before any work: nothing written, the data untouched."""
-    out = tmp_path / "never.fcst"
-    before = spiked["data"].read_bytes()
-    result = invoke(["train", str(spiked["data"]), "-o", str(out), "--outliers", "drop"])
-    assert result.exit_code == 2 and "--outliers" in result.stderr
-    assert "Traceback" not in result.stderr
-    assert not out.exists() and spiked["data"].read_bytes() == before
-
-
-def test_a_model_file_naming_an_unknown_policy_is_refused(
-    spiked: dict[str, Path], tmp_path: Path
-) -> None:
-    edited = tmp_path / "edited.fcst"
-    damage = edit_metadata(lambda meta: meta["train_config"].update(outliers="drop"))
-    edited.write_bytes(damage(spiked["fill"].read_bytes()))
-    result = invoke(["predict", "-m", str(edited), str(spiked["data"])])
-    assert result.exit_code == 4 and "Traceback" not in result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and "outliers" in lines[0] and result.stdout == ""
+# Unknown --outliers and --leading-run values, given or in a model file: tests/test_starts.py.

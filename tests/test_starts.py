@@ -338,26 +338,33 @@ def test_an_update_that_continues_the_stored_rows_keeps_them(
     assert NOTE not in " ".join(result.stderr.split()), result.stderr
 
 
-def test_an_unknown_policy_is_refused(launch: dict[str, Path], tmp_path: Path) -> None:
+POLICIES = [("--leading-run", "leading_run", "trim"), ("--outliers", "outliers", "drop")]
+
+
+@pytest.mark.parametrize(("flag", "key", "bad"), POLICIES)
+def test_an_unknown_policy_is_refused(
+    flag: str, key: str, bad: str, launch: dict[str, Path], tmp_path: Path
+) -> None:
     """In one line, before any work: nothing written, the data untouched."""
     out = tmp_path / "never.fcst"
     before = launch["data"].read_bytes()
-    result = invoke(["train", str(launch["data"]), "-o", str(out), "--leading-run", "trim"])
-    assert result.exit_code == 2 and "--leading-run" in result.stderr
+    result = invoke(["train", str(launch["data"]), "-o", str(out), flag, bad])
+    assert result.exit_code == 2 and flag in result.stderr
     assert "Traceback" not in result.stderr
     assert not out.exists() and launch["data"].read_bytes() == before
 
 
+@pytest.mark.parametrize(("flag", "key", "bad"), POLICIES)
 def test_a_model_file_naming_an_unknown_policy_is_refused(
-    launch: dict[str, Path], tmp_path: Path
+    flag: str, key: str, bad: str, launch: dict[str, Path], tmp_path: Path
 ) -> None:
     edited = tmp_path / "edited.fcst"
-    damage = edit_metadata(lambda meta: meta["train_config"].update(leading_run="trim"))
+    damage = edit_metadata(lambda meta: meta["train_config"].update({key: bad}))
     edited.write_bytes(damage(launch["drop"].read_bytes()))
     result = invoke(["predict", "-m", str(edited), str(launch["data"])])
     assert result.exit_code == 4 and "Traceback" not in result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and "--leading-run" in lines[0] and result.stdout == ""
+    assert len(lines) == 1 and flag in lines[0] and result.stdout == ""
 
 
 def test_a_panel_names_the_series_it_starts_later(tmp_path: Path) -> None:

@@ -251,21 +251,9 @@ def drop_first(panel: Panel, rows: np.ndarray) -> Panel:
     rows = np.asarray(rows, dtype=np.int64)
     if not rows.any():
         return panel
-    keep = panel.lengths - rows
-    row_in_series = np.arange(len(panel.values)) - np.repeat(panel.offsets[:-1], panel.lengths)
-    kept = row_in_series >= np.repeat(rows, panel.lengths)
-    starts = list(panel.timestamps(np.arange(panel.n_series), rows))
-    return Panel(
-        ids=panel.ids,
-        starts=[pd.Timestamp(start) for start in starts],
-        offsets=np.concatenate([[0], np.cumsum(keep)]).astype(np.int64),
-        values=panel.values[kept],
-        freq=panel.freq,
-        schema=panel.schema,
-        notes=panel.notes,
-        covariates=None if panel.covariates is None else panel.covariates[kept],
-        future=panel.future,
-    )
+    starts = [pd.Timestamp(t) for t in panel.timestamps(np.arange(panel.n_series), rows)]
+    kept = _row_in_series(panel) >= np.repeat(rows, panel.lengths)
+    return _rows_kept(panel, kept, panel.lengths - rows, starts, panel.future)
 
 
 def drop_last(panel: Panel, steps: int) -> Panel:
@@ -279,15 +267,31 @@ def drop_last(panel: Panel, steps: int) -> Panel:
             f"--holdout {steps} leaves nothing of series {', '.join(short)}; "
             "use a smaller --holdout"
         )
-    row_in_series = np.arange(len(panel.values)) - np.repeat(panel.offsets[:-1], panel.lengths)
-    rows = row_in_series < np.repeat(keep, panel.lengths)
+    kept = _row_in_series(panel) < np.repeat(keep, panel.lengths)
+    return _rows_kept(panel, kept, keep, panel.starts, None)
+
+
+def _row_in_series(panel: Panel) -> np.ndarray:
+    """Each row's position within its series."""
+    return np.arange(len(panel.values)) - np.repeat(panel.offsets[:-1], panel.lengths)
+
+
+def _rows_kept(
+    panel: Panel,
+    kept: np.ndarray,
+    lengths: np.ndarray,
+    starts: list[pd.Timestamp],
+    future: np.ndarray | None,
+) -> Panel:
+    """``panel``'s rows where ``kept``, series of ``lengths`` from ``starts``."""
     return Panel(
         ids=panel.ids,
-        starts=panel.starts,
-        offsets=np.concatenate([[0], np.cumsum(keep)]).astype(np.int64),
-        values=panel.values[rows],
+        starts=starts,
+        offsets=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+        values=panel.values[kept],
         freq=panel.freq,
         schema=panel.schema,
         notes=panel.notes,
-        covariates=None if panel.covariates is None else panel.covariates[rows],
+        covariates=None if panel.covariates is None else panel.covariates[kept],
+        future=future,
     )
