@@ -31,6 +31,14 @@ from forecaster.windows import assemble_inputs, scale_contexts
 __all__ = ["predict"]
 
 
+def read_as_trained(artifact: Artifact, panel: Panel) -> Panel:
+    """DATA as the model's training read its data: each series from its start (`starts`),
+    its outliers filled (`outliers`), each said in one line."""
+    config = artifact.train_config
+    panel = starts.started(panel, config.leading_run, starts.kept_rows(artifact), source="DATA")
+    return outliers.cleaned(panel, config.outliers, source="DATA")
+
+
 def predict(
     artifact: Artifact,
     panel: Panel | None = None,
@@ -62,9 +70,7 @@ def predict(
             )  # fmt: skip
     else:
         needed = required_rows(artifact)
-        config = artifact.train_config
-        panel = starts.started(panel, config.leading_run, starts.kept_rows(artifact), source="DATA")
-        panel = outliers.cleaned(panel, config.outliers, source="DATA")
+        panel = read_as_trained(artifact, panel)
         too_short = np.flatnonzero(panel.lengths < needed)
         if len(too_short):
             s = int(too_short[0])

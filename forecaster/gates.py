@@ -197,6 +197,9 @@ def inspect_window(
     if panel is None:
         scaler, scaled, shown = _stored_window(artifact, series_id, origin)
     else:
+        from forecaster.forecast import read_as_trained
+
+        panel = read_as_trained(artifact, panel)  # the window `predict` reads
         s, row, scaler, scaled, shown = _data_window(artifact, panel, series_id, origin)
     if config.n_covariates:
         # The network reads covariates over the horizon as well: DATA must hold them.

@@ -319,3 +319,12 @@ def test_a_series_whose_only_negative_value_was_filled_counts_as_never_below_zer
 
 
 # Unknown --outliers and --leading-run values, given or in a model file: tests/test_starts.py.
+
+
+def test_inspect_reads_the_window_predict_reads(spiked: dict[str, Path]) -> None:
+    """Given DATA, `inspect` shows the gates on the window `predict` forecasts from: with the
+    outlier filled (as in the history the model stored), not the raw value."""
+    stored = invoke(["inspect", "-m", str(spiked["fill"])])
+    given = invoke(["inspect", "-m", str(spiked["fill"]), str(spiked["data"])])
+    assert stored.exit_code == 0 and given.exit_code == 0, given.stderr
+    assert NOTE in given.stderr and given.stdout == stored.stdout
