@@ -37,6 +37,23 @@ def as_written(schema: Schema, naive: pd.DatetimeIndex) -> pd.Index:
     return pd.Index(format_form(pd.DatetimeIndex(naive), schema.time_form))
 
 
+def shown_time(panel: Panel, series: int, row: int) -> str:
+    """A series' row's timestamp as a warning names it, as the input wrote its times: its
+    form (1983, 1960Q1, step numbers), its zone and its spelling (1/31/20, 10:00 PM), or the
+    date alone for a midnight."""
+    from forecaster.output import format_times
+
+    schema = panel.schema
+    shown = as_written(schema, panel.timestamps(np.array([series]), np.array([row])))[0]
+    if not isinstance(shown, pd.Timestamp):
+        return str(shown)
+    if schema.time_layout is not None:
+        return str(format_times(pd.Series([shown]), schema.time_layout).iloc[0])
+    if shown.tz is None and shown == shown.normalize():
+        return str(shown.date())
+    return str(shown)
+
+
 def read_written(artifact: Artifact, column: pd.Series) -> pd.DatetimeIndex:
     """`written_times` read back: the grid timestamps of a forecast frame's time column."""
     form = artifact.schema.time_form

@@ -32,11 +32,10 @@ import dataclasses
 import logging
 
 import numpy as np
-import pandas as pd
 
 from forecaster.data import Panel
 from forecaster.data.grid import fill_gaps
-from forecaster.frames import as_written
+from forecaster.frames import shown_time
 from forecaster.seasons import season_length, weekly_cycle
 
 log = logging.getLogger("forecaster")
@@ -178,15 +177,6 @@ def cleaned(panel: Panel, policy: str, until: np.ndarray | None = None, source: 
     return filled(panel, found)
 
 
-def _shown_time(panel: Panel, naive: pd.DatetimeIndex) -> str:
-    """One grid timestamp as the input wrote its times: its form (1983, 1960Q1, step numbers),
-    its zone, or the date alone for a midnight."""
-    shown = as_written(panel.schema, naive)[0]
-    if isinstance(shown, pd.Timestamp) and shown.tz is None and shown == shown.normalize():
-        return str(shown.date())
-    return str(shown)
-
-
 def describe(panel: Panel, found: Found) -> str:
     """One line: how many values were taken as outliers, the first few by series, target and
     time, and how to keep them."""
@@ -195,7 +185,7 @@ def describe(panel: Panel, found: Found) -> str:
     for k in range(min(SHOWN, len(found))):
         s, c = int(series[k]), int(found.columns[k])
         row = int(found.cells[k] - panel.offsets[s])
-        when = _shown_time(panel, panel.timestamps(np.array([s]), np.array([row])))
+        when = shown_time(panel, s, row)
         name = panel.schema.targets[c]
         where = f"{name!r}" + (f" of series {panel.ids[s]!r}" if panel.n_series > 1 else "")
         shown.append(f"{where} at {when} ({found.values[k]:.6g})")

@@ -35,10 +35,9 @@ import logging
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from forecaster.data import Panel, drop_first
-from forecaster.frames import as_written
+from forecaster.frames import shown_time
 from forecaster.seasons import season_length
 
 if TYPE_CHECKING:
@@ -152,14 +151,6 @@ def kept_rows(artifact: Artifact) -> int:
     return max(required_rows(artifact), artifact.model_config.horizon + 2)
 
 
-def _shown_time(panel: Panel, series: int, row: int) -> str:
-    """A series' row's timestamp as the input wrote its times (the date alone at midnight)."""
-    shown = as_written(panel.schema, panel.timestamps(np.array([series]), np.array([row])))[0]
-    if isinstance(shown, pd.Timestamp) and shown.tz is None and shown == shown.normalize():
-        return str(shown.date())
-    return str(shown)
-
-
 def _opening(values: np.ndarray) -> str:
     """The values of the rows left out, in order (``0``, ``0, then 7``)."""
     firsts = values[np.r_[0, np.flatnonzero(np.any(values[1:] != values[:-1], axis=1)) + 1]]
@@ -174,7 +165,7 @@ def describe(panel: Panel, drop: np.ndarray) -> str:
     for s in dropped[:SHOWN]:
         rows = int(drop[s])
         values = panel.values[panel.offsets[s] : panel.offsets[s] + rows]
-        when = _shown_time(panel, int(s), rows)
+        when = shown_time(panel, int(s), rows)
         shown.append((str(panel.ids[s]), f"{rows} row(s) of {_opening(values)} before {when}"))
     keep = "(--leading-run keep: keep them)"
     if panel.n_series == 1:

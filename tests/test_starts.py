@@ -379,3 +379,14 @@ def test_a_panel_names_the_series_it_starts_later(tmp_path: Path) -> None:
     assert "'s5' (5 row(s) of 0 before 2000-06-01)" in said
     assert "'s30' (30 row(s) of 0 before 2002-07-01)" in said
     assert "'s0'" not in said
+
+
+def test_the_line_names_the_start_as_the_input_spelled_its_dates(tmp_path: Path) -> None:
+    days = pd.date_range("2020-01-01", periods=80, freq="D")
+    values = np.r_[np.zeros(20), 10 + np.sin(np.arange(60) * 2 * np.pi / 7)]
+    data = tmp_path / "us.csv"
+    pd.DataFrame({"date": [f"{d.month}/{d.day}/{d.year % 100}" for d in days],
+                  "y": values.round(3)}).to_csv(data, index=False)  # fmt: skip
+    result = invoke(["train", str(data), "-o", str(tmp_path / "m.fcst"), "--horizon", "7", *LOUD])
+    assert result.exit_code == 0, result.stderr
+    assert "first 20 row(s) of 0 before 1/21/20 are left out" in " ".join(result.stderr.split())
