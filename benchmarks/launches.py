@@ -13,7 +13,8 @@ scores the tool and the peers on every copy by the suite's protocol: the ratio t
 naive, on the same origins, makes the padded copies comparable with the series as it is
 (the zeros change the MASE scale, not the ratio).
 
-    .venv/bin/python benchmarks/launches.py --out /tmp/launches
+    .venv/bin/python benchmarks/launches.py --out /tmp/launches \\
+        --data ../shared/data/realworld SECOND-SUITE-DIR  # as second_suite.py wrote it
     OMP_NUM_THREADS=1 ../bench-venv/bin/python benchmarks/realworld.py --data /tmp/launches \\
         --code . --python .venv/bin/python --peers SeasonalNaive AutoETS MSTL \\
         --out /tmp/launches/after.json
@@ -31,7 +32,6 @@ import pandas as pd
 from realworld_cases import DATA_DIR, N_ORIGINS, load, load_cases
 
 ZEROS = (1, 24, 100)
-SECOND_SUITE = Path("/tmp/second")  # `second_suite.py --out` writes it there by default
 REGULAR = {"MS": "monthly", "QS-OCT": "quarterly", "QS-JAN": "quarterly", "W-MON": "weekly"}
 
 
@@ -74,7 +74,13 @@ def padded_copies(data_dirs: list[Path], out: Path, zeros: tuple[int, ...]) -> l
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--data", type=Path, nargs="*", default=[DATA_DIR, SECOND_SUITE])
+    parser.add_argument(
+        "--data",
+        type=Path,
+        nargs="*",
+        default=[DATA_DIR],
+        help="suites (directories with cases.json); add the one second_suite.py writes",
+    )
     parser.add_argument("--zeros", type=int, nargs="*", default=list(ZEROS))
     args = parser.parse_args(argv)
     cases = padded_copies([d for d in args.data if d.exists()], args.out, tuple(args.zeros))

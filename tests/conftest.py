@@ -74,6 +74,19 @@ def invoke(args: list[str], input: str | bytes | None = None):  # type: ignore[n
     return CliRunner().invoke(app, args, input=input)
 
 
+def evaluated_frame(
+    model: Path, frame: pd.DataFrame, tmp_path: Path, horizon: int = 18
+) -> tuple[pd.DataFrame, str]:
+    """`evaluate --horizon H` (one window: its origin is row len - H) of ``frame`` written as
+    a CSV: every scored step (its --forecasts file), and stderr."""
+    data, steps = tmp_path / "later.csv", tmp_path / "steps.csv"
+    frame.to_csv(data, index=False)
+    result = invoke(["evaluate", "-m", str(model), str(data), "--horizon", str(horizon),
+                     "--forecasts", str(steps), "--format", "json"])  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    return pd.read_csv(steps), result.stderr
+
+
 def run_forecaster(
     args: list[str], input: bytes | None = None, cwd: Path | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess[bytes]:

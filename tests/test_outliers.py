@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from forecaster import artifact as artifact_io
 from forecaster.data import Panel, Schema, load_panel
 from forecaster.outliers import cleaned, find, outlier_mask
-from tests.conftest import FAST, invoke
+from tests.conftest import FAST, evaluated_frame, invoke
 from tests.test_model_files import edit_metadata
 
 NOTE = "far outside both their neighbours' range as outliers"
@@ -249,14 +249,8 @@ def test_predict_fills_the_data_it_is_given_as_the_model_did(spiked: dict[str, P
 
 
 def evaluated(model: Path, values: np.ndarray, tmp_path: Path) -> tuple[pd.DataFrame, str]:
-    """`evaluate --horizon 18` (one window: its origin is row len - 18) of ``values``: every
-    scored step, and stderr."""
-    data, steps = tmp_path / "later.csv", tmp_path / "steps.csv"
-    frame(values).to_csv(data, index=False)
-    result = invoke(["evaluate", "-m", str(model), str(data), "--horizon", "18",
-                     "--forecasts", str(steps), "--format", "json"])  # fmt: skip
-    assert result.exit_code == 0, result.stderr
-    return pd.read_csv(steps), result.stderr
+    """`evaluate --horizon 18` of ``values``: every scored step, and stderr."""
+    return evaluated_frame(model, frame(values), tmp_path)
 
 
 def test_evaluate_never_fills_the_rows_it_scores(spiked: dict[str, Path], tmp_path: Path) -> None:

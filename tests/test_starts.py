@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from forecaster import artifact as artifact_io
 from forecaster.data import drop_first, load_panel
 from forecaster.starts import leading_rows, started, to_drop
-from tests.conftest import FAST, invoke
+from tests.conftest import FAST, evaluated_frame, invoke
 from tests.test_model_files import edit_metadata
 from tests.test_sessions import _business_hours
 
@@ -229,12 +229,8 @@ def test_predict_reads_the_data_it_is_given_as_training_did(launch: dict[str, Pa
 
 
 def evaluated(model: Path, values: np.ndarray, tmp_path: Path) -> tuple[pd.DataFrame, str]:
-    data, steps = tmp_path / "later.csv", tmp_path / "steps.csv"
-    frame(values).to_csv(data, index=False)
-    result = invoke(["evaluate", "-m", str(model), str(data), "--horizon", "18",
-                     "--forecasts", str(steps), "--format", "json"])  # fmt: skip
-    assert result.exit_code == 0, result.stderr
-    return pd.read_csv(steps), " ".join(result.stderr.split())
+    steps, stderr = evaluated_frame(model, frame(values), tmp_path)
+    return steps, " ".join(stderr.split())
 
 
 def test_evaluate_reads_the_history_as_training_did_and_scores_the_same_rows(
